@@ -1,0 +1,124 @@
+"""The original Qiskit Connector's API, kept working on top of :func:`connect`.
+
+``from qiskit_connector_lab import QConnectorV2 as connector, QPlanV2 as plan`` behaves as the seed documents:
+``connector()`` returns a ready backend (and shows a diagnostics summary of *that* backend), ``plan()`` returns
+"Open Plan" or "Paid Plan". The ≤2.2.2 names ``connector`` and ``plan_type`` are the same functions.
+
+Honest semantics of the seed's helpers:
+
+* ``qiskit_smart()`` resolves the configuration and fetches the QPU listing once, within the deadline. It
+  returns ``True`` when the provider answered; on any failure it raises the one-line ``ConnectorError``
+  (nothing is swallowed into a print). It saves nothing.
+* ``qpu_verify()`` returns the QPUs the account can use, least busy first (one listing request).
+* ``is_verified()`` is ``True`` once, in this process, a ``qiskit_smart()``, ``qpu_verify()`` or ``connector()``
+  call got a listing with at least one online QPU for the current configuration. It makes no request.
+* ``save_account()`` is opt-in: it saves the configured token as a qiskit-ibm-runtime account file with mode
+  0600, never as the default unless asked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import load_settings
+from .connection import Connection, connect
+from .fleet import QPU
+from .provider import plan_for, provider_for
+from .selection import ranked
+
+_verified: set[str] = set()
+_last: dict[str, Connection] = {}
+
+
+def _show(connection: Connection) -> None:
+    """Show the summary as HTML in IPython, as text elsewhere (only when called, never at import)."""
+    if "IPython" in sys.modules:
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+
+            if get_ipython() is not None:
+                display(connection)
+                return
+        except Exception:  # pragma: no cover - a broken display must not break connecting
+            pass
+    print(connection.summary())
+
+
+def QConnectorV2(backend: str | None = None, *, verbose: bool = True, **kwargs: Any) -> Any:  # noqa: N802 - seed name
+    """Connect and return the backend (least busy, or ``backend``). Keyword arguments go to :func:`connect`."""
+    connection = connect(backend, **kwargs)
+    _last["connection"] = connection
+    if any(q.operational for q in connection.listing.qpus):
+        _verified.add(load_settings(kwargs.get("env_file"), local=kwargs.get("local")).fingerprint())
+    if verbose:
+        _show(connection)
+    return connection.backend
+
+
+def QPlanV2(**kwargs: Any) -> str:  # noqa: N802 - seed name
+    """ "Open Plan" or "Paid Plan", as the configuration declares it (``connect`` verifies it against IBM)."""
+    settings = load_settings(**kwargs)
+    if settings.plan is None and not settings.local:
+        return provider_for(settings).check_plan().plan.label
+    return plan_for(settings).label
+
+
+connector = QConnectorV2
+plan_type = QPlanV2
+
+
+def last_connection() -> Connection | None:
+    """The Connection behind the last ``QConnectorV2()`` call (its session, listing and summary)."""
+    return _last.get("connection")
+
+
+def qiskit_smart(**kwargs: Any) -> bool:
+    """Resolve the configuration and fetch the QPU listing once; True when the provider answered."""
+    settings = load_settings(**kwargs)
+    listing = provider_for(settings).listing()
+    if any(q.operational for q in listing.qpus):
+        _verified.add(settings.fingerprint())
+    return True
+
+
+def qpu_verify(**kwargs: Any) -> list[QPU]:
+    """The QPUs the account can use, least busy first (one listing request)."""
+    settings = load_settings(**kwargs)
+    listing = provider_for(settings).listing()
+    if any(q.operational for q in listing.qpus):
+        _verified.add(settings.fingerprint())
+    return ranked(listing.qpus)
+
+
+def is_verified(**kwargs: Any) -> bool:
+    """True once this process has seen an online QPU for the current configuration. Makes no request."""
+    return load_settings(**kwargs).fingerprint() in _verified
+
+
+def save_account(name: str | None = None, *, filename: str | os.PathLike[str] | None = None,
+                 set_as_default: bool = False, overwrite: bool = False, **kwargs: Any) -> Path:
+    """Save the configured IBM credentials as a qiskit-ibm-runtime account, in a file of mode 0600."""
+    from .errors import ConfigError
+
+    settings = load_settings(**kwargs)
+    if settings.local or settings.token is None:
+        raise ConfigError("IQP_API_TOKEN", "is not set, so there is no account to save.", "Set it in .env first.")
+    path = Path(filename) if filename else Path.home() / ".qiskit" / "qiskit-ibm.json"
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("{}")
+    os.chmod(path, 0o600)
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    QiskitRuntimeService.save_account(
+        channel=settings.channel, token=settings.token.reveal(), instance=settings.instance,
+        url=settings.cloud_url, filename=str(path), name=name, set_as_default=set_as_default, overwrite=overwrite,
+    )
+    os.chmod(path, 0o600)
+    return path

@@ -1,0 +1,193 @@
+"""``connect()``: settings → provider → plan → least-busy (or named) QPU → backend (+ session or batch).
+
+The returned :class:`Connection` holds everything a notebook needs and describes exactly the backend it
+returns: plan, instance, QPU, qubits, processor, queue, mode, and the other QPUs in queue order.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from .config import Settings, load_settings
+from .errors import ConfigError
+from .fleet import QPU, Listing
+from .plans import InstanceInfo, Plan
+from .provider import Provider, provider_for
+from .selection import ranked, select
+
+MODES = ("session", "batch", "job")
+
+#: Called with a short phase description while connecting ("Listing QPUs...").
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Connection:
+    """A ready connection. ``backend`` is the Qiskit backend; ``session`` is a Session/Batch or None."""
+
+    plan: Plan
+    instance: InstanceInfo
+    backend: Any
+    qpu: QPU
+    mode: str
+    session: Any
+    listing: Listing
+    provider_kind: str
+    notes: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def local(self) -> bool:
+        return self.provider_kind == "local"
+
+    @property
+    def plan_label(self) -> str:
+        return self.plan.label
+
+    @property
+    def others(self) -> list[QPU]:
+        """The other QPUs, least busy first."""
+        return [q for q in ranked(self.listing.qpus) if q.name != self.qpu.name]
+
+    def close(self) -> None:
+        """Close the session or batch, if one was opened (jobs already submitted keep running)."""
+        if self.session is not None:
+            try:
+                self.session.close()
+            finally:
+                self.session = None
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- presentation ----------------------------------------------------------------------------------------
+    def summary_rows(self) -> list[tuple[str, str]]:
+        q = self.qpu
+        source = "local fleet (offline simulation, not IBM)" if self.local else "IBM Quantum"
+        mode = self.mode + (f" ({type(self.session).__name__})" if self.session is not None else "")
+        return [
+            ("Provider", source),
+            ("Plan", f"{self.plan.title} ({self.plan.label})"),
+            ("Instance", self.instance.name or "-"),
+            ("QPU", q.name),
+            ("Status", q.status + (f" ({q.status_reason})" if q.status_reason else "")),
+            ("Qubits", str(q.qubits)),
+            ("Processor", q.processor),
+            ("Queue", f"{q.queue} pending job{'s' if q.queue != 1 else ''}"),
+            ("Mode", mode),
+            ("Fetched", self.listing.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ]
+
+    def summary(self) -> str:
+        rows = self.summary_rows()
+        width = max(len(k) for k, _ in rows)
+        lines = [f"{k:<{width}}  {v}" for k, v in rows]
+        if self.others:
+            lines.append(f"{'Others':<{width}}  " + ", ".join(f"{q.name} ({q.queue}{'' if q.operational else ', ' + q.status})"
+                                                          for q in self.others))
+        lines.extend(f"Note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<Connection {self.qpu.name} plan={self.plan.value} instance={self.instance.name!r} "
+                f"mode={self.mode} provider={self.provider_kind}>")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.summary())
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        body = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{esc(v)}</td></tr>"
+                       for k, v in self.summary_rows())
+        if self.others:
+            others = ", ".join(f"{esc(q.name)} ({q.queue})" for q in self.others)
+            body += f"<tr><th style='text-align:left'>Others</th><td style='text-align:left'>{others}</td></tr>"
+        notes = "".join(f"<div class='qcl-note'>{esc(n)}</div>" for n in self.notes)
+        badge = ("<span class='qcl-local' style='padding:0 4px;border:1px solid currentColor;border-radius:3px'>"
+                 "LOCAL FLEET</span> " if self.local else "")
+        return (f"<div class='qcl-connection'><div>{badge}<b>Connected to {esc(self.qpu.name)}</b></div>"
+                f"<table class='qcl-summary'>{body}</table>{notes}</div>")
+
+
+def resolve_mode(plan: Plan, requested: str | None) -> tuple[str, tuple[str, ...]]:
+    """The mode to use for ``requested`` on ``plan``, and a note when it had to change."""
+    if requested is None:
+        return plan.default_mode, ()
+    if requested not in MODES:
+        raise ConfigError("mode", f"is {requested!r}, not a mode.", "Use session, batch or job.")
+    if requested == "session" and not plan.allows_session:
+        return "batch", ("The open plan does not allow Sessions (IBM error 1352): using Batch mode instead.",)
+    return requested, ()
+
+
+def connect(
+    backend: str | None = None,
+    *,
+    min_qubits: int | None = None,
+    exclude: Sequence[str] = (),
+    mode: str | None = None,
+    instance: str | None = None,
+    env_file: str | os.PathLike[str] | None = None,
+    local: bool | None = None,
+    token: str | None = None,
+    channel: str | None = None,
+    plan: str | Plan | None = None,
+    deadline: float | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Connection:
+    """Connect to the least busy operational QPU (or ``backend``), and open a Session on paid plans.
+
+    Raises a :class:`~qiskit_connector_lab.errors.ConnectorError` subclass with a one-line message on any
+    failure: bad configuration, IBM unreachable or refusing, no QPU available.
+    """
+    if min_qubits is not None and (not isinstance(min_qubits, int) or min_qubits < 1):
+        raise ConfigError("min_qubits", f"is {min_qubits!r}; it must be a whole number of at least 1.", "Pass e.g. min_qubits=5.")
+    say = progress or (lambda _phase: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def mark(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[phase] = now - clock
+        clock = now
+
+    if settings is None:
+        settings = load_settings(env_file, token=token, channel=channel, instance=instance, plan=plan,
+                                 local=local, deadline=deadline)
+    provider: Provider = provider_for(settings)
+    mark("config")
+
+    say("Listing QPUs on the local fleet..." if provider.kind == "local" else "Connecting to IBM Quantum...")
+    listing = provider.listing()
+    mark("listing")
+    say("Checking the plan...")
+    check = provider.check_plan()
+    info = provider.instance()
+    mark("plan")
+
+    qpu = select(listing, backend, min_qubits=min_qubits, exclude=exclude)
+    say(f"Loading {qpu.name}...")
+    backend_obj = provider.backend(qpu.name)
+    mark("backend")
+
+    chosen_mode, mode_notes = resolve_mode(check.plan, mode)
+    session = None
+    if chosen_mode in ("session", "batch"):
+        say(f"Opening a {chosen_mode} on {qpu.name}...")
+        session = provider.open_mode(backend_obj, chosen_mode)
+        mark("mode")
+    notes = tuple(check.notes) + mode_notes + tuple(listing.notes)
+    return Connection(plan=check.plan, instance=info, backend=backend_obj, qpu=qpu, mode=chosen_mode,
+                      session=session, listing=listing, provider_kind=provider.kind, notes=notes, timings=timings)

@@ -1,0 +1,146 @@
+"""IBM Quantum through the real ``qiskit_ibm_runtime.QiskitRuntimeService``, with every call bounded.
+
+Costs, per the measured behaviour of qiskit-ibm-runtime 0.51 (see the README):
+
+* the service is built once per configuration and cached; its init already fetches ``GET /api/v1/backends``,
+  and that reply becomes the first listing (no second request);
+* every later listing is **one** ``GET /api/v1/backends``: every QPU's status and queue in one reply (no
+  ``status()`` per QPU, and no ranking on the client's own cached list);
+* a backend object costs one ``configuration`` request the first time, then comes from the client's cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, TypeVar
+
+from .config import Settings
+from .errors import ConfigError
+from .fleet import Listing, listing_from_devices
+from .plans import InstanceInfo, PlanCheck, find_instance, verify_plan
+from .provider import Provider, Usage
+from .secret import guard_loggers, redacting_filter
+from .upstream import call_with_deadline, install_bounded_http
+
+T = TypeVar("T")
+
+
+class IBMProvider(Provider):
+    kind = "ibm"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        if settings.token is None:
+            raise ConfigError("IQP_API_TOKEN", "is not set.", "Put your IBM Quantum API key in .env.")
+        self._service: Any = None
+        self._service_lock = threading.Lock()
+        self._instances: list[InstanceInfo] | None = None
+        redacting_filter.add(settings.token)
+        guard_loggers("qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "requests", "qiskit_connector_lab")
+
+    def _bounded(self, what: str, fn: Callable[[], T]) -> T:
+        return call_with_deadline(fn, what=what, seconds=self.settings.deadline, secrets=(self.settings.token,))
+
+    # -- the service -----------------------------------------------------------------------------------------
+    def _service_kwargs(self) -> dict[str, Any]:
+        settings = self.settings
+        assert settings.token is not None
+        kwargs: dict[str, Any] = {
+            "channel": settings.channel,
+            "token": settings.token.reveal(),
+            "instance": settings.instance,
+        }
+        if settings.cloud_url:
+            kwargs["url"] = settings.cloud_url
+        if settings.runtime_url:
+            runtime_url = settings.runtime_url
+            kwargs.setdefault("url", runtime_url)
+            kwargs["url_resolver"] = lambda url, instance, private_endpoint=False, channel=None: runtime_url
+        if settings.instance is None:
+            kwargs["instance"] = "auto"
+        return kwargs
+
+    @property
+    def service(self) -> Any:
+        """The cached ``QiskitRuntimeService``, built (once) under the deadline."""
+        with self._service_lock:
+            if self._service is None:
+                install_bounded_http()
+                kwargs = self._service_kwargs()
+
+                def build() -> Any:
+                    from qiskit_ibm_runtime import QiskitRuntimeService
+
+                    return QiskitRuntimeService(**kwargs)
+
+                service = self._bounded("connecting to IBM Quantum", build)
+                # The init fetched GET /backends for the instance: use that reply as the first listing.
+                crn = service.active_instance()
+                devices = getattr(service, "_backends_info_per_instance", {}).get(crn)
+                if devices is not None:
+                    self._seed_listing(listing_from_devices(devices, "ibm"))
+                self._service = service
+            return self._service
+
+    # -- listing ---------------------------------------------------------------------------------------------
+    def listing(self, max_age: float | None = None) -> Listing:
+        self.service  # noqa: B018 - the service's init may provide the first listing
+        return super().listing(max_age)
+
+    def _fetch_listing(self) -> Listing:
+        service = self.service
+        client = service._active_api_client  # the one call that returns every QPU's queue: GET /api/v1/backends
+        devices = self._bounded("listing the QPUs", client.list_backends)
+        crn = service.active_instance()
+        # Keep the client's own cache current too, so its least_busy()/backend() agree with us.
+        service._backends_info_per_instance[crn] = devices
+        return listing_from_devices(devices, "ibm")
+
+    # -- backends, plan, modes -------------------------------------------------------------------------------
+    def backend(self, name: str) -> Any:
+        service = self.service
+        return self._bounded(f"loading QPU {name}", lambda: service.backend(name))
+
+    def instances(self) -> list[InstanceInfo]:
+        if self._instances is None:
+            service = self.service
+            raw = self._bounded("reading the instances", service.instances)
+            self._instances = [
+                InstanceInfo(name=str(i.get("name") or ""), crn=i.get("crn"), plan_name=str(i.get("plan") or ""),
+                             pricing_type=str(i.get("pricing_type") or "unknown"))
+                for i in raw
+            ]
+        return self._instances
+
+    def instance(self) -> InstanceInfo:
+        service = self.service
+        crn = service.active_instance()
+        info = find_instance(self.instances(), self.settings.instance, crn)
+        return info or InstanceInfo(name=self.settings.instance or crn or "", crn=crn, plan_name="", pricing_type="unknown")
+
+    def check_plan(self) -> PlanCheck:
+        return verify_plan(self.settings.plan, self.instance(), switch=self.settings.plan_switch,
+                           plan_names=self.settings.plan_names)
+
+    def usage(self) -> Usage | None:
+        service = self.service
+        raw = self._bounded("reading the usage", service.usage)
+        if not raw:
+            return None
+        limit = raw.get("usage_limit_seconds", raw.get("usage_allocation_seconds"))
+        return Usage(consumed_seconds=raw.get("usage_consumed_seconds"), limit_seconds=limit,
+                     limit_reached=bool(raw.get("usage_limit_reached", False)))
+
+    def open_mode(self, backend: Any, mode: str) -> Any:
+        from qiskit_ibm_runtime import Batch, Session
+
+        factory = Session if mode == "session" else Batch
+        return self._bounded(f"opening a {mode} on {backend.name}", lambda: factory(backend=backend))
+
+    def configuration(self, name: str) -> dict[str, Any]:
+        client = self.service._active_api_client
+        return self._bounded(f"reading the configuration of {name}", lambda: client.backend_configuration(name))
+
+    def properties(self, name: str) -> dict[str, Any] | None:
+        client = self.service._active_api_client
+        return self._bounded(f"reading the properties of {name}", lambda: client.backend_properties(name))

@@ -1,0 +1,258 @@
+"""The embedded offline fleet: qiskit-ibm-runtime's fake backends with simulated, moving queues.
+
+It is the default when no IBM credentials are configured, and it always says it is local: its QPUs keep the
+fake backends' ``fake_*`` names, its provider kind is ``"local"`` and its instance is "local fleet".
+
+* The listing is read straight from the fake backends' ``conf_*.json`` snapshots (no import of the IBM client).
+* Queue depth is simulated: a slow wave per QPU plus a per-step jitter, derived from a seed and the clock, so
+  it changes over time, is plausible (busy big machines, quiet small ones) and is reproducible for a seed.
+* Overrides, for demos and tests: :meth:`LocalFleet.set_queue` / :meth:`set_status` in-process, or a JSON file
+  named by ``QCONNECTOR_FLEET_FILE`` (``{"fake_fez": {"queue": 3, "status": "paused"}}``), re-read when it changes.
+* Backends run Sampler/Estimator jobs locally (with qiskit-aer's noisy simulation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import Settings
+from .errors import ConfigError, UnknownBackend
+from .fleet import ONLINE, PAUSED, QPU, STATUSES, Listing
+from .plans import InstanceInfo, Plan, PlanCheck
+from .provider import Provider, Usage
+
+#: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
+DEFAULT_MEMBERS = (
+    "fez", "torino", "aachen", "nighthawk", "brisbane", "sherbrooke", "kyiv", "prague", "kolkata", "manila",
+)
+
+STEP_SECONDS = 10.0  # the simulated queue moves every STEP_SECONDS
+FLEET_FILE_VARIABLE = "QCONNECTOR_FLEET_FILE"
+
+
+def _backends_dir() -> Path:
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("qiskit-ibm-runtime", "is not installed, so the local fleet has no backends.",
+                          "pip install qiskit-ibm-runtime")
+    return Path(list(spec.submodule_search_locations)[0]) / "fake_provider" / "backends"
+
+
+@dataclass(frozen=True)
+class _Member:
+    folder: str
+    name: str
+    qubits: int
+    family: str | None
+    revision: str | None
+    version: str | None
+    clops: int | None
+
+
+def _read_member(folder: str) -> _Member:
+    directory = _backends_dir() / folder
+    conf_files = sorted(directory.glob("conf_*.json"))
+    if not conf_files:
+        raise ConfigError("QCONNECTOR_FLEET", f"names {folder!r}, which is not a fake backend.",
+                          "Use names of qiskit_ibm_runtime.fake_provider backends, e.g. fez,brisbane.")
+    conf = json.loads(conf_files[0].read_text())
+    processor = conf.get("processor_type") or {}
+    revision = processor.get("revision")
+    return _Member(
+        folder=folder,
+        name=f"fake_{folder}",
+        qubits=int(conf.get("n_qubits") or 0),
+        family=processor.get("family"),
+        revision=None if revision is None else str(revision),
+        version=conf.get("backend_version"),
+        clops=conf.get("clops_h"),
+    )
+
+
+def _unit(*parts: object) -> float:
+    """A reproducible number in [0, 1) from the parts."""
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+class LocalFleet(Provider):
+    kind = "local"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        members: tuple[str, ...] | None = None,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        maintenance_rate: float = 0.04,
+    ) -> None:
+        super().__init__(settings, clock)
+        env_members = os.environ.get("QCONNECTOR_FLEET")
+        if members is None and env_members:
+            members = tuple(m.strip().removeprefix("fake_") for m in env_members.split(",") if m.strip())
+        env_seed = os.environ.get("QCONNECTOR_FLEET_SEED")
+        if seed is None and env_seed:
+            try:
+                seed = int(env_seed)
+            except ValueError:
+                raise ConfigError("QCONNECTOR_FLEET_SEED", f"is {env_seed!r}, not an integer.", "Set it to e.g. 7.") from None
+        self.seed = 0 if seed is None else seed
+        self._wall_clock = wall_clock
+        self.maintenance_rate = maintenance_rate
+        self._members = [_read_member(folder) for folder in (members or DEFAULT_MEMBERS)]
+        self._overrides: dict[str, dict[str, Any]] = {}
+        self._file_overrides: dict[str, dict[str, Any]] = {}
+        self._file_mtime: float | None = None
+        self._backends: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- simulation ------------------------------------------------------------------------------------------
+    def _simulated(self, member: _Member, now: float) -> tuple[str, str, int]:
+        """(status, reason, queue) for a member at wall time ``now``."""
+        # Bigger, newer chips attract more work; every chip has its own rhythm.
+        load = 2 + 40 * _unit(self.seed, member.name, "load") + member.qubits / 8
+        period = 600 + 1800 * _unit(self.seed, member.name, "period")
+        phase = 2 * math.pi * _unit(self.seed, member.name, "phase")
+        step = math.floor(now / STEP_SECONDS)
+        wave = 1 + 0.6 * math.sin(2 * math.pi * now / period + phase)
+        jitter = (_unit(self.seed, member.name, step) - 0.5) * 0.3 * load
+        queue = max(0, round(load * wave + jitter))
+        window = math.floor(now / 900)  # a 15-minute calibration window, now and then
+        if _unit(self.seed, member.name, "maintenance", window) < self.maintenance_rate:
+            return PAUSED, "calibration (simulated)", queue
+        return ONLINE, "", queue
+
+    def set_queue(self, name: str, queue: int | None) -> None:
+        """Pin a QPU's queue (None to let the simulation run again)."""
+        self._member(name)
+        with self._lock:
+            entry = self._overrides.setdefault(name, {})
+            if queue is None:
+                entry.pop("queue", None)
+            else:
+                entry["queue"] = int(queue)
+            self._listing = None  # the next listing must show it
+
+    def set_status(self, name: str, status: str | None, reason: str = "") -> None:
+        """Pin a QPU's status ("online", "paused", "offline"; None to let the simulation run again)."""
+        self._member(name)
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        with self._lock:
+            entry = self._overrides.setdefault(name, {})
+            if status is None:
+                entry.pop("status", None)
+                entry.pop("reason", None)
+            else:
+                entry["status"], entry["reason"] = status, reason
+            self._listing = None
+
+    def _read_fleet_file(self) -> dict[str, dict[str, Any]]:
+        path = os.environ.get(FLEET_FILE_VARIABLE)
+        if not path:
+            return {}
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            return {}
+        if mtime != self._file_mtime:
+            try:
+                data = json.loads(Path(path).read_text())
+            except (OSError, ValueError):
+                data = None  # a half-written file: keep the last good overrides
+            if isinstance(data, dict):
+                self._file_overrides = {k: v for k, v in data.items() if isinstance(v, dict)}
+                self._file_mtime = mtime
+        return self._file_overrides
+
+    def _member(self, name: str) -> _Member:
+        for member in self._members:
+            if member.name == name:
+                return member
+        raise UnknownBackend(f"QPU {name!r} is not in the local fleet. It has: {', '.join(m.name for m in self._members)}.")
+
+    def _fetch_listing(self) -> Listing:
+        now = self._wall_clock()
+        file_overrides = self._read_fleet_file()
+        qpus = []
+        with self._lock:
+            for member in self._members:
+                status, reason, queue = self._simulated(member, now)
+                for source in (file_overrides.get(member.name, {}), self._overrides.get(member.name, {})):
+                    queue = int(source.get("queue", queue))
+                    if "status" in source:
+                        status, reason = source["status"], source.get("reason", "")
+                qpus.append(QPU(name=member.name, status=status, status_reason=reason, qubits=member.qubits,
+                                queue=queue, family=member.family, revision=member.revision, clops=member.clops,
+                                version=member.version))
+        return Listing(qpus=tuple(qpus), fetched_at=datetime.fromtimestamp(now, timezone.utc), provider="local",
+                       notes=("Local fleet: fake backends with simulated queues; jobs run on this machine.",))
+
+    def listing(self, max_age: float | None = None) -> Listing:
+        if os.environ.get(FLEET_FILE_VARIABLE):
+            path = os.environ[FLEET_FILE_VARIABLE]
+            try:
+                if os.stat(path).st_mtime != self._file_mtime:
+                    max_age = 0  # the fleet file changed: show it now
+            except OSError:
+                pass
+        return super().listing(max_age)
+
+    # -- backends, plan, modes -------------------------------------------------------------------------------
+    def backend(self, name: str) -> Any:
+        member = self._member(name)
+        with self._lock:
+            if name not in self._backends:
+                from qiskit_ibm_runtime import fake_provider
+
+                for value in vars(fake_provider).values():
+                    if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
+                        self._backends[name] = value()
+                        break
+                else:
+                    raise UnknownBackend(f"No fake backend class is named {member.name!r}.")
+            return self._backends[name]
+
+    def instance(self) -> InstanceInfo:
+        plan = self.settings.plan or Plan.OPEN
+        return InstanceInfo(name="local fleet", crn=None, plan_name=plan.value, pricing_type="local")
+
+    def check_plan(self) -> PlanCheck:
+        plan = self.settings.plan or Plan.OPEN
+        return PlanCheck(plan, False, ("Local fleet: the plan is simulated; nothing is checked against IBM.",))
+
+    def usage(self) -> Usage | None:
+        return None  # local runs cost no quantum time
+
+    def open_mode(self, backend: Any, mode: str) -> Any:
+        from qiskit_ibm_runtime import Batch, Session
+
+        return (Session if mode == "session" else Batch)(backend=backend)
+
+    def configuration(self, name: str) -> dict[str, Any]:
+        member = self._member(name)
+        conf_files = sorted((_backends_dir() / member.folder).glob("conf_*.json"))
+        data = json.loads(conf_files[0].read_text())
+        data["backend_name"] = member.name
+        return data
+
+    def properties(self, name: str) -> dict[str, Any] | None:
+        member = self._member(name)
+        files = sorted((_backends_dir() / member.folder).glob("props_*.json"))
+        if not files:
+            return None
+        data = json.loads(files[0].read_text())
+        data["backend_name"] = member.name
+        return data

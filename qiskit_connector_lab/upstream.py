@@ -1,0 +1,228 @@
+"""Bounded calls to IBM Quantum: a deadline on every blocking client call, bounded HTTP, clear errors.
+
+Three layers keep a notebook or a server from hanging on IBM:
+
+* :func:`call_with_deadline` runs a blocking client call in a daemon worker thread and gives up after the
+  deadline, raising :class:`DeadlineExceeded` (the caller is never held longer).
+* :func:`bounded_http` makes the HTTP sessions the IBM client creates *inside our worker threads* use a read
+  timeout and a short urllib3 ``Retry`` (the client's default has no read timeout, retries a 5xx five times and
+  honours a ``Retry-After`` of up to six hours). Sessions the user creates elsewhere are untouched.
+* :func:`classify` turns whatever the client raised into one of our one-line errors, with the token redacted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Callable, Iterator, TypeVar
+
+from .errors import (
+    BadResponse,
+    ConfigError,
+    ConnectorError,
+    DeadlineExceeded,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+    UnknownBackend,
+    Unreachable,
+    UpstreamError,
+)
+from .secret import redact
+
+T = TypeVar("T")
+
+_policy = threading.local()
+
+
+def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
+                       secrets: tuple[Any, ...] = ()) -> T:
+    """Run ``fn()`` in a worker thread; return its result, or raise within ``seconds``.
+
+    Errors from ``fn`` are translated by :func:`classify`. The worker's HTTP sessions get a read timeout of
+    ``seconds`` too, so an abandoned worker also ends soon after the deadline instead of leaking.
+    """
+    future: Future[T] = Future()
+
+    def worker() -> None:
+        _policy.seconds = seconds
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the caller, never swallowed
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        finally:
+            _policy.seconds = None
+
+    thread = threading.Thread(target=worker, name=f"qconnector: {what}", daemon=True)
+    thread.start()
+    try:
+        return future.result(timeout=seconds)
+    except TimeoutError:
+        if not future.done():
+            raise DeadlineExceeded(what, seconds) from None
+        raise classify(future.exception(), what=what, secrets=secrets) from None  # type: ignore[arg-type]
+    except ConnectorError:
+        raise
+    except Exception as exc:
+        raise classify(exc, what=what, secrets=secrets) from None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _status_of(exc: BaseException) -> int | None:
+    for link in _chain(exc):
+        code = getattr(link, "status_code", None)
+        if isinstance(code, int) and code > 0:
+            return code
+        code = getattr(link, "code", None)  # ibm_cloud_sdk_core.ApiException
+        if isinstance(code, int) and 100 <= code < 600:
+            return code
+        response = getattr(link, "response", None)
+        code = getattr(response, "status_code", None)
+        if isinstance(code, int):
+            return code
+    return None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    for link in _chain(exc):
+        response = getattr(link, "response", None) or getattr(link, "http_response", None)
+        headers = getattr(response, "headers", None)
+        if headers:
+            value = headers.get("Retry-After")
+            if value:
+                try:
+                    return float(value)
+                except ValueError:
+                    return None
+    return None
+
+
+def classify(exc: BaseException, *, what: str, secrets: tuple[Any, ...] = ()) -> ConnectorError:
+    """Translate an exception from the IBM client (or the network) into a one-line ConnectorError."""
+    if isinstance(exc, ConnectorError):
+        return exc
+    import requests  # a dependency of the IBM client; imported here to keep `import qiskit_connector_lab` light
+
+    names = {type(link).__name__ for link in _chain(exc)}
+    text = " ".join(str(link) for link in _chain(exc))
+    status = _status_of(exc)
+
+    if names & {"ReadTimeout", "ReadTimeoutError"} or "Read timed out" in text:
+        return DeadlineExceeded(what, getattr(_policy, "seconds", None) or 0)
+    if status == 401 or "IBMNotAuthorizedError" in names:
+        return Unauthorized(f"IBM Quantum rejected the API token while {what} (HTTP 401). "
+                            "Check IQP_API_TOKEN: create a new API key on IBM Quantum Platform if it was revoked.")
+    if status in (400, 401, 403) and ("InvalidAccountError" in names or "Unable to retrieve instances" in text):
+        return Unauthorized(f"IBM Cloud did not accept the API key while {what} (HTTP {status}). "
+                            "Check IQP_API_TOKEN: it must be an IBM Quantum Platform API key.")
+    if status == 403:
+        return Unauthorized(f"IBM Quantum refused access while {what} (HTTP 403). "
+                            "Check that the API key can use this instance (OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE).")
+    if status == 429:
+        retry_after = _retry_after(exc)
+        wait = f" Retry after {retry_after:g} s." if retry_after is not None else " Wait a minute and retry."
+        return RateLimited(f"IBM Quantum is rate-limiting requests (HTTP 429) while {what}.{wait}", retry_after)
+    if (status is not None and status >= 500) or "too many 5" in text or "RetryError" in names:
+        code = f"HTTP {status}" if status else "repeated 5xx"
+        return ServerError(f"IBM Quantum had a server error ({code}) while {what}. "
+                           "Check the IBM Quantum status page and retry later.", status)
+    if names & {"ConnectionError", "NewConnectionError", "ConnectTimeout", "ConnectTimeoutError", "MaxRetryError",
+                "ConnectionRefusedError", "RemoteDisconnected", "ProtocolError", "ChunkedEncodingError"} or isinstance(
+            exc, (requests.ConnectionError, ConnectionError)):
+        return Unreachable(f"IBM Quantum could not be reached while {what} (connection failed). "
+                           "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use --local.")
+    if "does not have access to the instance" in text or "is not a valid instance" in text:
+        return ConfigError("instance", "is not an instance this API key can use.",
+                           "Check OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE against IBM Quantum Platform → Instances.")
+    if "QiskitBackendNotFoundError" in names:
+        return UnknownBackend(f"IBM Quantum has no QPU of that name for this instance ({what}).")
+    if names & {"JSONDecodeError", "KeyError", "TypeError"} or "Expecting value" in text:
+        return BadResponse(f"IBM Quantum sent a reply that could not be read while {what}. Retry later.")
+    if status is not None and 400 <= status < 500:
+        detail = redact(str(exc), secrets).split("\n")[0][:200]
+        return UpstreamError(f"IBM Quantum refused the request while {what} (HTTP {status}): {detail}")
+    detail = redact(str(exc), secrets).split("\n")[0][:200]
+    return UpstreamError(f"Talking to IBM Quantum failed while {what}: {type(exc).__name__}: {detail}")
+
+
+# --- bounded HTTP for the IBM client's sessions -------------------------------------------------------------
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def _bounded_adapter(seconds: float) -> Any:
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    class BoundedAdapter(HTTPAdapter):
+        """An adapter whose requests always have a read timeout, and whose retries end well inside it."""
+
+        def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # type: ignore[override]
+            connect = min(5.0, seconds)
+            if timeout is None:
+                timeout = (connect, seconds)
+            elif isinstance(timeout, tuple):
+                timeout = (timeout[0] or connect, min(timeout[1], seconds) if timeout[1] else seconds)
+            else:
+                timeout = min(float(timeout), seconds)
+            return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+
+    retry = Retry(
+        total=2,
+        connect=1,
+        read=0,  # a read timeout is the deadline: never wait for it twice
+        backoff_factor=0.2,
+        status_forcelist=(500, 502, 503, 504, 520, 521, 522, 524),
+        allowed_methods=None,  # the IBM client retries POSTs on these statuses too
+        respect_retry_after_header=False,  # a 429 is reported with its Retry-After, not slept on
+    )
+    return BoundedAdapter(max_retries=retry)
+
+
+def install_bounded_http() -> None:
+    """Make RetrySessions created in a deadline worker thread use :func:`_bounded_adapter` (idempotent)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from qiskit_ibm_runtime.api import session as client_session
+
+        original = client_session.RetrySession._initialize_retry
+
+        def _initialize_retry(self: Any, retries_total: int, retries_connect: int, backoff_factor: float) -> None:
+            seconds = getattr(_policy, "seconds", None)
+            if seconds is None:
+                original(self, retries_total, retries_connect, backoff_factor)
+                return
+            adapter = _bounded_adapter(seconds)
+            self.mount("http://", adapter)
+            self.mount("https://", adapter)
+
+        client_session.RetrySession._initialize_retry = _initialize_retry  # type: ignore[method-assign]
+        _installed = True
+
+
+def bound_session(session: Any, seconds: float) -> None:
+    """Bound an already-created client session (e.g. one made before install_bounded_http)."""
+    adapter = _bounded_adapter(seconds)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
+@contextlib.contextmanager
+def elapsed() -> Iterator[Callable[[], float]]:
+    start = time.perf_counter()
+    yield lambda: time.perf_counter() - start
