@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from tabulate import tabulate
+
 from .config import Settings, load_settings
 from .errors import ConfigError
 from .fleet import QPU, Listing
@@ -85,13 +87,14 @@ class Connection:
             ("Fetched", self.listing.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ]
 
+    def _others_text(self) -> str:
+        return ", ".join(f"{q.name} ({q.queue}{'' if q.operational else ', ' + q.status})" for q in self.others)
+
     def summary(self) -> str:
         rows = self.summary_rows()
-        width = max(len(k) for k, _ in rows)
-        lines = [f"{k:<{width}}  {v}" for k, v in rows]
         if self.others:
-            lines.append(f"{'Others':<{width}}  " + ", ".join(f"{q.name} ({q.queue}{'' if q.operational else ', ' + q.status})"
-                                                          for q in self.others))
+            rows.append(("Others", self._others_text()))
+        lines = [tabulate(rows, tablefmt="plain")]
         lines.extend(f"Note: {note}" for note in self.notes)
         return "\n".join(lines)
 
@@ -107,16 +110,15 @@ class Connection:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        body = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{esc(v)}</td></tr>"
-                       for k, v in self.summary_rows())
+        rows = self.summary_rows()
         if self.others:
-            others = ", ".join(f"{esc(q.name)} ({q.queue})" for q in self.others)
-            body += f"<tr><th style='text-align:left'>Others</th><td style='text-align:left'>{others}</td></tr>"
+            rows.append(("Others", self._others_text()))
+        table = tabulate(rows, tablefmt="html")
         notes = "".join(f"<div class='qcl-note'>{esc(n)}</div>" for n in self.notes)
         badge = ("<span class='qcl-local' style='padding:0 4px;border:1px solid currentColor;border-radius:3px'>"
                  "LOCAL FLEET</span> " if self.local else "")
         return (f"<div class='qcl-connection'><div>{badge}<b>Connected to {esc(self.qpu.name)}</b></div>"
-                f"<table class='qcl-summary'>{body}</table>{notes}</div>")
+                f"<div class='qcl-summary'>{table}</div>{notes}</div>")
 
 
 def resolve_mode(plan: Plan, requested: str | None) -> tuple[str, tuple[str, ...]]:

@@ -20,6 +20,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -219,7 +220,12 @@ class LocalFleet(Provider):
 
                 for value in vars(fake_provider).values():
                     if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
-                        self._backends[name] = value()
+                        with warnings.catch_warnings():
+                            # fake_nighthawk warns that its error values are not typical: true of every fake
+                            # backend, and the fleet already says it is a simulation.
+                            warnings.filterwarnings("ignore", message="Properties of fake_", category=UserWarning)
+                            self._backends[name] = value()
+                            self._backends[name].target  # noqa: B018 - the warning is raised while building it
                         break
                 else:
                     raise UnknownBackend(f"No fake backend class is named {member.name!r}.")

@@ -1,0 +1,278 @@
+"""IPython magics: ``%qconnect``, ``%qbackends``, ``%qplan``.
+
+This module imports only IPython and traitlets; the connector (and with it qiskit and the IBM client) loads on
+the first magic call, so ``%load_ext qiskit_connector_lab`` stays fast. Every failure is one ``UsageError`` line.
+
+Defaults are traits: ``%config QConnect.default_mode = "batch"``, ``%config QConnect.min_qubits = 5``,
+``%config QConnect.deadline = 20``, ``%config QConnect.local = True``, ``%config QConnect.variable = "qpu"``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+
+
+def _in_notebook(shell: Any) -> bool:
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class _Progress:
+    """Progress while connecting: an ipywidgets indicator in notebooks, plain lines on stderr elsewhere."""
+
+    def __init__(self, shell: Any, enabled: bool) -> None:
+        self._widget: Any = None
+        self._enabled = enabled
+        self._text = enabled and not _in_notebook(shell)
+        if enabled and not self._text:
+            try:
+                import ipywidgets as widgets
+                from IPython.display import display
+
+                self._label = widgets.HTML("Connecting...")
+                self._widget = widgets.HBox(
+                    [widgets.IntProgress(value=1, min=0, max=5, bar_style="info", layout={"width": "12em"}), self._label]
+                )
+                display(self._widget)
+            except Exception:  # no widget frontend: fall back to text
+                self._widget, self._text = None, True
+
+    def __call__(self, phase: str) -> None:
+        if not self._enabled:
+            return
+        if self._widget is not None:
+            bar = self._widget.children[0]
+            bar.value = min(bar.max, bar.value + 1)
+            self._label.value = phase
+        elif self._text:
+            print(phase, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._widget is not None:
+            self._widget.close()
+            self._widget = None
+
+
+@magics_class
+class QConnect(Magics):
+    """Connect the notebook to IBM Quantum (or the local fleet) and describe the QPUs."""
+
+    default_mode = CaselessStrEnum(["session", "batch", "job"], default_value=None, allow_none=True,
+                                   help="Mode when none is given: session, batch or job (default: by plan).").tag(config=True)
+    min_qubits = Int(0, help="Least number of qubits a picked QPU must have (0: any).").tag(config=True)
+    deadline = Float(0.0, help="Seconds to wait for IBM Quantum per call (0: QCONNECTOR_DEADLINE or 10).").tag(config=True)
+    local = Bool(False, help="Always use the local fleet.").tag(config=True)
+    env_file = Unicode("", help="The .env file to read (empty: look upward from the working directory).").tag(config=True)
+    variable = Unicode("backend", help="Name of the variable %qconnect assigns the backend to.").tag(config=True)
+    quiet = Bool(False, help="Show no summary.").tag(config=True)
+    progress = Bool(True, help="Show progress while connecting.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._connection: Any = None
+        self._settings: Any = None
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _load_settings(self, args: Any) -> Any:
+        from .config import load_settings
+
+        env = getattr(args, "env", None) or self.env_file or None
+        deadline = getattr(args, "deadline", None) or self.deadline or None
+        local = True if (getattr(args, "local", False) or self.local) else None
+        settings = load_settings(env, instance=getattr(args, "instance", None), local=local, deadline=deadline)
+        self._settings = settings
+        return settings
+
+    def _run(self, action: Callable[[], Any]) -> Any:
+        from .errors import ConnectorError
+
+        try:
+            return action()
+        except ConnectorError as exc:
+            raise UsageError(str(exc)) from None
+        except KeyboardInterrupt:
+            raise UsageError("Interrupted; nothing was changed in the namespace.") from None
+
+    @staticmethod
+    def _parse(func: Any, line: str) -> Any:
+        try:
+            return parse_argstring(func, line)
+        except UsageError as exc:
+            raise UsageError(" ".join(str(exc).split()) + f". See %{func.__name__}? for the arguments.") from None
+
+    def _display(self, obj: Any) -> None:
+        from IPython.display import display
+
+        display(obj)
+
+    # -- %qconnect -------------------------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("backend", nargs="?", default=None, help="QPU name (default: the sidebar's pick, else the least busy).")
+    @argument("--min-qubits", type=int, default=None, metavar="N", help="Only QPUs with at least N qubits.")
+    @argument("--exclude", nargs="+", default=[], metavar="NAME", help="QPUs not to pick.")
+    @argument("--session", dest="mode", action="store_const", const="session", help="Open a Session (paid plans).")
+    @argument("--batch", dest="mode", action="store_const", const="batch", help="Open a Batch.")
+    @argument("--job", dest="mode", action="store_const", const="job", help="Job mode: no Session or Batch.")
+    @argument("--least-busy", action="store_true", help="Ignore the sidebar's pick.")
+    @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN (overrides .env).")
+    @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
+    @argument("--local", action="store_true", help="Use the local fleet (offline, simulated queues).")
+    @argument("--name", default=None, metavar="VAR", help="Variable for the backend (default: backend).")
+    @argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call.")
+    @argument("--quiet", action="store_true", help="Show no summary.")
+    @line_magic
+    def qconnect(self, line: str = "") -> None:
+        """Connect to the least busy QPU (or BACKEND); put `backend` (and `session` on paid plans) in the namespace."""
+        args = self._parse(self.qconnect, line)
+        name = args.name or self.variable
+        if not name.isidentifier():
+            raise UsageError(f"--name: {name!r} is not a valid Python variable name. Use e.g. --name qpu.")
+        if args.min_qubits is not None and args.min_qubits < 1:
+            raise UsageError(f"--min-qubits: {args.min_qubits} is not a qubit count. Use a whole number of at least 1.")
+        if args.deadline is not None and args.deadline <= 0:
+            raise UsageError(f"--deadline: {args.deadline:g} is not a positive number of seconds. Use e.g. --deadline 20.")
+
+        progress = _Progress(self.shell, self.progress and not (args.quiet or self.quiet))
+        try:
+            connection = self._run(lambda: self._connect(args, progress))
+        finally:
+            progress.close()
+
+        if self._connection is not None and self._connection.session is not None:
+            self._run(self._connection.close)  # the previous session: nothing leaks
+        self._connection = connection
+        values = {name: connection.backend, "qconnection": connection}
+        if connection.session is not None:
+            values["session"] = connection.session
+        elif isinstance(self.shell.user_ns.get("session"), _session_types()):
+            self.shell.user_ns.pop("session", None)  # a stale session from an earlier connect would mislead
+        self.shell.push(values)
+        if not (args.quiet or self.quiet):
+            self._display(connection)
+
+    def _connect(self, args: Any, progress: _Progress) -> Any:
+        from .connection import connect
+        from .pick import read_pick
+        from .provider import provider_for
+
+        settings = self._load_settings(args)
+        backend = args.backend
+        notes: list[str] = []
+        if backend is None and not args.least_busy:
+            pick = read_pick(settings.provider_kind)
+            if pick is not None:
+                backend = pick.backend
+                notes.append(f"Using {pick.backend}, picked in the sidebar (--least-busy ignores the pick).")
+        connection = connect(backend, settings=settings, mode=args.mode or self.default_mode,
+                             min_qubits=args.min_qubits or self.min_qubits or None, exclude=args.exclude,
+                             progress=progress)
+        provider_for(settings)  # keep the provider warm for completion
+        if notes:
+            connection.notes = tuple(notes) + connection.notes
+        return connection
+
+    # -- %qbackends ------------------------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("--min-qubits", type=int, default=None, metavar="N", help="Only QPUs with at least N qubits.")
+    @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN.")
+    @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
+    @argument("--local", action="store_true", help="Use the local fleet.")
+    @argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call.")
+    @line_magic
+    def qbackends(self, line: str = "") -> Any:
+        """A table of the QPUs, least busy first: status, qubits, processor and queue."""
+        args = self._parse(self.qbackends, line)
+
+        def table() -> Any:
+            from .provider import provider_for
+            from .tables import BackendTable
+
+            listing = provider_for(self._load_settings(args)).listing()
+            return BackendTable(listing, min_qubits=args.min_qubits)
+
+        result = self._run(table)
+        self._display(result)
+
+    # -- %qplan ----------------------------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN.")
+    @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
+    @argument("--local", action="store_true", help="Use the local fleet.")
+    @argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call.")
+    @line_magic
+    def qplan(self, line: str = "") -> None:
+        """The resolved plan and instance, with the usage remaining where IBM reports it."""
+        args = self._parse(self.qplan, line)
+
+        def report() -> Any:
+            from .provider import provider_for
+            from .tables import PlanReport
+
+            provider = provider_for(self._load_settings(args))
+            check = provider.check_plan()
+            return PlanReport(provider.kind, check, provider.instance(), provider.usage(), self._settings)
+
+        self._display(self._run(report))
+
+    # -- completion ------------------------------------------------------------------------------------------
+    def complete_backend(self, _shell: Any, event: Any) -> list[str]:
+        """Backend names from the cached listing (the local fleet is listed on demand: it costs nothing)."""
+        try:
+            from .config import load_settings
+            from .provider import provider_for
+
+            settings = self._settings or load_settings(self.env_file or None, local=self.local or None)
+            provider = provider_for(settings)
+            listing = provider.cached_listing() or (provider.listing() if provider.kind == "local" else None)
+        except Exception:
+            return []
+        if listing is None:
+            return []
+        line = getattr(event, "line", "") or ""
+        prefix = "" if line.endswith(" ") else (line.split() or [""])[-1]
+        if prefix.startswith("%"):
+            prefix = ""
+        return [name for name in listing.names() if name.startswith(prefix)]
+
+
+def _session_types() -> tuple[type, ...]:
+    runtime = sys.modules.get("qiskit_ibm_runtime")
+    if runtime is None:
+        return ()
+    return (runtime.Session, runtime.Batch)
+
+
+_registered: dict[int, QConnect] = {}
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics (loading twice is harmless)."""
+    if id(ipython) in _registered:
+        return
+    magics = QConnect(shell=ipython, config=ipython.config)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:
+        ipython.configurables.append(magics)
+    ipython.set_hook("complete_command", magics.complete_backend, str_key="%qconnect")
+    _registered[id(ipython)] = magics
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    magics = _registered.pop(id(ipython), None)
+    if magics is None:
+        return
+    if magics._connection is not None:
+        try:
+            magics._connection.close()
+        except Exception:
+            pass
+    for kind in ("line",):
+        for name in ("qconnect", "qbackends", "qplan"):
+            ipython.magics_manager.magics[kind].pop(name, None)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)

@@ -1,0 +1,176 @@
+"""The magics, driven through a real IPython InteractiveShell on the local fleet."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from qiskit_connector_lab import provider as provider_module
+from qiskit_connector_lab.pick import write_pick
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "pick.json"))
+    for var in ("IQP_API_TOKEN", "QISKIT_IBM_TOKEN", "QCONNECTOR_FLEET_FILE", "QCONNECTOR_ENV_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("QCONNECTOR_FLEET_SEED", "11")
+    provider_module.forget_providers()
+    sh = InteractiveShell.instance()
+    sh.run_line_magic("load_ext", "qiskit_connector_lab")
+    for name in ("backend", "session", "qconnection", "qpu"):
+        sh.user_ns.pop(name, None)
+    capsys.readouterr()
+    yield sh
+    sh.run_line_magic("unload_ext", "qiskit_connector_lab")
+    provider_module.forget_providers()
+
+
+def run(sh, capsys, line):
+    result = sh.run_cell(line)
+    out = capsys.readouterr()
+    return result, out.out, out.err
+
+
+def test_qconnect_puts_backend_and_shows_summary(shell, capsys):
+    result, out, err = run(shell, capsys, "%qconnect")
+    assert result.success, err
+    backend = shell.user_ns["backend"]
+    conn = shell.user_ns["qconnection"]
+    assert backend is conn.backend and backend.name == conn.qpu.name
+    assert "session" not in shell.user_ns  # open plan (local fleet): job mode
+    assert conn.mode == "job"
+    # the least busy online QPU was picked
+    online = [q for q in conn.listing.qpus if q.operational]
+    assert conn.qpu.queue == min(q.queue for q in online)
+    assert f"QPU" in out and backend.name in out and "local fleet" in out
+    assert "Connecting" in err or "Listing QPUs" in err  # progress in a terminal is plain text
+
+
+def test_qconnect_named_min_qubits_name_and_batch(shell, capsys):
+    result, out, _ = run(shell, capsys, "%qconnect fake_manila --name qpu --batch --quiet")
+    assert result.success
+    assert shell.user_ns["qpu"].name == "fake_manila"
+    assert type(shell.user_ns["session"]).__name__ == "Batch"
+    assert out == ""  # --quiet
+    result, out, _ = run(shell, capsys, "%qconnect --min-qubits 150 --job")
+    assert result.success
+    assert shell.user_ns["backend"].num_qubits >= 150
+    assert "session" not in shell.user_ns  # the earlier Batch was closed and removed
+
+
+def test_session_on_open_plan_falls_back_to_batch_with_one_line(shell, capsys):
+    result, out, _ = run(shell, capsys, "%qconnect --session")
+    assert result.success
+    assert shell.user_ns["qconnection"].mode == "batch"
+    assert sum("does not allow Sessions" in line for line in out.splitlines()) == 1
+
+
+def test_bare_qconnect_honours_the_sidebar_pick(shell, capsys):
+    write_pick("fake_prague", "local")
+    result, out, _ = run(shell, capsys, "%qconnect")
+    assert result.success and shell.user_ns["backend"].name == "fake_prague"
+    assert "picked in the sidebar" in out
+    result, _, _ = run(shell, capsys, "%qconnect --least-busy")
+    assert shell.user_ns["backend"].name != "fake_prague" or shell.user_ns["qconnection"].qpu.queue == min(
+        q.queue for q in shell.user_ns["qconnection"].listing.qpus if q.operational)
+    write_pick("ibm_fez", "ibm")  # a pick on another provider is not used on the local fleet
+    result, _, _ = run(shell, capsys, "%qconnect")
+    assert result.success and shell.user_ns["backend"].name.startswith("fake_")
+
+
+def test_second_qconnect_reuses_the_provider(shell, capsys):
+    run(shell, capsys, "%qconnect --quiet")
+    provider = next(iter(provider_module._providers.values()))
+    fetches = provider.listing_fetches
+    run(shell, capsys, "%qconnect --quiet")
+    assert len(provider_module._providers) == 1
+    assert provider.listing_fetches == fetches  # within the TTL: no new listing
+
+
+def test_qbackends_and_qplan(shell, capsys):
+    result, out, _ = run(shell, capsys, "%qbackends")
+    assert result.success
+    lines = [line for line in out.splitlines() if "fake_" in line]
+    assert len(lines) == 10
+    marked = [line for line in lines if "least busy" in line]
+    assert len(marked) == 1
+    queues = [int(line.split()[6]) for line in lines if " online " in line]  # dot, name, status, qubits, family, rev, queue
+    assert queues == sorted(queues)
+    result, out, _ = run(shell, capsys, "%qbackends --min-qubits 130")
+    assert all(int(line.split()[3]) >= 130 for line in out.splitlines() if "fake_" in line)
+    result, out, _ = run(shell, capsys, "%qplan")
+    assert result.success and "Open (Open Plan)" in out and "local fleet" in out
+
+
+def test_help_is_real(shell, capsys):
+    doc = shell.find_line_magic("qconnect").__doc__
+    for flag in ("--min-qubits", "--session", "--batch", "--job", "--instance", "--env", "--local", "--name", "--quiet"):
+        assert flag in doc
+
+
+def test_completion_offers_backend_names(shell, capsys):
+    run(shell, capsys, "%qconnect --quiet")
+    _, matches = shell.complete("", "%qconnect fake_k")
+    assert set(matches) == {"fake_kyiv", "fake_kolkata"}
+
+
+def test_config_traits(shell, capsys):
+    run(shell, capsys, "%config QConnect.default_mode = 'batch'")
+    run(shell, capsys, "%config QConnect.variable = 'qpu'")
+    result, _, _ = run(shell, capsys, "%qconnect --quiet")
+    assert result.success
+    assert shell.user_ns["qconnection"].mode == "batch" and "qpu" in shell.user_ns
+    run(shell, capsys, "%config QConnect.default_mode = None")
+    run(shell, capsys, "%config QConnect.variable = 'backend'")
+
+
+BAD = [
+    ("%qconnect --min-qubits abc", "--min-qubits"),
+    ("%qconnect --min-qubits 0", "--min-qubits"),
+    ("%qconnect --min-qubits 100000", "at least 100000 qubits"),
+    ("%qconnect --name 9lives", "--name"),
+    ("%qconnect --deadline -1", "--deadline"),
+    ("%qconnect --bogus", "unrecognized arguments"),
+    ("%qconnect fake_nope", "not in the local fleet"),
+    ("%qconnect --env /nonexistent/.env", "does not exist"),
+    ("%qconnect --session --batch", None),  # argparse: last one wins, no error
+    ("%qbackends --min-qubits x", "--min-qubits"),
+    ("%qplan --env /nonexistent/.env", "does not exist"),
+]
+
+
+@pytest.mark.parametrize("line,phrase", BAD)
+def test_bad_arguments_give_one_line(shell, capsys, line, phrase):
+    result, out, err = run(shell, capsys, line)
+    if phrase is None:
+        assert result.success
+        return
+    assert not result.success
+    assert "Traceback" not in out + err
+    lines = [line for line in err.splitlines() if line.startswith("UsageError")]
+    assert len(lines) == 1 and phrase in lines[0], err
+
+
+BAD_ENVS = [
+    ('IQP_API_TOKEN="<PROVIDE_YOUR_API_TOKEN>"\nOPEN_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\n', "placeholder"),
+    ('IQP_API_TOKEN="abc"\nOPEN_PLAN="on"\nFLEX_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\n', "only one plan"),
+    ('IQP_API_TOKEN="abc"\nOPEN_PLAN="on"\n', "OPEN_PLAN_INSTANCE"),
+    ('IQP_API_TOKEN="abc"\nOPEN_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\nOPEN_PLAN_CHANNEL="ibm_quantum"\n', "retired"),
+    ('OPEN_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\n', "IQP_API_TOKEN"),
+    ('this is not a dotenv line "\n', "cannot be parsed"),
+]
+
+
+@pytest.mark.parametrize("text,phrase", BAD_ENVS)
+def test_bad_config_gives_one_line_and_keeps_namespace(shell, capsys, tmp_path, text, phrase):
+    shell.user_ns["backend"] = "kept"
+    (tmp_path / ".env").write_text(text)
+    result, out, err = run(shell, capsys, "%qconnect")
+    assert not result.success
+    lines = [line for line in err.splitlines() if line.startswith("UsageError")]
+    assert len(lines) == 1 and phrase in lines[0], err
+    assert "Traceback" not in out + err and "abc" not in lines[0]
+    assert shell.user_ns["backend"] == "kept"  # nothing lost
