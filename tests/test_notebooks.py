@@ -1,0 +1,97 @@
+"""Every classroom notebook in examples/ runs end to end on a real ipykernel, on the local fleet."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
+
+
+def texts(cell, mimes=("text/plain", "text/html")) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            parts.append(output["text"])
+        for mime in mimes:
+            if mime in output.get("data", {}):
+                parts.append(output["data"][mime])
+    return "\n".join(parts)
+
+
+def has_image(cell) -> bool:
+    return any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+@pytest.fixture
+def run_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "pick.json"))
+    monkeypatch.setenv("QCONNECTOR_FLEET_SEED", "5")
+    for var in ("IQP_API_TOKEN", "QISKIT_IBM_TOKEN", "QCONNECTOR_ENV_FILE", "QCONNECTOR_FLEET_FILE", "MPLBACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    src = Path(__file__).resolve().parent.parent
+    if not any(Path(p).resolve() == src for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p):
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])))
+
+    def run(path: Path):
+        work = tmp_path / path.name
+        shutil.copy(path, work)
+        nb = nbformat.read(work, as_version=4)
+        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        for cell in code_cells(nb):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
+        return nb
+
+    return run
+
+
+def test_there_are_classroom_notebooks():
+    assert len(NOTEBOOKS) >= 3
+
+
+def test_bell_notebook(run_notebook):
+    nb = run_notebook(EXAMPLES / "01-connect-and-run-a-bell-circuit.ipynb")
+    cells = code_cells(nb)
+    summary = texts(cells[1])
+    assert "LOCAL FLEET" in summary and "Connected to fake_" in summary
+    name = re.search(r"Connected to (fake_\w+)", summary).group(1)
+    assert f"{name} has" in texts(cells[2])
+    agreed = re.search(r"agreed in (\d+) of (\d+) shots", texts(cells[6]))
+    assert agreed and int(agreed.group(2)) == 1000 and int(agreed.group(1)) > 800  # a Bell pair, with some noise
+    assert has_image(cells[6])  # the histogram
+
+
+def test_fleet_comparison_notebook(run_notebook):
+    nb = run_notebook(EXAMPLES / "02-compare-queues-and-processors.ipynb")
+    cells = code_cells(nb)
+    assert "Open (Open Plan)" in texts(cells[1])
+    table = texts(cells[2], mimes=("text/plain",))
+    assert table.count("← least busy") == 1 and "fake_fez" in table
+    families = texts(cells[4])
+    for family in ("Heron", "Eagle", "Nighthawk", "Falcon"):
+        assert family in families
+    assert has_image(cells[5])
+
+
+def test_min_qubits_and_coupling_map_notebook(run_notebook):
+    nb = run_notebook(EXAMPLES / "03-pick-a-qpu-by-size-and-see-its-chip.ipynb")
+    cells = code_cells(nb)
+    described = texts(cells[2])
+    qubits = int(re.search(r"has (\d+) qubits", described).group(1))
+    assert qubits >= 150
+    assert "couplers: 176" in described  # a 156-qubit Heron: the heavy-hex lattice has 176 couplers
+    assert has_image(cells[3]) and has_image(cells[4])
+    assert "lowest readout error" in texts(cells[5])
