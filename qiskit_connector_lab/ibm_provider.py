@@ -11,6 +11,7 @@ Costs, per the measured behaviour of qiskit-ibm-runtime 0.51 (see the README):
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Callable, TypeVar
 
@@ -25,6 +26,16 @@ from .upstream import call_with_deadline, install_bounded_http
 T = TypeVar("T")
 
 
+class _QuietAccountNotice(logging.Filter):
+    """Drop the client's "Loading account with the given token" warning: the token is ours to pass, by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Loading account with the given token")
+
+
+_quiet_account_notice = _QuietAccountNotice()
+
+
 class IBMProvider(Provider):
     kind = "ibm"
 
@@ -37,6 +48,9 @@ class IBMProvider(Provider):
         self._instances: list[InstanceInfo] | None = None
         redacting_filter.add(settings.token)
         guard_loggers("qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "requests", "qiskit_connector_lab")
+        account_logger = logging.getLogger("qiskit_ibm_runtime.qiskit_runtime_service")
+        if _quiet_account_notice not in account_logger.filters:
+            account_logger.addFilter(_quiet_account_notice)
 
     def _bounded(self, what: str, fn: Callable[[], T]) -> T:
         return call_with_deadline(fn, what=what, seconds=self.settings.deadline, secrets=(self.settings.token,))
@@ -99,7 +113,19 @@ class IBMProvider(Provider):
     # -- backends, plan, modes -------------------------------------------------------------------------------
     def backend(self, name: str) -> Any:
         service = self.service
-        return self._bounded(f"loading QPU {name}", lambda: service.backend(name))
+
+        def load() -> Any:
+            # service.backend(name) re-lists every QPU (GET /backends) before building one backend. We have just
+            # listed them, so build the backend directly: one configuration request, cached by the client.
+            create = getattr(service, "_create_backend_obj", None)
+            if create is None:  # a client without the hook: pay the extra listing
+                return service.backend(name)
+            crn = service.active_instance()
+            backend = create(name, instance=crn, use_fractional_gates=False)
+            backend.options.use_fractional_gates = False
+            return backend
+
+        return self._bounded(f"loading QPU {name}", load)
 
     def instances(self) -> list[InstanceInfo]:
         if self._instances is None:

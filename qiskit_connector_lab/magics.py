@@ -127,7 +127,7 @@ class QConnect(Magics):
     @argument("--quiet", action="store_true", help="Show no summary.")
     @line_magic
     def qconnect(self, line: str = "") -> None:
-        """Connect to the least busy QPU (or BACKEND); put `backend` (and `session` on paid plans) in the namespace."""
+        """Connect to the least busy QPU (or BACKEND); put `backend` in the namespace, and `session` (paid plans) or `batch` (--batch)."""
         args = self._parse(self.qconnect, line)
         name = args.name or self.variable
         if not name.isidentifier():
@@ -148,9 +148,11 @@ class QConnect(Magics):
         self._connection = connection
         values = {name: connection.backend, "qconnection": connection}
         if connection.session is not None:
-            values["session"] = connection.session
-        elif isinstance(self.shell.user_ns.get("session"), _session_types()):
-            self.shell.user_ns.pop("session", None)  # a stale session from an earlier connect would mislead
+            values[connection.mode] = connection.session  # `session` (a Session) or `batch` (a Batch)
+        for stale in ("session", "batch"):
+            # a Session/Batch left by an earlier connect would mislead: it is closed, so remove it
+            if stale not in values and isinstance(self.shell.user_ns.get(stale), _session_types()):
+                self.shell.user_ns.pop(stale, None)
         self.shell.push(values)
         if not (args.quiet or self.quiet):
             self._display(connection)

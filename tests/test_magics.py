@@ -20,7 +20,7 @@ def shell(tmp_path, monkeypatch, capsys):
     provider_module.forget_providers()
     sh = InteractiveShell.instance()
     sh.run_line_magic("load_ext", "qiskit_connector_lab")
-    for name in ("backend", "session", "qconnection", "qpu"):
+    for name in ("backend", "session", "batch", "qconnection", "qpu"):
         sh.user_ns.pop(name, None)
     capsys.readouterr()
     yield sh
@@ -53,12 +53,12 @@ def test_qconnect_named_min_qubits_name_and_batch(shell, capsys):
     result, out, _ = run(shell, capsys, "%qconnect fake_manila --name qpu --batch --quiet")
     assert result.success
     assert shell.user_ns["qpu"].name == "fake_manila"
-    assert type(shell.user_ns["session"]).__name__ == "Batch"
+    assert type(shell.user_ns["batch"]).__name__ == "Batch" and "session" not in shell.user_ns
     assert out == ""  # --quiet
     result, out, _ = run(shell, capsys, "%qconnect --min-qubits 150 --job")
     assert result.success
     assert shell.user_ns["backend"].num_qubits >= 150
-    assert "session" not in shell.user_ns  # the earlier Batch was closed and removed
+    assert "session" not in shell.user_ns and "batch" not in shell.user_ns  # the earlier Batch was closed and removed
 
 
 def test_session_on_open_plan_falls_back_to_batch_with_one_line(shell, capsys):
