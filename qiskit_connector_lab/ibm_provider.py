@@ -16,7 +16,7 @@ import threading
 from typing import Any, Callable, TypeVar
 
 from .config import Settings
-from .errors import ConfigError
+from .errors import ConfigError, Unauthorized
 from .fleet import Listing, listing_from_devices
 from .plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from .provider import Provider, Usage
@@ -102,6 +102,18 @@ class IBMProvider(Provider):
         return super().listing(max_age)
 
     def _fetch_listing(self) -> Listing:
+        try:
+            return self._list_once()
+        except Unauthorized:
+            # The client keeps its IAM token until its own clock says it expired; IBM may revoke it earlier.
+            # Sign in again once (a new service); a second refusal is the key's fault and is reported.
+            with self._service_lock:
+                self._service = None
+            self._listing = None
+            self.service  # noqa: B018 - signing in again lists the QPUs too (seeds self._listing)
+            return self._listing if self._listing is not None else self._list_once()
+
+    def _list_once(self) -> Listing:
         service = self.service
         client = service._active_api_client  # the one call that returns every QPU's queue: GET /api/v1/backends
         devices = self._bounded("listing the QPUs", client.list_backends)

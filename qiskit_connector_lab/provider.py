@@ -51,7 +51,7 @@ class Provider(ABC):
         self._clock = clock
         self._listing: Listing | None = None
         self._listing_taken = 0.0
-        self._listing_lock = threading.Lock()
+        self._listing_lock = threading.RLock()  # re-entered when a fetch seeds the listing (IBM re-sign-in)
         #: How many times this provider fetched a listing upstream (for tests and benchmarks).
         self.listing_fetches = 0
 

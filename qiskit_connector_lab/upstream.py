@@ -97,7 +97,9 @@ def _status_of(exc: BaseException) -> int | None:
 
 def _retry_after(exc: BaseException) -> float | None:
     for link in _chain(exc):
-        response = getattr(link, "response", None) or getattr(link, "http_response", None)
+        response = getattr(link, "response", None)
+        if response is None:  # not `or`: a requests.Response for a 4xx/5xx is falsy
+            response = getattr(link, "http_response", None)
         headers = getattr(response, "headers", None)
         if headers:
             value = headers.get("Retry-After")
@@ -188,6 +190,7 @@ def _bounded_adapter(seconds: float) -> Any:
         status_forcelist=(500, 502, 503, 504, 520, 521, 522, 524),
         allowed_methods=None,  # the IBM client retries POSTs on these statuses too
         respect_retry_after_header=False,  # a 429 is reported with its Retry-After, not slept on
+        raise_on_status=False,  # after the last retry, hand back the real reply, so the error names its status
     )
     return BoundedAdapter(max_retries=retry)
 

@@ -7,11 +7,11 @@ QCL_WITH_BROWSER=1 bash scripts/setup.sh
 # shellcheck disable=SC1091
 . .venv/bin/activate
 
-echo "==> Python tests"
-python -m pytest -q
-
 echo "==> TypeScript unit tests"
 jlpm test
 
 echo "==> UI tests (Galata, Chromium)"
 (cd ui-tests && jlpm playwright test)
+
+echo "==> Python tests"
+python -m pytest -q

@@ -1,0 +1,64 @@
+"""The Jupyter server face: REST routes for the sidebar, backed by one shared, cached, coalesced upstream.
+
+``load_server_extension(server_app)`` is called by ``qiskit_connector_lab._load_jupyter_server_extension``.
+It reads :class:`~.app_settings.QConnectorServer` from the server's config, builds the one
+:class:`~.fleet_cache.FleetCache` every client shares, adds the routes, and stops the cache with the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..secret import guard_loggers, redacting_filter
+
+#: Where the shared cache lives in ``web_app.settings`` (tests and diagnostics reach it there).
+CACHE_SETTING = "qiskit_connector_lab.fleet_cache"
+
+__all__ = ["CACHE_SETTING", "load_server_extension"]
+
+
+def _guard_logs(log: logging.Logger) -> None:
+    """Scrub any registered secret (the IBM token) from the server's log and tornado's loggers."""
+    guard_loggers(log.name, "tornado.access", "tornado.application", "tornado.general",
+                  "qiskit_connector_lab.server", "qiskit_connector_lab")
+    for handler in log.handlers:
+        if redacting_filter not in handler.filters:
+            handler.addFilter(redacting_filter)
+
+
+def _stop_with_server(server_app: Any, stop: Any) -> None:
+    """Stop the cache when the server shuts down.
+
+    jupyter_server calls shutdown hooks only on ``ExtensionApp`` objects; a module extension like this one has
+    none, so the server's own extension cleanup is chained (on this server instance only).
+    """
+    original = server_app.cleanup_extensions
+
+    async def cleanup_extensions() -> None:
+        try:
+            await stop()
+        except Exception as exc:  # noqa: BLE001 - never block the server's shutdown
+            server_app.log.warning("qiskit-connector-lab: stopping the QPU cache failed: %s", exc)
+        await original()
+
+    server_app.cleanup_extensions = cleanup_extensions
+
+
+def load_server_extension(server_app: Any) -> None:
+    from .app_settings import QConnectorServer
+    from .fleet_cache import FleetCache
+    from .routes import NAMESPACE, setup_routes
+
+    options = QConnectorServer(parent=server_app)
+    log = server_app.log
+    _guard_logs(log)
+    cache = FleetCache(options, log=log)
+    web_app = server_app.web_app
+    web_app.settings[CACHE_SETTING] = cache
+    setup_routes(web_app, cache)
+    _stop_with_server(server_app, cache.stop)
+    server_app.io_loop.add_callback(cache.start)
+    log.info("qiskit-connector-lab: routes at %s%s/ (provider %s, refresh every %g s, TTL %g s)",
+             web_app.settings.get("base_url", "/"), NAMESPACE, options.provider, options.refresh_interval,
+             options.ttl)

@@ -1,0 +1,105 @@
+"""The routes' errors: JSON ``{"message": one sentence, "code": ...}`` with the right HTTP status.
+
+The connector's errors carry a ``code``; the status says whose fault it is:
+
+==========================================  ======  ==========================================
+error                                       status  why
+==========================================  ======  ==========================================
+UnknownBackend, NoBackendAvailable           404     no such QPU
+PlanMismatchError                            409     the configuration disagrees with IBM
+ConfigError                                  500     the server's own configuration is unusable
+Unauthorized, ServerError, BadResponse, ...  502     IBM answered, but not usefully
+RateLimited, Unreachable                     503     IBM cannot be asked now (``Retry-After``)
+DeadlineExceeded                             504     IBM did not answer in time
+==========================================  ======  ==========================================
+
+IBM's own 401/403 become 502: a 401/403 from *this* server means the browser is not logged in to Jupyter.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from tornado import web
+
+from ..errors import (
+    ConfigError,
+    ConnectorError,
+    DeadlineExceeded,
+    NoBackendAvailable,
+    PlanMismatchError,
+    RateLimited,
+    UnknownBackend,
+    Unreachable,
+    UpstreamError,
+)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+#: Messages for the errors tornado and jupyter_server raise themselves (no connector error behind them).
+HTTP_DEFAULTS = {
+    400: ("bad_request", "The request is not valid."),
+    403: ("forbidden", "The request is not authenticated; log in to Jupyter or send its token."),
+    404: ("not_found", "There is no such qiskit-connector-lab route."),
+    405: ("method_not_allowed", "This route does not accept that method."),
+    413: ("too_large", "The request body is too large."),
+}
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a (one-line) message."""
+    text = " ".join(str(text).split())
+    return _SENTENCE_END.split(text, maxsplit=1)[0] if text else text
+
+
+def rest_of(text: str) -> str:
+    text = " ".join(str(text).split())
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+class ApiError(web.HTTPError):
+    """An error a route answers with. ``message`` is one sentence; ``hint`` (optional) says what to do."""
+
+    def __init__(self, status: int, code: str, message: str, *, hint: str = "",
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, str]:
+        body = {"message": self.message, "code": self.code}
+        if self.hint:
+            body["hint"] = self.hint
+        return body
+
+
+def status_for(error: ConnectorError) -> int:
+    if isinstance(error, (UnknownBackend, NoBackendAvailable)):
+        return 404
+    if isinstance(error, PlanMismatchError):
+        return 409
+    if isinstance(error, (RateLimited, Unreachable)):
+        return 503
+    if isinstance(error, DeadlineExceeded):
+        return 504
+    if isinstance(error, UpstreamError):
+        return 502
+    if isinstance(error, ConfigError):
+        return 500
+    return 500
+
+
+def api_error(error: ConnectorError, *, retry_after: float | None = None) -> ApiError:
+    """The route's answer for a connector error (``retry_after``: seconds until the server asks IBM again)."""
+    status = status_for(error)
+    headers = {}
+    wait = retry_after
+    if isinstance(error, RateLimited) and error.retry_after and not wait:
+        wait = error.retry_after
+    if wait and status in (502, 503, 504):
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return ApiError(status, error.code, first_sentence(error.message), hint=rest_of(error.message), headers=headers)

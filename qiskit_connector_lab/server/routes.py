@@ -1,0 +1,226 @@
+"""The REST routes under ``{base_url}qiskit-connector-lab/``: plan, QPUs, one QPU, the pick, status.
+
+Every handler is an authenticated ``APIHandler`` (403 without a Jupyter token or login cookie), and POST
+keeps jupyter_server's XSRF check (a cookie-authenticated POST must carry the ``_xsrf`` token). All answers,
+errors included, are JSON; an error is ``{"message": one sentence, "code": ..., "hint"?: what to do}``.
+
+=============================  =========================================================================
+GET  plan                      plan, instance, channel, modes, usage
+GET  backends                  every QPU (ranked), least busy, fetched_at, stale flag and reason
+GET  backends/{name}           one QPU: layout, errors, medians, queue history
+GET  selection                 the QPU picked in the sidebar (used by a bare ``%qconnect``)
+POST selection                 ``{"backend": name | null}``: pick (or clear) a listed QPU
+GET  status                    what the shared upstream cache is doing (counts, backoff, refresher)
+=============================  =========================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import re
+import traceback
+from typing import Any, Awaitable, Callable
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from ..errors import ConnectorError, NoBackendAvailable
+from ..fleet import Listing, utcnow
+from ..pick import Pick, read_pick, write_pick
+from ..secret import redact
+from ..selection import ranked, select
+from .fleet_cache import FleetCache
+from .http_errors import HTTP_DEFAULTS, ApiError, api_error
+
+NAMESPACE = "qiskit-connector-lab"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MAX_BODY_BYTES = 4096
+
+
+def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Turn a connector error raised by a route into its JSON error answer."""
+
+    @functools.wraps(method)
+    async def wrapper(self: "QConnectorHandler", *args: Any, **kwargs: Any) -> None:
+        try:
+            await method(self, *args, **kwargs)
+        except ConnectorError as error:
+            raise api_error(error, retry_after=self.cache.retry_after()) from None
+
+    return wrapper
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise ApiError(400, "bad_name", "A QPU name is 1 to 64 letters, digits, '_', '.' or '-'.")
+    return name
+
+
+def backends_payload(listing: Listing, refresh_interval: float) -> dict[str, Any]:
+    try:
+        least_busy: str | None = select(listing).name
+    except NoBackendAvailable:
+        least_busy = None
+    return {
+        "provider": listing.provider,
+        "local": listing.local,
+        "fetched_at": listing.fetched_at.isoformat(),
+        "age_seconds": round(listing.age(utcnow()), 3),
+        "stale": listing.stale,
+        "stale_reason": listing.stale_reason,
+        "least_busy": least_busy,
+        "refresh_interval": refresh_interval,
+        "notes": list(listing.notes),
+        "qpus": [dict(qpu.as_dict(), least_busy=qpu.name == least_busy) for qpu in ranked(listing.qpus)],
+    }
+
+
+def selection_payload(pick: Pick | None, provider: str) -> dict[str, Any]:
+    return {
+        "backend": pick.backend if pick else None,
+        "provider": provider,
+        "updated_at": pick.updated_at if pick else None,
+    }
+
+
+class QConnectorHandler(APIHandler):
+    """Base of every route: JSON answers, JSON errors with no traceback, no caching by the browser."""
+
+    cache: FleetCache
+
+    def initialize(self, cache: FleetCache) -> None:
+        self.cache = cache
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")
+
+    def reply(self, data: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, ApiError):
+            for header, value in error.headers.items():
+                self.set_header(header, value)
+            body = error.body()
+        else:
+            code, message = HTTP_DEFAULTS.get(status_code, ("internal_error", ""))
+            if status_code >= 500 or not message:
+                code = "internal_error" if status_code >= 500 else f"http_{status_code}"
+                message = "The qiskit-connector-lab server extension failed; the server log has the details."
+            if isinstance(error, web.HTTPError) and status_code == 403 and "xsrf" in (error.log_message or "").lower():
+                code = "xsrf_failed"
+                message = "The POST carries no valid XSRF token, so it was refused."
+            body = {"message": message, "code": code}
+        self.clear_header("Content-Disposition")
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, ApiError):
+            self.log.debug("qiskit-connector-lab: %s %s -> %d %s", self.request.method, self.request.path,
+                           value.status_code, value.code)
+        elif isinstance(value, web.HTTPError):
+            super().log_exception(typ, value, tb)
+        else:
+            # The traceback goes to the log (redacted), never to the client; no request headers (cookies).
+            self.log.error("qiskit-connector-lab: %s %s failed:\n%s", self.request.method, self.request.path,
+                           redact("".join(traceback.format_exception(typ, value, tb))))
+
+
+class PlanHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self) -> None:
+        self.reply(await self.cache.plan())
+
+
+class BackendsHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self) -> None:
+        listing = await self.cache.listing()
+        self.reply(backends_payload(listing, self.cache.options.refresh_interval))
+
+
+class BackendHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self, name: str) -> None:
+        self.reply(await self.cache.detail(check_name(name)))
+
+
+class SelectionHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self) -> None:
+        kind = (await self.cache.provider()).kind
+        pick = await asyncio.get_running_loop().run_in_executor(None, read_pick, kind)
+        self.reply(selection_payload(pick, kind))
+
+    @web.authenticated
+    @_answers
+    async def post(self) -> None:
+        body = self.request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, "too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        try:
+            data = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+        if not isinstance(data, dict) or "backend" not in data:
+            raise ApiError(400, "bad_request", 'The body must be a JSON object: {"backend": "<QPU name>"} or '
+                                               '{"backend": null}.')
+        name = data["backend"]
+        if name is not None and not isinstance(name, str):
+            raise ApiError(400, "bad_name", "The backend must be a QPU name (a string) or null.")
+        kind = (await self.cache.provider()).kind
+        if name is not None:
+            check_name(name)
+            select(await self.cache.listing(), name)  # UnknownBackend (404) unless it is listed now
+        else:
+            self.cache.touch()
+        pick = await asyncio.get_running_loop().run_in_executor(None, write_pick, name, kind)
+        self.log.info("qiskit-connector-lab: picked %s (%s)", name or "nothing", kind)
+        self.reply(selection_payload(pick, kind))
+
+
+class StatusHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self) -> None:
+        self.reply(self.cache.status())
+
+
+class NotFoundHandler(QConnectorHandler):
+    """Anything else under the namespace: a JSON 404 (after authentication, so nothing leaks)."""
+
+    @web.authenticated
+    def get(self, _path: str) -> None:
+        raise web.HTTPError(404)
+
+    post = put = patch = delete = get
+
+
+def route_table(base_url: str, cache: FleetCache) -> list[tuple[str, type, dict[str, Any]]]:
+    def path(tail: str) -> str:
+        return url_path_join(base_url, NAMESPACE, tail)
+
+    kwargs = {"cache": cache}
+    return [
+        (path("plan"), PlanHandler, kwargs),
+        (path("backends"), BackendsHandler, kwargs),
+        (path(r"backends/(?P<name>[^/]+)"), BackendHandler, kwargs),
+        (path("selection"), SelectionHandler, kwargs),
+        (path("status"), StatusHandler, kwargs),
+        (path("(.*)"), NotFoundHandler, kwargs),
+    ]
+
+
+def setup_routes(web_app: Any, cache: FleetCache) -> None:
+    web_app.add_handlers(".*$", route_table(web_app.settings["base_url"], cache))
