@@ -87,8 +87,16 @@ redacting_filter = RedactingFilter()
 
 
 def guard_loggers(*names: str) -> None:
-    """Attach the shared redacting filter to the named loggers (idempotent)."""
+    """Attach the shared redacting filter to the named loggers, their handlers and the root's (idempotent).
+
+    A logger's own filters do not see its children's records, but its handlers do: records of
+    ``qiskit_ibm_runtime.api.session`` reach the handler of ``qiskit_ibm_runtime``, so both get the filter.
+    """
+    targets: list[logging.Filterer] = list(logging.getLogger().handlers)
     for name in names:
         logger = logging.getLogger(name)
-        if redacting_filter not in logger.filters:
-            logger.addFilter(redacting_filter)
+        targets.append(logger)
+        targets.extend(logger.handlers)
+    for target in targets:
+        if redacting_filter not in target.filters:
+            target.addFilter(redacting_filter)

@@ -172,3 +172,37 @@ def test_magic_open_plan_batch_and_paid_plan_session(shell, ibm_dotenv, emulator
     result = shell.run_cell("%qplan")
     out = capsys.readouterr()
     assert "Premium (Paid Plan)" in out.out and "Remaining" in out.out and "premium-instance" in out.out
+
+
+def test_token_never_in_logs_reprs_or_errors(emulator, ibm_dotenv, capsys):
+    import io
+    import logging
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger(n) for n in ("", "qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "qiskit_connector_lab")]
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.DEBUG)
+    try:
+        ibm_dotenv("premium", QCONNECTOR_LISTING_TTL="0.01")
+        conn = connect()
+        texts = [repr(conn), str(conn), conn._repr_html_(), repr(load_settings()), str(load_settings().describe())]
+        emulator.inject(401, path="/api/v1/backends", times=None)
+        time.sleep(0.02)
+        with pytest.raises(Exception) as info:
+            connect()
+        texts.append(str(info.value))
+        emulator.clear_faults()
+        conn.close()
+    finally:
+        for lg, level in saved:
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+    out = capsys.readouterr()
+    everything = "\n".join(texts) + stream.getvalue() + out.out + out.err
+    assert "identity/token" in stream.getvalue() or "backends" in stream.getvalue()  # the logs did capture the traffic
+    assert emulator.api_key not in everything
+    assert "eyJ" not in everything  # no bearer JWT either
