@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,16 @@ CONNECTOR_VARIABLES = [
 ]
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is when a record is emitted."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 @pytest.fixture
 def clean_env(tmp_path, monkeypatch) -> Path:
     """A temporary HOME and working directory, none of the connector's variables, no cached providers."""
@@ -32,6 +43,11 @@ def clean_env(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "pick.json"))
     monkeypatch.chdir(tmp_path)
+    # qiskit-ibm-runtime's own stderr handler holds the stream of the moment it was imported, which pytest's
+    # capture may have closed since: point it at this test's stderr.
+    for handler in logging.getLogger("qiskit_ibm_runtime").handlers:
+        if type(handler) is logging.StreamHandler:  # not pytest's capture handlers (subclasses)
+            monkeypatch.setattr(handler, "stream", _CurrentStderr())
     provider_module.forget_providers()
     yield tmp_path
     provider_module.forget_providers()
