@@ -90,3 +90,17 @@ def ibm_dotenv(emulator, clean_env) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def shell(clean_env, capsys):
+    """A real IPython shell with the extension loaded and none of its variables set."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    sh = InteractiveShell.instance()
+    sh.run_line_magic("load_ext", "qiskit_connector_lab")
+    for name in ("backend", "session", "batch", "qconnection", "qpu"):
+        sh.user_ns.pop(name, None)
+    capsys.readouterr()
+    yield sh
+    sh.run_line_magic("unload_ext", "qiskit_connector_lab")

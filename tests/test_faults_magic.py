@@ -5,21 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from test_config import BAD_CONFIGS, TOKEN
 from test_faults_core import DEADLINE, MARGIN, WARM_FAULTS
-
-
-@pytest.fixture
-def shell(clean_env, capsys):
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "qiskit_connector_lab")
-    for name in ("backend", "session", "batch", "qconnection"):
-        sh.user_ns.pop(name, None)
-    capsys.readouterr()
-    yield sh
-    sh.run_line_magic("unload_ext", "qiskit_connector_lab")
 
 
 def one_usage_error(capsys) -> str:

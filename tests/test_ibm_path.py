@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from qiskit_connector_lab import provider as provider_module
 from qiskit_connector_lab.config import load_settings
@@ -139,17 +138,6 @@ def test_usage_and_compat_helpers(emulator, ibm_dotenv):
     provider = next(iter(provider_module._providers.values()))
     usage = provider.usage()
     assert usage is not None and usage.limit_seconds is not None
-
-
-@pytest.fixture
-def shell(emulator, capsys):
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "qiskit_connector_lab")
-    for name in ("backend", "session", "batch", "qconnection"):
-        sh.user_ns.pop(name, None)
-    capsys.readouterr()
-    yield sh
-    sh.run_line_magic("unload_ext", "qiskit_connector_lab")
 
 
 def test_magic_open_plan_batch_and_paid_plan_session(shell, ibm_dotenv, emulator, capsys):

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from qiskit_connector_lab import provider as provider_module
 from qiskit_connector_lab.pick import write_pick
 
 
-@pytest.fixture
-def shell(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "pick.json"))
-    for var in ("IQP_API_TOKEN", "QISKIT_IBM_TOKEN", "QCONNECTOR_FLEET_FILE", "QCONNECTOR_ENV_FILE"):
-        monkeypatch.delenv(var, raising=False)
+@pytest.fixture(autouse=True)
+def seeded_fleet(monkeypatch):
     monkeypatch.setenv("QCONNECTOR_FLEET_SEED", "11")
-    provider_module.forget_providers()
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "qiskit_connector_lab")
-    for name in ("backend", "session", "batch", "qconnection", "qpu"):
-        sh.user_ns.pop(name, None)
-    capsys.readouterr()
-    yield sh
-    sh.run_line_magic("unload_ext", "qiskit_connector_lab")
-    provider_module.forget_providers()
 
 
 def run(sh, capsys, line):
