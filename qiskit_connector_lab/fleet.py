@@ -93,6 +93,16 @@ class Listing:
         }
 
 
+def whole_number(value: Any) -> int | None:
+    """An int from an API field that may be an int, a numeric string, "None", a {"value": ...} dict or absent."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -112,7 +122,7 @@ def qpu_from_device(device: dict[str, Any]) -> QPU:
         queue=int(device.get("queue_length") or 0),
         family=processor.get("family"),
         revision=None if revision is None else str(revision),
-        clops=(device.get("clops") or {}).get("value") if isinstance(device.get("clops"), dict) else device.get("clops"),
+        clops=whole_number(device.get("clops")),
         simulator=device.get("class") == "simulator" or bool(device.get("simulator", False)),
         version=device.get("version") or device.get("backend_version"),
     )

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from .config import Settings
 from .errors import ConfigError, UnknownBackend
-from .fleet import ONLINE, PAUSED, QPU, STATUSES, Listing
+from .fleet import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from .plans import InstanceInfo, Plan, PlanCheck
 from .provider import Provider, Usage
 
@@ -76,7 +76,7 @@ def _read_member(folder: str) -> _Member:
         family=processor.get("family"),
         revision=None if revision is None else str(revision),
         version=conf.get("backend_version"),
-        clops=conf.get("clops_h"),
+        clops=whole_number(conf.get("clops_h")),  # some snapshots hold the string "None"
     )
 
 

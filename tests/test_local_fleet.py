@@ -206,3 +206,9 @@ def test_compat_helpers_on_local_fleet(local_settings, monkeypatch):
     assert compat.is_verified(environ={}) is True
     qpus = compat.qpu_verify(environ={})
     assert [q.queue for q in qpus if q.operational] == sorted(q.queue for q in qpus if q.operational)
+
+
+def test_clops_is_a_number_or_none(local_settings):
+    listing = LocalFleet(local_settings).listing()
+    assert listing.by_name("fake_manila").clops is None  # its snapshot says "None"
+    assert listing.by_name("fake_fez").clops == 195000

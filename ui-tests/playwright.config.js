@@ -3,7 +3,20 @@
  * (`apt-get install chromium`) since Playwright cannot download its own
  * browsers here. Never run `playwright install`.
  */
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+// One folder for the local fleet's state, shared by the Jupyter server (and
+// its kernels) and the tests: the fleet file the tests write, and the pick.
+// Set once in the main process; the workers inherit it.
+if (!process.env.QCONNECTOR_UI_STATE_DIR) {
+  process.env.QCONNECTOR_UI_STATE_DIR = fs.mkdtempSync(
+    path.join(os.tmpdir(), 'qcl-ui-tests-')
+  );
+}
 
 const chromiumArgs = [
   '--no-sandbox',
@@ -19,6 +32,10 @@ const chromiumArgs = [
 
 module.exports = {
   ...baseConfig,
+  // The tests share one server and its fleet file: run them one at a time.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
   use: {
     ...baseConfig.use,
     launchOptions: {
@@ -35,6 +52,10 @@ module.exports = {
     command: 'jlpm start',
     url: 'http://localhost:8888/lab',
     timeout: 120 * 1000,
-    reuseExistingServer: !process.env.CI
+    reuseExistingServer: !process.env.CI,
+    env: {
+      ...process.env,
+      QCONNECTOR_UI_STATE_DIR: process.env.QCONNECTOR_UI_STATE_DIR
+    }
   }
 };

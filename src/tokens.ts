@@ -1,0 +1,252 @@
+/**
+ * Interfaces of the qiskit-connector-lab frontend: the server's REST replies
+ * (`{baseUrl}qiskit-connector-lab/...`) and the fleet model the views use.
+ *
+ * This file holds types and tokens only, no behaviour.
+ */
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
+
+/**
+ * Where the QPUs come from: the embedded offline fleet or IBM Quantum.
+ */
+export type ProviderKind = 'local' | 'ibm';
+
+/**
+ * The status of a QPU.
+ */
+export type QPUStatus = 'online' | 'paused' | 'offline';
+
+/**
+ * Quantum-time usage of the instance (IBM only).
+ */
+export interface IUsage {
+  consumed_seconds: number | null;
+  limit_seconds: number | null;
+  remaining_seconds: number | null;
+  limit_reached: boolean;
+}
+
+/**
+ * GET `plan`.
+ */
+export interface IPlanInfo {
+  provider: ProviderKind;
+  local: boolean;
+  plan: string;
+  plan_label: string;
+  plan_title: string;
+  verified: boolean;
+  instance: string;
+  crn: string | null;
+  channel: string;
+  modes: string[];
+  default_mode: string;
+  usage: IUsage | null;
+  notes: string[];
+}
+
+/**
+ * One QPU of GET `backends`.
+ */
+export interface IQPUSummary {
+  name: string;
+  status: QPUStatus;
+  status_reason: string;
+  qubits: number;
+  queue: number | null;
+  family: string | null;
+  revision: string | null;
+  processor: string | null;
+  clops: number | null;
+  version: string | null;
+  least_busy: boolean;
+}
+
+/**
+ * GET `backends`: the fleet, least busy first.
+ */
+export interface IBackendsReply {
+  provider: ProviderKind;
+  local: boolean;
+  /**
+   * When the server fetched the listing (ISO 8601).
+   */
+  fetched_at: string;
+  /**
+   * The age of the listing when the server answered.
+   */
+  age_seconds: number;
+  stale: boolean;
+  stale_reason: string;
+  least_busy: string | null;
+  /**
+   * The server's own refresh interval, in seconds.
+   */
+  refresh_interval: number;
+  /**
+   * Remarks of the provider, e.g. that the local fleet is simulated.
+   */
+  notes?: string[];
+  qpus: IQPUSummary[];
+}
+
+/**
+ * The drawing of a chip: one coordinate per qubit (unit spacing, y grows
+ * downward) and its couplers.
+ */
+export interface ILayout {
+  kind: 'heavy-hex' | 'square' | 'graph';
+  coordinates: [number, number][];
+  edges: [number, number][];
+}
+
+/**
+ * GET `backends/{name}`: everything the detail view shows.
+ */
+export interface IQPUDetail {
+  name: string;
+  status: QPUStatus;
+  status_reason?: string;
+  qubits: number;
+  queue: number | null;
+  family: string | null;
+  revision: string | null;
+  processor: string | null;
+  clops: number | null;
+  version: string | null;
+  basis_gates: string[];
+  two_qubit_gate: string | null;
+  layout: ILayout;
+  qubit_errors: {
+    readout: (number | null)[];
+    t1_us: (number | null)[];
+    t2_us: (number | null)[];
+  };
+  edge_errors: { edge: [number, number]; error: number | null }[];
+  medians: {
+    readout_error: number | null;
+    two_qubit_error: number | null;
+    sx_error: number | null;
+    t1_us: number | null;
+    t2_us: number | null;
+  };
+  calibrated_at: string | null;
+  queue_history: { t: string; queue: number }[];
+  fetched_at: string;
+}
+
+/**
+ * GET/POST `selection`: the QPU picked for a bare `%qconnect`.
+ */
+export interface ISelection {
+  backend: string | null;
+  provider: ProviderKind;
+  updated_at: string | null;
+}
+
+/**
+ * The REST API of the server extension.
+ */
+export interface IQPUClient {
+  getPlan(): Promise<IPlanInfo>;
+  getBackends(): Promise<IBackendsReply>;
+  getBackend(name: string): Promise<IQPUDetail>;
+  getSelection(): Promise<ISelection>;
+  setSelection(backend: string | null): Promise<ISelection>;
+}
+
+/**
+ * An error reported by the server (`{message, code}`) or by the network.
+ */
+export interface IFleetError {
+  message: string;
+  /**
+   * The server's error code, `network` when the server could not be reached.
+   */
+  code: string;
+  /**
+   * The HTTP status, 0 for a network error.
+   */
+  status: number;
+}
+
+/**
+ * What the fleet panel is showing.
+ *
+ * - `loading`: nothing received yet, the first request is in flight.
+ * - `ready`: a listing is shown.
+ * - `error`: the last request failed and there is no listing to show.
+ */
+export type FleetPhase = 'loading' | 'ready' | 'error';
+
+/**
+ * The fleet model: one shared poll of the server for every view.
+ */
+export interface IQPUFleetModel {
+  /**
+   * Emitted whenever anything shown changes (listing, error, age, plan).
+   */
+  readonly changed: ISignal<IQPUFleetModel, void>;
+  /**
+   * Emitted when the stored selection changes.
+   */
+  readonly selectionChanged: ISignal<IQPUFleetModel, ISelection | null>;
+  readonly phase: FleetPhase;
+  readonly plan: IPlanInfo | null;
+  readonly backends: IBackendsReply | null;
+  readonly qpus: IQPUSummary[];
+  readonly selection: ISelection | null;
+  /**
+   * The last error, or null after a success.
+   */
+  readonly error: IFleetError | null;
+  /**
+   * Whether the data shown is stale: the server said so, or the last
+   * request failed and older data is shown.
+   */
+  readonly stale: boolean;
+  /**
+   * Why the data is stale ('' when it is not).
+   */
+  readonly staleReason: string;
+  /**
+   * The age of the data shown, in seconds (null before the first listing).
+   */
+  ageSeconds(now?: number): number | null;
+  /**
+   * When the next request is due (ms since the epoch), null if none is
+   * scheduled.
+   */
+  readonly nextAttempt: number | null;
+  /**
+   * The polling interval, in milliseconds.
+   */
+  interval: number;
+  /**
+   * Whether the views showing the fleet are hidden (the poll stands by).
+   */
+  hidden: boolean;
+  /**
+   * Ask the server now, and return when the answer has been applied.
+   */
+  refresh(): Promise<void>;
+  /**
+   * Store the QPU used by a bare `%qconnect` (null clears it).
+   */
+  select(backend: string | null): Promise<ISelection>;
+  /**
+   * The detail of one QPU.
+   */
+  detail(name: string): Promise<IQPUDetail>;
+  readonly isDisposed: boolean;
+  dispose(): void;
+}
+
+/**
+ * The fleet model, for other extensions.
+ */
+export const IQPUFleetModel = new Token<IQPUFleetModel>(
+  'qiskit-connector-lab:IQPUFleetModel',
+  'The IBM Quantum QPU fleet shown in the qiskit-connector-lab sidebar.'
+);

@@ -1,0 +1,197 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { qpuIcon } from '../icons';
+import { QPUFleetModel } from '../model';
+import { BannerView } from './banner';
+import { cls, h } from './dom';
+import { HeaderView } from './header';
+import { FilterView, filterQpus, IFleetFilter, ListView } from './list';
+
+/**
+ * The list part of the sidebar: header (plan, instance, Local fleet badge,
+ * refresh), banner (loading / error / stale, Retry), filters and the QPU
+ * rows.
+ */
+export class FleetView extends Widget {
+  constructor(options: FleetView.IOptions) {
+    super();
+    this.addClass(cls('fleet'));
+    this._model = options.model;
+    const trans = options.trans;
+    this._trans = trans;
+    this.header = new HeaderView(options.model, trans);
+    this.banner = new BannerView(options.model, trans);
+    this.filters = new FilterView(trans, () => this.update());
+    this.list = new ListView(trans, options.onOpen);
+    this.node.append(
+      this.header.node,
+      this.banner.node,
+      this.filters.node,
+      this.list.node,
+      this._count
+    );
+    this._count.setAttribute('aria-live', 'polite');
+    this._model.changed.connect(this.update, this);
+    this._model.selectionChanged.connect(this.update, this);
+  }
+
+  readonly header: HeaderView;
+  readonly banner: BannerView;
+  readonly filters: FilterView;
+  readonly list: ListView;
+
+  get filter(): IFleetFilter {
+    return this.filters.filter;
+  }
+
+  protected onUpdateRequest(msg: Message): void {
+    this.render();
+  }
+
+  /**
+   * Render now (the panel otherwise renders on the next animation frame).
+   */
+  render(now: number = Date.now()): void {
+    const model = this._model;
+    this.header.update(now);
+    this.banner.update(now);
+    const all = model.qpus;
+    const shown = filterQpus(all, this.filters.filter);
+    const selection =
+      model.selection &&
+      (!model.backends || model.selection.provider === model.backends.provider)
+        ? model.selection
+        : null;
+    this.list.update(shown, {
+      selection,
+      total: all.length,
+      phase: model.phase
+    });
+    this._count.textContent =
+      model.phase === 'ready' && all.length > 0
+        ? shown.length === all.length
+          ? this._trans._n('%1 QPU', '%1 QPUs', all.length)
+          : `${shown.length} / ${all.length}`
+        : '';
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.render();
+  }
+
+  private _trans: TranslationBundle;
+  private _model: QPUFleetModel;
+  private _count = h('div', { class: cls('count') });
+}
+
+export namespace FleetView {
+  export interface IOptions {
+    model: QPUFleetModel;
+    trans: TranslationBundle;
+    /**
+     * Open the detail of a QPU.
+     */
+    onOpen: (name: string) => void;
+  }
+}
+
+/**
+ * The left-sidebar panel. It shows the fleet; where the main area cannot take
+ * another widget (Notebook 7) a QPU's detail replaces the list in place, with
+ * a Back button. It tells the model when it is shown or hidden, so the poll
+ * stands by while nobody looks.
+ */
+export class FleetPanel extends Panel {
+  constructor(options: FleetPanel.IOptions) {
+    super();
+    this._model = options.model;
+    this.id = options.id;
+    this.addClass(cls('sidebar'));
+    this.title.icon = qpuIcon;
+    this.title.caption = options.trans.__('IBM Quantum QPUs');
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', options.trans.__('IBM Quantum QPUs'));
+    this.fleet = new FleetView({
+      model: options.model,
+      trans: options.trans,
+      onOpen: options.onOpen
+    });
+    this.addWidget(this.fleet);
+  }
+
+  readonly fleet: FleetView;
+
+  /**
+   * The detail shown in place of the list, if any.
+   */
+  get detail(): Widget | null {
+    return this._detail;
+  }
+
+  /**
+   * Show a widget in place of the list (Notebook 7).
+   */
+  showDetail(widget: Widget): void {
+    this.closeDetail();
+    this._detail = widget;
+    widget.disposed.connect(this._onDetailDisposed, this);
+    this.fleet.hide();
+    this.addWidget(widget);
+  }
+
+  /**
+   * Go back to the list.
+   */
+  closeDetail(): void {
+    const widget = this._detail;
+    if (!widget) {
+      return;
+    }
+    this._detail = null;
+    widget.disposed.disconnect(this._onDetailDisposed, this);
+    widget.dispose();
+    this.fleet.show();
+    this.fleet.list.focusFirst();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._model.setViewVisible(this.id, true);
+    this.fleet.render();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._model.setViewVisible(this.id, false);
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._model.setViewVisible(this.id, this.isVisible);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._model.setViewVisible(this.id, false);
+    super.onBeforeDetach(msg);
+  }
+
+  private _onDetailDisposed(): void {
+    this._detail = null;
+    this.fleet.show();
+  }
+
+  private _model: QPUFleetModel;
+  private _detail: Widget | null = null;
+}
+
+export namespace FleetPanel {
+  export interface IOptions {
+    id: string;
+    model: QPUFleetModel;
+    trans: TranslationBundle;
+    onOpen: (name: string) => void;
+  }
+}

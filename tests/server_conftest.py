@@ -1,0 +1,114 @@
+"""Fixtures shared by the server tests (``tests/test_server_*.py`` load this with ``pytest_plugins``).
+
+They build on ``tests/conftest.py`` (``clean_env``, ``emulator``). Every test gets an isolated HOME and working
+directory, its own pick file, a seeded local fleet, no IBM variables from the outer environment, and a fresh
+provider cache. The IBM path runs the REAL qiskit-ibm-runtime client against the loopback emulator in
+``tests/emulator`` (nothing is mocked).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from traitlets.config import Config
+
+from qiskit_connector_lab.provider import forget_providers
+from qiskit_connector_lab.server import CACHE_SETTING
+
+_PROXIES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+BACKENDS = "/api/v1/backends"
+OPEN_INSTANCE = "open-instance"
+
+
+@pytest.fixture
+def qc_env(clean_env, monkeypatch):
+    """conftest's ``clean_env`` (tmp HOME and cwd, no connector variables, no cached providers), plus a pick
+    file of the test's own, a seeded local fleet and no proxy."""
+    for key in _PROXIES:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(clean_env / "picks" / "selection.json"))
+    monkeypatch.setenv("QCONNECTOR_FLEET_SEED", "11")
+    forget_providers()
+    yield clean_env
+    forget_providers()
+
+
+@pytest.fixture
+def server_traits() -> dict[str, Any]:
+    """QConnectorServer traits for the test's server (parametrize this name to change them)."""
+    return {}
+
+
+def server_config(traits: dict[str, Any]) -> Config:
+    return Config({
+        "ServerApp": {"jpserver_extensions": {"qiskit_connector_lab": True}},
+        "QConnectorServer": dict(traits),
+    })
+
+
+@pytest.fixture
+def ibm_env(qc_env, emulator, monkeypatch):
+    """conftest's running emulator, with the connector's own variables pointing the real client at it."""
+    env = {
+        "IQP_API_TOKEN": emulator.api_key,
+        "OPEN_PLAN": "on",
+        "OPEN_PLAN_INSTANCE": OPEN_INSTANCE,
+        "CLOUD_API_URL": emulator.base_url,
+        "IQP_RUNTIME_API_URL": emulator.base_url + "/api/v1",
+    }
+    env.update({k: v for k, v in emulator.client_env().items() if k != "QISKIT_IBM_URL"})
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return emulator
+
+
+@pytest.fixture
+def fleet_cache(jp_serverapp):
+    """The server's one shared FleetCache."""
+    return jp_serverapp.web_app.settings[CACHE_SETTING]
+
+
+class Answer:
+    """One HTTP answer: status, headers and the parsed JSON body."""
+
+    def __init__(self, response: Any) -> None:
+        self.status = response.code
+        self.headers = response.headers
+        self.text = response.body.decode("utf-8") if response.body else ""
+        self.json = json.loads(self.text) if self.text else None
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.status} {self.text[:200]}>"
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """``await api("GET", "backends")`` → :class:`Answer` (never raises on an HTTP error status)."""
+    answers: list[Answer] = []
+
+    async def call(method: str, *parts: str, body: Any = None, headers: dict[str, str] | None = None,
+                   **kwargs: Any) -> Answer:
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        if method == "POST" and body is None:
+            body = ""
+        response = await jp_fetch("qiskit-connector-lab", *parts, method=method, body=body, headers=headers,
+                                  raise_error=False, **kwargs)
+        answer = Answer(response)
+        answers.append(answer)
+        return answer
+
+    call.answers = answers  # type: ignore[attr-defined]
+    return call
+
+
+@pytest.fixture
+def all_logs(caplog):
+    """Every log record of the test, at every level (the server's log propagates to caplog)."""
+    caplog.set_level(logging.DEBUG)
+    return caplog

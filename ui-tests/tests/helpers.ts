@@ -1,0 +1,116 @@
+/**
+ * Shared helpers of the UI tests: the sidebar, its rows, the fleet file the
+ * local fleet reads, and where screenshots go.
+ */
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const SIDEBAR_ID = 'qiskit-connector-lab-sidebar';
+
+/**
+ * The screenshots referenced from the README.
+ */
+export const SCREENSHOTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'docs',
+  'screenshots'
+);
+
+/**
+ * Refresh the sidebar every 2 s (the schema's minimum) instead of 15 s.
+ */
+export const FAST_SETTINGS = {
+  'qiskit-connector-lab:plugin': { refreshInterval: 2 }
+};
+
+/**
+ * The folder shared with the server (see playwright.config.js).
+ */
+export function stateDir(): string {
+  const dir = process.env.QCONNECTOR_UI_STATE_DIR;
+  if (!dir) {
+    throw new Error(
+      'QCONNECTOR_UI_STATE_DIR is not set (playwright.config.js sets it).'
+    );
+  }
+  return dir;
+}
+
+/**
+ * Override queues and statuses of the local fleet, e.g.
+ * `{fake_fez: {queue: 3, status: 'paused'}}`. The server re-reads the file
+ * when its modification time changes.
+ */
+export function writeFleet(
+  overrides: Record<
+    string,
+    { queue?: number; status?: string; reason?: string }
+  >
+): void {
+  const file = path.join(stateDir(), 'fleet.json');
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(overrides));
+  // Make sure the mtime moves even within the filesystem's resolution.
+  const now = Date.now() / 1000;
+  let mtime = now;
+  try {
+    mtime = Math.max(now, fs.statSync(file).mtimeMs / 1000 + 1);
+  } catch {
+    // No file yet.
+  }
+  fs.utimesSync(tmp, mtime, mtime);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Forget the pick made with "Use this QPU".
+ */
+export function clearPick(): void {
+  fs.rmSync(path.join(stateDir(), 'selection.json'), { force: true });
+}
+
+/**
+ * Open the QPU sidebar and wait for its QPUs.
+ */
+export async function openSidebar(
+  page: IJupyterLabPageFixture,
+  waitForRows = true
+) {
+  await page.sidebar.openTab(SIDEBAR_ID);
+  const sidebar = page.locator(`#${SIDEBAR_ID}`);
+  await expect(sidebar).toBeVisible();
+  if (waitForRows) {
+    await expect(rows(page).first()).toBeVisible({ timeout: 30_000 });
+  }
+  return sidebar;
+}
+
+/**
+ * The QPU rows of the sidebar.
+ */
+export function rows(page: IJupyterLabPageFixture) {
+  return page.locator(`#${SIDEBAR_ID} button.jp-QiskitConnectorLab-row`);
+}
+
+/**
+ * The row of one QPU.
+ */
+export function row(page: IJupyterLabPageFixture, name: string) {
+  return page.locator(
+    `#${SIDEBAR_ID} button.jp-QiskitConnectorLab-row[data-qpu="${name}"]`
+  );
+}
+
+/**
+ * The banner (loading / error / stale) of the sidebar.
+ */
+export function banner(page: IJupyterLabPageFixture) {
+  return page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-banner`);
+}
+
+export function ensureScreenshotDir(): void {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+}
