@@ -187,10 +187,10 @@ class FleetCache:
         guard = 4 * self.options.deadline + 1
         try:
             return await asyncio.wait_for(future, guard)
+        except ConnectorError:  # first: DeadlineExceeded is a TimeoutError too, and must keep its own figures
+            raise
         except asyncio.TimeoutError:
             raise DeadlineExceeded(what, guard) from None
-        except ConnectorError:
-            raise
         except Exception as exc:  # noqa: BLE001 - turned into a one-line error; the log keeps the traceback
             kind = self._provider.kind if self._provider is not None else "local"
             self.log.warning("qiskit-connector-lab: unexpected error while %s: %s", what,

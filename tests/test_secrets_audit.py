@@ -1,0 +1,45 @@
+"""Secrets audit of the notebook face: a real kernel runs every magic against the API emulator (IBM path, paid
+plan, plus an error), and no output holds the API key or a bearer JWT. The server face is audited in
+test_server_routes.py (responses and logs) and test_faults_server.py; the core in test_ibm_path.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from conftest import ibm_dotenv_text
+
+CELLS = [
+    "%load_ext qiskit_connector_lab",
+    "%qconnect",
+    "%qbackends",
+    "%qplan",
+    "print(qconnection); qconnection",
+    "backend, session, repr(qconnection)",
+    "from qiskit_connector_lab import load_settings\nload_settings(), load_settings().describe()",
+    "%qconnect --instance not-my-instance",
+    "from qiskit_connector_lab import save_account\npath = save_account(name='audit'); print(oct(path.stat().st_mode & 0o777))",
+]
+
+
+def test_no_secret_in_any_notebook_output(emulator, clean_env, monkeypatch):
+    (clean_env / ".env").write_text(ibm_dotenv_text(emulator, "premium"))
+    src = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in CELLS]
+    NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(clean_env)}}).execute()
+    outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
+    assert "premium-instance" in outputs and "Paid Plan" in outputs  # it really ran against the emulator
+    assert "UsageError" in outputs  # and the error path was taken
+    assert emulator.api_key not in outputs
+    assert "eyJ" not in outputs  # no bearer JWT
+    saved = clean_env / ".qiskit" / "qiskit-ibm.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert "0o600" in outputs
