@@ -67,6 +67,8 @@ def test_bell_notebook(run_notebook):
     cells = code_cells(nb)
     summary = texts(cells[1])
     assert "LOCAL FLEET" in summary and "Connected to fake_" in summary
+    # While connecting, an ipywidgets progress indicator was shown in the cell (then closed).
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cells[1].outputs)
     name = re.search(r"Connected to (fake_\w+)", summary).group(1)
     assert f"{name} has" in texts(cells[2])
     agreed = re.search(r"agreed in (\d+) of (\d+) shots", texts(cells[6]))
