@@ -90,7 +90,9 @@ class PlanReport(_Report):
         if self.kind != "local":
             rows.append(["Channel", self.settings.channel])
         rows.append(["Modes", ", ".join(plan.allowed_modes()) + f" (default {plan.default_mode})"])
-        if self.usage is not None:
+        if self.usage is not None and self.usage.limit_seconds is None:
+            rows.append(["Usage", f"{_hours(self.usage.consumed_seconds)} used (IBM reports no limit)"])
+        elif self.usage is not None:
             rows.append(["Usage", f"{_hours(self.usage.consumed_seconds)} used of {_hours(self.usage.limit_seconds)}"])
             rows.append(["Remaining", _hours(self.usage.remaining_seconds) + (" (limit reached)" if self.usage.limit_reached else "")])
         else:

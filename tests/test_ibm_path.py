@@ -157,9 +157,11 @@ def test_magic_open_plan_batch_and_paid_plan_session(shell, ibm_dotenv, emulator
     session = shell.user_ns["session"]
     assert type(session).__name__ == "Session" and session.session_id
     assert emulator.sessions[-1]["mode"] == "dedicated"
+    emulator.set_usage("premium-instance", consumed=120, limit=3600)
     result = shell.run_cell("%qplan")
     out = capsys.readouterr()
-    assert "Premium (Paid Plan)" in out.out and "Remaining" in out.out and "premium-instance" in out.out
+    assert "Premium (Paid Plan)" in out.out and "premium-instance" in out.out
+    assert "2.0 min used of 60.0 min" in out.out and "58.0 min" in out.out  # the usage IBM reports
 
 
 def test_token_never_in_logs_reprs_or_errors(emulator, ibm_dotenv, capsys):
