@@ -86,9 +86,6 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
-    try:
-        from .server import load_server_extension
-    except ImportError:  # the server face is optional until it exists
-        server_app.log.info("qiskit_connector_lab: server routes not available")
-        return
+    from .server import load_server_extension
+
     load_server_extension(server_app)

@@ -48,12 +48,18 @@ def _show(connection: Connection) -> None:
     print(connection.summary())
 
 
-def QConnectorV2(backend: str | None = None, *, verbose: bool = True, **kwargs: Any) -> Any:  # noqa: N802 - seed name
-    """Connect and return the backend (least busy, or ``backend``). Keyword arguments go to :func:`connect`."""
-    connection = connect(backend, **kwargs)
+def QConnectorV2(backend: str | None = None, *, verbose: bool = True, mode: str = "job",  # noqa: N802 - seed name
+                 **kwargs: Any) -> Any:
+    """Connect and return the backend (least busy, or ``backend``). Keyword arguments go to :func:`connect`.
+
+    The seed returns only the backend, and its paid-plan example opens ``Session(backend=backend)`` itself, so
+    the default mode here is "job": no Session is opened that nobody would hold. Pass ``mode="session"`` to have
+    one opened; ``last_connection().session`` holds it.
+    """
+    connection = connect(backend, mode=mode, **kwargs)
     _last["connection"] = connection
     if any(q.operational for q in connection.listing.qpus):
-        _verified.add(load_settings(kwargs.get("env_file"), local=kwargs.get("local")).fingerprint())
+        _verified.add(connection.settings_key)
     if verbose:
         _show(connection)
     return connection.backend

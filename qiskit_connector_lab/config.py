@@ -37,7 +37,6 @@ RETIRED_CHANNELS = {"ibm_quantum": "ibm_quantum_platform"}
 DEFAULT_CHANNEL = "ibm_quantum_platform"
 DEFAULT_DEADLINE = 10.0
 DEFAULT_LISTING_TTL = 10.0
-SAVED_ACCOUNTS_FILE = Path.home() / ".qiskit" / "qiskit-ibm.json"
 
 _PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
 _TRUE = {"on", "true", "yes", "1"}
@@ -45,7 +44,6 @@ _FALSE = {"off", "false", "no", "0", ""}
 
 #: Every variable this module reads, for documentation and for the ``QConnect`` help.
 TOKEN_VARIABLES = ("IQP_API_TOKEN", "QISKIT_IBM_TOKEN")
-URL_VARIABLES = ("CLOUD_API_URL", "QUANTUM_API_URL", "IQP_API_URL", "IQP_RUNTIME_API_URL", "QISKIT_IBM_URL")
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ class Connection:
     provider_kind: str
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    provider: Provider | None = field(default=None, repr=False)
+    #: The cache key of the settings used (never the token itself).
+    settings_key: str = ""
 
     @property
     def local(self) -> bool:
@@ -58,10 +61,11 @@ class Connection:
     def close(self) -> None:
         """Close the session or batch, if one was opened (jobs already submitted keep running)."""
         if self.session is not None:
-            try:
-                self.session.close()
-            finally:
-                self.session = None
+            session, self.session = self.session, None
+            if self.provider is not None:
+                self.provider.close_mode(session)  # bounded; a failure is a one-line ConnectorError
+            else:
+                session.close()
 
     def __enter__(self) -> "Connection":
         return self
@@ -82,6 +86,7 @@ class Connection:
             ("Status", q.status + (f" ({q.status_reason})" if q.status_reason else "")),
             ("Qubits", str(q.qubits)),
             ("Processor", q.processor),
+            ("Version", q.version or "-"),
             ("Queue", f"{q.queue} pending job{'s' if q.queue != 1 else ''}"),
             ("Mode", mode),
             ("Fetched", self.listing.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
@@ -192,4 +197,5 @@ def connect(
         mark("mode")
     notes = tuple(check.notes) + mode_notes + tuple(listing.notes)
     return Connection(plan=check.plan, instance=info, backend=backend_obj, qpu=qpu, mode=chosen_mode,
-                      session=session, listing=listing, provider_kind=provider.kind, notes=notes, timings=timings)
+                      session=session, listing=listing, provider_kind=provider.kind, notes=notes, timings=timings,
+                      provider=provider, settings_key=settings.fingerprint())

@@ -77,6 +77,7 @@ class IBMProvider(Provider):
     @property
     def service(self) -> Any:
         """The cached ``QiskitRuntimeService``, built (once) under the deadline."""
+        devices = None
         with self._service_lock:
             if self._service is None:
                 install_bounded_http()
@@ -88,61 +89,62 @@ class IBMProvider(Provider):
                     return QiskitRuntimeService(**kwargs)
 
                 service = self._bounded("connecting to IBM Quantum", build)
-                # The init fetched GET /backends for the instance: use that reply as the first listing.
-                crn = service.active_instance()
-                devices = getattr(service, "_backends_info_per_instance", {}).get(crn)
-                if devices is not None:
-                    self._seed_listing(listing_from_devices(devices, "ibm"))
+                # The init fetched GET /backends for the instance: that reply becomes the first listing.
+                devices = getattr(service, "_backends_info_per_instance", {}).get(service.active_instance())
                 self._service = service
-            return self._service
+            service = self._service
+        if devices is not None:  # seeded outside the service lock: the listing lock is never taken inside it
+            self._seed_listing(listing_from_devices(devices, "ibm"))
+        return service
 
     # -- listing ---------------------------------------------------------------------------------------------
     def listing(self, max_age: float | None = None) -> Listing:
         self.service  # noqa: B018 - the service's init may provide the first listing
         return super().listing(max_age)
 
-    def _fetch_listing(self) -> Listing:
-        try:
-            return self._list_once()
-        except Unauthorized:
-            # The client keeps its IAM token until its own clock says it expired; IBM may revoke it earlier.
-            # Sign in again once (a new service); a second refusal is the key's fault and is reported.
-            with self._service_lock:
-                self._service = None
-            self._listing = None
-            self.service  # noqa: B018 - signing in again lists the QPUs too (seeds self._listing)
-            return self._listing if self._listing is not None else self._list_once()
+    def _signed_in(self, what: str, action: Callable[[Any], T]) -> T:
+        """``action(service)`` under the deadline; on a 401, sign in again once (a new service) and retry.
 
-    def _list_once(self) -> Listing:
+        The client keeps its IAM token until its own clock says it expired, but IBM may revoke it earlier. A
+        second refusal is the key's fault, and is reported.
+        """
         service = self.service
-        client = service._active_api_client  # the one call that returns every QPU's queue: GET /api/v1/backends
-        devices = self._bounded("listing the QPUs", client.list_backends)
-        crn = service.active_instance()
-        # Keep the client's own cache current too, so its least_busy()/backend() agree with us.
-        service._backends_info_per_instance[crn] = devices
-        return listing_from_devices(devices, "ibm")
+        try:
+            return self._bounded(what, lambda: action(service))
+        except Unauthorized:
+            with self._service_lock:
+                if self._service is service:
+                    self._service = None
+            service = self.service
+            return self._bounded(what, lambda: action(service))
+
+    def _fetch_listing(self) -> Listing:
+        def list_backends(service: Any) -> Listing:
+            client = service._active_api_client  # the one call that returns every queue: GET /api/v1/backends
+            devices = client.list_backends()
+            # Keep the client's own cache current too, so its least_busy()/backend() agree with us.
+            service._backends_info_per_instance[service.active_instance()] = devices
+            return listing_from_devices(devices, "ibm")
+
+        return self._signed_in("listing the QPUs", list_backends)
 
     # -- backends, plan, modes -------------------------------------------------------------------------------
     def backend(self, name: str) -> Any:
-        service = self.service
-
-        def load() -> Any:
+        def load(service: Any) -> Any:
             # service.backend(name) re-lists every QPU (GET /backends) before building one backend. We have just
             # listed them, so build the backend directly: one configuration request, cached by the client.
             create = getattr(service, "_create_backend_obj", None)
             if create is None:  # a client without the hook: pay the extra listing
                 return service.backend(name)
-            crn = service.active_instance()
-            backend = create(name, instance=crn, use_fractional_gates=False)
+            backend = create(name, instance=service.active_instance(), use_fractional_gates=False)
             backend.options.use_fractional_gates = False
             return backend
 
-        return self._bounded(f"loading QPU {name}", load)
+        return self._signed_in(f"loading QPU {name}", load)
 
     def instances(self) -> list[InstanceInfo]:
         if self._instances is None:
-            service = self.service
-            raw = self._bounded("reading the instances", service.instances)
+            raw = self._signed_in("reading the instances", lambda service: service.instances())
             self._instances = [
                 InstanceInfo(name=str(i.get("name") or ""), crn=i.get("crn"), plan_name=str(i.get("plan") or ""),
                              pricing_type=str(i.get("pricing_type") or "unknown"))
@@ -161,8 +163,7 @@ class IBMProvider(Provider):
                            plan_names=self.settings.plan_names)
 
     def usage(self) -> Usage | None:
-        service = self.service
-        raw = self._bounded("reading the usage", service.usage)
+        raw = self._signed_in("reading the usage", lambda service: service.usage())
         if not raw:
             return None
         limit = raw.get("usage_limit_seconds", raw.get("usage_allocation_seconds"))
@@ -173,12 +174,17 @@ class IBMProvider(Provider):
         from qiskit_ibm_runtime import Batch, Session
 
         factory = Session if mode == "session" else Batch
-        return self._bounded(f"opening a {mode} on {backend.name}", lambda: factory(backend=backend))
+        return call_with_deadline(lambda: factory(backend=backend), what=f"opening a {mode} on {backend.name}",
+                                  seconds=self.settings.deadline, secrets=(self.settings.token,),
+                                  on_late_result=lambda late: late.close())  # opened after we gave up: close it
+
+    def close_mode(self, session: Any) -> None:
+        self._bounded("closing the previous session", session.close)
 
     def configuration(self, name: str) -> dict[str, Any]:
-        client = self.service._active_api_client
-        return self._bounded(f"reading the configuration of {name}", lambda: client.backend_configuration(name))
+        return self._signed_in(f"reading the configuration of {name}",
+                               lambda service: service._active_api_client.backend_configuration(name))
 
     def properties(self, name: str) -> dict[str, Any] | None:
-        client = self.service._active_api_client
-        return self._bounded(f"reading the properties of {name}", lambda: client.backend_properties(name))
+        return self._signed_in(f"reading the properties of {name}",
+                               lambda service: service._active_api_client.backend_properties(name))

@@ -174,9 +174,20 @@ class LocalFleet(Provider):
             except (OSError, ValueError):
                 data = None  # a half-written file: keep the last good overrides
             if isinstance(data, dict):
-                self._file_overrides = {k: v for k, v in data.items() if isinstance(v, dict)}
+                self._file_overrides = {k: self._valid_override(v) for k, v in data.items() if isinstance(v, dict)}
                 self._file_mtime = mtime
         return self._file_overrides
+
+    @staticmethod
+    def _valid_override(entry: dict[str, Any]) -> dict[str, Any]:
+        """Keep the usable fields of a fleet-file entry: a whole queue >= 0, a known status (others dropped)."""
+        clean: dict[str, Any] = {}
+        queue = entry.get("queue")
+        if isinstance(queue, int) and not isinstance(queue, bool) and queue >= 0:
+            clean["queue"] = queue
+        if entry.get("status") in STATUSES:
+            clean["status"], clean["reason"] = entry["status"], str(entry.get("reason", ""))
+        return clean
 
     def _member(self, name: str) -> _Member:
         for member in self._members:

@@ -115,9 +115,9 @@ class QConnect(Magics):
     @argument("backend", nargs="?", default=None, help="QPU name (default: the sidebar's pick, else the least busy).")
     @argument("--min-qubits", type=int, default=None, metavar="N", help="Only QPUs with at least N qubits.")
     @argument("--exclude", nargs="+", default=[], metavar="NAME", help="QPUs not to pick.")
-    @argument("--session", dest="mode", action="store_const", const="session", help="Open a Session (paid plans).")
-    @argument("--batch", dest="mode", action="store_const", const="batch", help="Open a Batch.")
-    @argument("--job", dest="mode", action="store_const", const="job", help="Job mode: no Session or Batch.")
+    @argument("--session", action="store_true", help="Open a Session (paid plans; Batch on the open plan).")
+    @argument("--batch", action="store_true", help="Open a Batch.")
+    @argument("--job", action="store_true", help="Job mode: no Session or Batch.")
     @argument("--least-busy", action="store_true", help="Ignore the sidebar's pick.")
     @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN (overrides .env).")
     @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
@@ -136,16 +136,40 @@ class QConnect(Magics):
             raise UsageError(f"--min-qubits: {args.min_qubits} is not a qubit count. Use a whole number of at least 1.")
         if args.deadline is not None and args.deadline <= 0:
             raise UsageError(f"--deadline: {args.deadline:g} is not a positive number of seconds. Use e.g. --deadline 20.")
+        modes = [mode for mode in ("session", "batch", "job") if getattr(args, mode)]
+        if len(modes) > 1:
+            raise UsageError(f"--{modes[0]} and --{modes[1]} exclude each other. Give one of --session, --batch, --job.")
+        args.mode = modes[0] if modes else None
 
-        progress = _Progress(self.shell, self.progress and not (args.quiet or self.quiet))
+        quiet = args.quiet or self.quiet
+        progress = _Progress(self.shell, self.progress and not quiet)
         try:
             connection = self._run(lambda: self._connect(args, progress))
         finally:
             progress.close()
 
-        if self._connection is not None and self._connection.session is not None:
-            self._run(self._connection.close)  # the previous session: nothing leaks
-        self._connection = connection
+        previous, self._connection = self._connection, connection
+        self._push(connection, name)
+        if not quiet:
+            self._display(connection)
+        else:
+            for note in connection.notes:  # what changed what was asked for is said even when quiet
+                if "instead" in note or "no longer listed" in note:
+                    print(f"Note: {note}")
+        if previous is not None and previous.session is not None:
+            self._close_previous(previous)
+
+    def _close_previous(self, previous: Any) -> None:
+        """Close the Session/Batch of the previous connect; a failure is one line, never a lost connection."""
+        from .errors import ConnectorError
+
+        try:
+            previous.close()
+        except ConnectorError as exc:
+            print(f"Note: the previous {previous.mode} could not be closed ({exc}); IBM ends it when its time "
+                  "limit runs out.", file=sys.stderr)
+
+    def _push(self, connection: Any, name: str) -> None:
         values = {name: connection.backend, "qconnection": connection}
         if connection.session is not None:
             values[connection.mode] = connection.session  # `session` (a Session) or `batch` (a Batch)
@@ -154,25 +178,35 @@ class QConnect(Magics):
             if stale not in values and isinstance(self.shell.user_ns.get(stale), _session_types()):
                 self.shell.user_ns.pop(stale, None)
         self.shell.push(values)
-        if not (args.quiet or self.quiet):
-            self._display(connection)
 
     def _connect(self, args: Any, progress: _Progress) -> Any:
         from .connection import connect
         from .pick import read_pick
         from .provider import provider_for
 
+        from .errors import UnknownBackend
+
         settings = self._load_settings(args)
         backend = args.backend
         notes: list[str] = []
+        pick = None
         if backend is None and not args.least_busy:
             pick = read_pick(settings.provider_kind)
             if pick is not None:
                 backend = pick.backend
                 notes.append(f"Using {pick.backend}, picked in the sidebar (--least-busy ignores the pick).")
-        connection = connect(backend, settings=settings, mode=args.mode or self.default_mode,
-                             min_qubits=args.min_qubits or self.min_qubits or None, exclude=args.exclude,
-                             progress=progress)
+        options = dict(settings=settings, mode=args.mode or self.default_mode,
+                       min_qubits=args.min_qubits or self.min_qubits or None, exclude=args.exclude, progress=progress)
+        try:
+            connection = connect(backend, **options)
+        except UnknownBackend:
+            if pick is None:
+                raise
+            notes = [f"{pick.backend}, picked in the sidebar, is no longer listed: using the least busy QPU instead."]
+            connection = connect(None, **options)
+        if pick is not None and connection.qpu.name == pick.backend and not connection.qpu.operational:
+            notes.append(f"{pick.backend} is {connection.qpu.status}: jobs wait until it is back. "
+                         "%qconnect --least-busy picks an online QPU.")
         provider_for(settings)  # keep the provider warm for completion
         if notes:
             connection.notes = tuple(notes) + connection.notes

@@ -101,6 +101,10 @@ class Provider(ABC):
     def open_mode(self, backend: Any, mode: str) -> Any:
         """Open a ``Session`` or ``Batch`` on ``backend`` (``mode`` is "session" or "batch")."""
 
+    def close_mode(self, session: Any) -> None:
+        """Close a Session or Batch this provider opened (bounded on IBM)."""
+        session.close()
+
     @abstractmethod
     def configuration(self, name: str) -> dict[str, Any]:
         """The QPU's configuration as the API gives it (coupling map, basis gates, ...)."""

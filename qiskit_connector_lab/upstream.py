@@ -4,19 +4,18 @@ Three layers keep a notebook or a server from hanging on IBM:
 
 * :func:`call_with_deadline` runs a blocking client call in a daemon worker thread and gives up after the
   deadline, raising :class:`DeadlineExceeded` (the caller is never held longer).
-* :func:`bounded_http` makes the HTTP sessions the IBM client creates *inside our worker threads* use a read
-  timeout and a short urllib3 ``Retry`` (the client's default has no read timeout, retries a 5xx five times and
-  honours a ``Retry-After`` of up to six hours). Sessions the user creates elsewhere are untouched.
+* :func:`install_bounded_http` makes the HTTP sessions the IBM client creates *inside our worker threads* use a
+  read timeout and a short urllib3 ``Retry`` (the client's default has no read timeout, retries a 5xx five times
+  and honours a ``Retry-After`` of up to six hours). Those sessions belong to the service the connector builds, so
+  the jobs later sent through its backend and session keep these bounds; services the user builds are untouched.
 * :func:`classify` turns whatever the client raised into one of our one-line errors, with the token redacted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
 from concurrent.futures import Future
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 from .errors import (
     BadResponse,
@@ -38,13 +37,16 @@ _policy = threading.local()
 
 
 def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
-                       secrets: tuple[Any, ...] = ()) -> T:
+                       secrets: tuple[Any, ...] = (), on_late_result: Callable[[T], Any] | None = None) -> T:
     """Run ``fn()`` in a worker thread; return its result, or raise within ``seconds``.
 
     Errors from ``fn`` are translated by :func:`classify`. The worker's HTTP sessions get a read timeout of
-    ``seconds`` too, so an abandoned worker also ends soon after the deadline instead of leaking.
+    ``seconds`` too, so an abandoned worker also ends soon after the deadline instead of leaking. If the caller
+    gave up and the worker still produces a result, ``on_late_result`` receives it (e.g. to close a Session
+    nobody will use).
     """
     future: Future[T] = Future()
+    abandoned = threading.Event()
 
     def worker() -> None:
         _policy.seconds = seconds
@@ -54,6 +56,11 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
             future.set_exception(exc)
         else:
             future.set_result(result)
+            if abandoned.is_set() and on_late_result is not None:
+                try:
+                    on_late_result(result)
+                except Exception:  # best effort: the caller already reported the deadline
+                    pass
         finally:
             _policy.seconds = None
 
@@ -63,12 +70,15 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
         return future.result(timeout=seconds)
     except TimeoutError:
         if not future.done():
+            abandoned.set()
+            if future.done() and future.exception() is None and on_late_result is not None:
+                on_late_result(future.result())  # it finished in between: still nobody's
             raise DeadlineExceeded(what, seconds) from None
-        raise classify(future.exception(), what=what, secrets=secrets) from None  # type: ignore[arg-type]
+        raise classify(future.exception(), what=what, seconds=seconds, secrets=secrets) from None  # type: ignore[arg-type]
     except ConnectorError:
         raise
     except Exception as exc:
-        raise classify(exc, what=what, secrets=secrets) from None
+        raise classify(exc, what=what, seconds=seconds, secrets=secrets) from None
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -111,7 +121,7 @@ def _retry_after(exc: BaseException) -> float | None:
     return None
 
 
-def classify(exc: BaseException, *, what: str, secrets: tuple[Any, ...] = ()) -> ConnectorError:
+def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tuple[Any, ...] = ()) -> ConnectorError:
     """Translate an exception from the IBM client (or the network) into a one-line ConnectorError."""
     if isinstance(exc, ConnectorError):
         return exc
@@ -122,7 +132,7 @@ def classify(exc: BaseException, *, what: str, secrets: tuple[Any, ...] = ()) ->
     status = _status_of(exc)
 
     if names & {"ReadTimeout", "ReadTimeoutError"} or "Read timed out" in text:
-        return DeadlineExceeded(what, getattr(_policy, "seconds", None) or 0)
+        return DeadlineExceeded(what, seconds or getattr(_policy, "seconds", None) or 0)
     if status == 401 or "IBMNotAuthorizedError" in names:
         return Unauthorized(f"IBM Quantum rejected the API token while {what} (HTTP 401). "
                             "Check IQP_API_TOKEN: create a new API key on IBM Quantum Platform if it was revoked.")
@@ -148,9 +158,10 @@ def classify(exc: BaseException, *, what: str, secrets: tuple[Any, ...] = ()) ->
     if "does not have access to the instance" in text or "is not a valid instance" in text:
         return ConfigError("instance", "is not an instance this API key can use.",
                            "Check OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE against IBM Quantum Platform → Instances.")
-    if "QiskitBackendNotFoundError" in names:
-        return UnknownBackend(f"IBM Quantum has no QPU of that name for this instance ({what}).")
-    if names & {"JSONDecodeError", "KeyError", "TypeError"} or "Expecting value" in text:
+    if "QiskitBackendNotFoundError" in names or (status == 404 and "/backends/" in text):
+        return UnknownBackend(f"IBM Quantum no longer lists that QPU for this instance ({what}). "
+                              "Pick another one, or connect without a name for the least busy.")
+    if "JSONDecodeError" in names or "Expecting value" in text:
         return BadResponse(f"IBM Quantum sent a reply that could not be read while {what}. Retry later.")
     if status is not None and 400 <= status < 500:
         detail = redact(str(exc), secrets).split("\n")[0][:200]
@@ -216,16 +227,3 @@ def install_bounded_http() -> None:
 
         client_session.RetrySession._initialize_retry = _initialize_retry  # type: ignore[method-assign]
         _installed = True
-
-
-def bound_session(session: Any, seconds: float) -> None:
-    """Bound an already-created client session (e.g. one made before install_bounded_http)."""
-    adapter = _bounded_adapter(seconds)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-
-
-@contextlib.contextmanager
-def elapsed() -> Iterator[Callable[[], float]]:
-    start = time.perf_counter()
-    yield lambda: time.perf_counter() - start

@@ -19,13 +19,24 @@ fi
 python -m pip install --quiet --upgrade pip
 
 echo "==> installing Python packages (the first run takes a few minutes)"
-python -m pip install --quiet "jupyterlab>=4.4,<5" 2>&1 | grep -v "^WARNING: Location" || true  # brings jlpm
+quiet_pip() {  # pip, without the machine's harmless "Location ... is ignored" warnings; its failures still fail
+  local log
+  log="$(mktemp)"
+  if ! python -m pip install --quiet "$@" >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2 || true
+    rm -f "$log"
+    return 1
+  fi
+  grep -v "^WARNING: Location" "$log" || true
+  rm -f "$log"
+}
+quiet_pip "jupyterlab>=4.4,<5"  # brings jlpm
 echo "==> building the labextension"
 jlpm install
 jlpm build:prod
 echo "==> installing qiskit-connector-lab with its test extras"
-python -m pip install --quiet ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-python -c "import qiskit_connector_lab, qiskit_ibm_runtime, qiskit_aer" || { echo "setup: the Python install failed" >&2; exit 1; }
+quiet_pip ".[test]"
+python -c "import qiskit_connector_lab, qiskit_ibm_runtime, qiskit_aer"
 
 if [ "${QCL_WITH_BROWSER:-0}" = "1" ]; then
   if [ ! -x /usr/bin/chromium ]; then

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from test_config import BAD_CONFIGS, TOKEN
-from test_faults_core import DEADLINE, MARGIN, WARM_FAULTS
+from test_faults_core import COLD_FAULTS, DEADLINE, MARGIN, WARM_FAULTS
 
 
 def one_usage_error(capsys) -> str:
@@ -45,3 +45,35 @@ def test_bad_env_file_through_the_magic(shell, clean_env, capsys, name, text, va
     line = one_usage_error(capsys).splitlines()[0]
     assert variable in line and fix in line
     assert TOKEN not in line
+
+
+@pytest.mark.parametrize("name,fault,kwargs,error_type,phrase", COLD_FAULTS, ids=[f[0] for f in COLD_FAULTS])
+def test_cold_fault_through_the_magic(shell, emulator, ibm_dotenv, capsys, name, fault, kwargs, error_type, phrase):
+    ibm_dotenv("open", QCONNECTOR_DEADLINE=str(DEADLINE))
+    emulator.inject(fault, **kwargs)
+    start = time.perf_counter()
+    result = shell.run_cell("%qconnect")
+    assert not result.success and time.perf_counter() - start < DEADLINE + MARGIN
+    text = one_usage_error(capsys)
+    assert phrase in text and emulator.api_key not in text
+
+
+def test_refused_connection_through_the_magic(shell, emulator, ibm_dotenv, capsys, monkeypatch):
+    for variable in ("IAM_URL", "GLOBAL_SEARCH_URL"):
+        monkeypatch.setenv(variable, emulator.refused_url())
+    ibm_dotenv("open", QCONNECTOR_DEADLINE=str(DEADLINE))
+    assert not shell.run_cell("%qconnect").success
+    assert "could not be reached" in one_usage_error(capsys)
+
+
+def test_expired_token_and_vanished_qpu_through_the_magic(shell, emulator, ibm_dotenv, capsys):
+    ibm_dotenv("open", QCONNECTOR_LISTING_TTL="30")
+    assert shell.run_cell("%qconnect --quiet").success
+    conn = shell.user_ns["qconnection"]
+    emulator.expire_tokens()
+    victim = next(q.name for q in conn.listing.qpus if q.name != conn.qpu.name)
+    emulator.remove_backend(victim)
+    result = shell.run_cell(f"%qconnect {victim}")  # listed a moment ago, gone upstream now
+    assert not result.success
+    assert "no longer lists that QPU" in one_usage_error(capsys)
+    assert shell.user_ns["qconnection"] is conn  # nothing lost

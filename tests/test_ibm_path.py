@@ -47,8 +47,8 @@ def test_seed_snippet_paid_plan_opens_a_session(emulator, ibm_dotenv, clean_env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Your Plan: Paid Plan" in result.stdout
     assert f"Least Busy QPU: {least_busy_name(emulator)}" in result.stdout
-    # connector() opened one (paid plan default) and the snippet opened another with Session(backend=backend)
-    assert emulator.count("POST", "/api/v1/sessions") == 2
+    # connector() returns only the backend (job mode), so the snippet's Session(backend=backend) is the only one
+    assert emulator.count("POST", "/api/v1/sessions") == 1
     assert all(s["mode"] == "dedicated" for s in emulator.sessions)
     assert emulator.api_key not in result.stdout + result.stderr
 
@@ -196,3 +196,19 @@ def test_token_never_in_logs_reprs_or_errors(emulator, ibm_dotenv, capsys):
     assert "identity/token" in stream.getvalue() or "backends" in stream.getvalue()  # the logs did capture the traffic
     assert emulator.api_key not in everything
     assert "eyJ" not in everything  # no bearer JWT either
+
+
+def test_reconnect_when_the_old_session_cannot_be_closed(shell, ibm_dotenv, emulator, capsys):
+    ibm_dotenv("premium")
+    assert shell.run_cell("%qconnect --quiet").success
+    old = shell.user_ns["session"]
+    emulator.inject(500, path="/api/v1/sessions/*", times=None)  # closing fails; opening (POST) still works
+    result = shell.run_cell("%qconnect --quiet")
+    out = capsys.readouterr()
+    assert result.success, out.err
+    new = shell.user_ns["session"]
+    assert new is not old and new.session_id != old.session_id  # the new connection is not lost
+    assert "Traceback" not in out.out + out.err
+    notes = [line for line in out.err.splitlines() if "could not be closed" in line]
+    assert len(notes) == 1 and "500" in notes[0]
+    emulator.clear_faults()

@@ -212,3 +212,12 @@ def test_clops_is_a_number_or_none(local_settings):
     listing = LocalFleet(local_settings).listing()
     assert listing.by_name("fake_manila").clops is None  # its snapshot says "None"
     assert listing.by_name("fake_fez").clops == 195000
+
+
+def test_a_fleet_file_with_bad_values_is_ignored_field_by_field(local_settings, tmp_path, monkeypatch):
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps({"fake_fez": {"queue": "lots", "status": "exploded"}, "fake_kyiv": {"queue": 4}}))
+    monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(path))
+    listing = LocalFleet(local_settings, maintenance_rate=0).listing()
+    assert listing.by_name("fake_fez").status == "online"  # the unknown status is dropped, not shown
+    assert listing.by_name("fake_kyiv").queue == 4

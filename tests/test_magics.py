@@ -6,6 +6,7 @@ import pytest
 
 from qiskit_connector_lab import provider as provider_module
 from qiskit_connector_lab.pick import write_pick
+from qiskit_connector_lab.selection import select
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +60,8 @@ def test_bare_qconnect_honours_the_sidebar_pick(shell, capsys):
     assert result.success and shell.user_ns["backend"].name == "fake_prague"
     assert "picked in the sidebar" in out
     result, _, _ = run(shell, capsys, "%qconnect --least-busy")
-    assert shell.user_ns["backend"].name != "fake_prague" or shell.user_ns["qconnection"].qpu.queue == min(
-        q.queue for q in shell.user_ns["qconnection"].listing.qpus if q.operational)
+    conn = shell.user_ns["qconnection"]
+    assert conn.qpu.name == select(conn.listing).name  # the least busy, whatever the pick
     write_pick("ibm_fez", "ibm")  # a pick on another provider is not used on the local fleet
     result, _, _ = run(shell, capsys, "%qconnect")
     assert result.success and shell.user_ns["backend"].name.startswith("fake_")
@@ -121,7 +122,7 @@ BAD = [
     ("%qconnect --bogus", "unrecognized arguments"),
     ("%qconnect fake_nope", "not in the local fleet"),
     ("%qconnect --env /nonexistent/.env", "does not exist"),
-    ("%qconnect --session --batch", None),  # argparse: last one wins, no error
+    ("%qconnect --session --batch", "exclude each other"),
     ("%qbackends --min-qubits x", "--min-qubits"),
     ("%qplan --env /nonexistent/.env", "does not exist"),
 ]
@@ -159,3 +160,29 @@ def test_bad_config_gives_one_line_and_keeps_namespace(shell, capsys, tmp_path, 
     assert len(lines) == 1 and phrase in lines[0], err
     assert "Traceback" not in out + err and "abc" not in lines[0]
     assert shell.user_ns["backend"] == "kept"  # nothing lost
+
+
+def test_a_pick_that_is_no_longer_listed_falls_back_to_the_least_busy(shell, capsys, monkeypatch):
+    monkeypatch.setenv("QCONNECTOR_FLEET", "fez,brisbane,manila")
+    write_pick("fake_torino", "local")  # picked when the fleet still had it
+    result, out, _ = run(shell, capsys, "%qconnect")
+    assert result.success
+    conn = shell.user_ns["qconnection"]
+    assert conn.qpu.name == select(conn.listing).name
+    assert "fake_torino, picked in the sidebar, is no longer listed" in out
+
+
+def test_a_paused_pick_is_used_and_said(shell, capsys, tmp_path, monkeypatch):
+    fleet_file = tmp_path / "fleet.json"
+    fleet_file.write_text('{"fake_prague": {"status": "paused"}}')
+    monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(fleet_file))
+    write_pick("fake_prague", "local")
+    result, out, _ = run(shell, capsys, "%qconnect")
+    assert result.success and shell.user_ns["backend"].name == "fake_prague"
+    assert "fake_prague is paused" in out and "--least-busy" in out
+
+
+def test_quiet_still_says_when_the_mode_changed(shell, capsys):
+    result, out, _ = run(shell, capsys, "%qconnect --session --quiet")
+    assert result.success
+    assert out.strip().startswith("Note:") and "Batch" in out and "QPU" not in out
