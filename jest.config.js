@@ -29,7 +29,9 @@ module.exports = {
   // The built labextension and ui-tests have their own package.json files.
   modulePathIgnorePatterns: [
     '<rootDir>/qiskit_connector_lab/',
-    '<rootDir>/ui-tests/'
+    '<rootDir>/ui-tests/',
+    '<rootDir>/.venv/',
+    '<rootDir>/bench/'
   ],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]

@@ -247,7 +247,7 @@ def _plan_from_switches(layers: _Layers) -> tuple[Plan | None, str | None, bool]
         if _switch_value(name, value):
             on.append(name)
     if len(on) > 1:
-        raise ConfigError(", ".join(on), "are all on; only one plan can be on at a time.",
+        raise ConfigError(", ".join(on), "are on; only one plan can be on at a time.",
                           f'Keep the one your instance is on, e.g. {on[0]}="on", and set the others to "off".')
     if on:
         return PLAN_SWITCHES[on[0]], on[0], True
@@ -350,10 +350,17 @@ def load_settings(
         return Settings(local=True, plan=chosen_plan or Plan.OPEN, plan_switch=switch, plan_names=plan_names,
                         deadline=deadline_seconds, listing_ttl=ttl, env_file=path, origins=origins)
 
-    # IBM: token, plan, channel, instance, URLs.
+    # IBM: token, plan, channel, instance, URLs. The template's placeholders are reported all at once.
+    in_use = [token_name, layers.get(*channel_vars)[1], layers.get(*instance_vars)[1],
+              *(name for name in ("CLOUD_API_URL", "IQP_RUNTIME_API_URL", "QUANTUM_API_URL", "IQP_API_URL")
+                if layers.is_set(name))]
+    placeholders = [name for name in dict.fromkeys(in_use) if name and _PLACEHOLDER.match(layers.get(name)[0] or "")]
+    if len(placeholders) > 1:
+        raise ConfigError(", ".join(placeholders), "still hold the README template's placeholders.",
+                          "Replace each with your own value; delete the optional URL lines to use IBM's defaults.")
     if token_value is None:
         raise ConfigError("IQP_API_TOKEN", "is not set, so IBM Quantum cannot be reached.",
-                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or connect with --local for the offline fleet.")
+                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet (%qconnect --local, connect(local=True)).")
     assert token_name is not None
     _check_placeholder(token_name, token_value)
     token_clean = token_value.strip()

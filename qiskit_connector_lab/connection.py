@@ -93,7 +93,7 @@ class Connection:
         ]
 
     def _others_text(self) -> str:
-        return ", ".join(f"{q.name} ({q.queue}{'' if q.operational else ', ' + q.status})" for q in self.others)
+        return ", ".join(f"{q.name} ({q.queue} queued{'' if q.operational else ', ' + q.status})" for q in self.others)
 
     def summary(self) -> str:
         rows = self.summary_rows()
@@ -195,6 +195,9 @@ def connect(
         say(f"Opening a {chosen_mode} on {qpu.name}...")
         session = provider.open_mode(backend_obj, chosen_mode)
         mark("mode")
+    if not qpu.operational:
+        mode_notes += (f"{qpu.name} is {qpu.status}{': ' + qpu.status_reason if qpu.status_reason else ''}; jobs wait "
+                       "until it is back online. Connect without a name for the least busy online QPU.",)
     notes = tuple(check.notes) + mode_notes + tuple(listing.notes)
     return Connection(plan=check.plan, instance=info, backend=backend_obj, qpu=qpu, mode=chosen_mode,
                       session=session, listing=listing, provider_kind=provider.kind, notes=notes, timings=timings,

@@ -21,6 +21,10 @@ class ConnectorError(Exception):
     def message(self) -> str:
         return str(self)
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of a traceback: the error is the user's to fix, not a bug to debug."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ConfigError(ConnectorError, ValueError):
     """The configuration is unusable. ``variable`` names the culprit, ``fix`` says what to do."""
@@ -90,7 +94,7 @@ class DeadlineExceeded(UpstreamError, TimeoutError):
         self.seconds = seconds
         super().__init__(
             f"IBM Quantum did not answer {what} within {seconds:g} s. "
-            "Try again later, or raise the deadline (QCONNECTOR_DEADLINE or deadline=)."
+            "Try again later, or raise the deadline (QCONNECTOR_DEADLINE, %qconnect --deadline, connect(deadline=...))."
         )
 
 

@@ -88,7 +88,7 @@ class IBMProvider(Provider):
 
                     return QiskitRuntimeService(**kwargs)
 
-                service = self._bounded("connecting to IBM Quantum", build)
+                service = self._bounded("signing in", build)
                 # The init fetched GET /backends for the instance: that reply becomes the first listing.
                 devices = getattr(service, "_backends_info_per_instance", {}).get(service.active_instance())
                 self._service = service

@@ -27,6 +27,7 @@ class _Progress:
 
     def __init__(self, shell: Any, enabled: bool) -> None:
         self._widget: Any = None
+        self._handle: Any = None
         self._enabled = enabled
         self._text = enabled and not _in_notebook(shell)
         if enabled and not self._text:
@@ -38,7 +39,7 @@ class _Progress:
                 self._widget = widgets.HBox(
                     [widgets.IntProgress(value=1, min=0, max=5, bar_style="info", layout={"width": "12em"}), self._label]
                 )
-                display(self._widget)
+                self._handle = display(self._widget, display_id=True)
             except Exception:  # no widget frontend: fall back to text
                 self._widget, self._text = None, True
 
@@ -56,6 +57,8 @@ class _Progress:
         if self._widget is not None:
             self._widget.close()
             self._widget = None
+            if self._handle is not None:  # replace the indicator's output, so no dead widget stays in the notebook
+                self._handle.update({"text/plain": ""}, raw=True)
 
 
 @magics_class
@@ -149,7 +152,8 @@ class QConnect(Magics):
             progress.close()
 
         previous, self._connection = self._connection, connection
-        self._push(connection, name)
+        assigned = self._push(connection, name)
+        connection.notes = (f"Variables: {', '.join(assigned)}.",) + connection.notes
         if not quiet:
             self._display(connection)
         else:
@@ -169,7 +173,7 @@ class QConnect(Magics):
             print(f"Note: the previous {previous.mode} could not be closed ({exc}); IBM ends it when its time "
                   "limit runs out.", file=sys.stderr)
 
-    def _push(self, connection: Any, name: str) -> None:
+    def _push(self, connection: Any, name: str) -> list[str]:
         values = {name: connection.backend, "qconnection": connection}
         if connection.session is not None:
             values[connection.mode] = connection.session  # `session` (a Session) or `batch` (a Batch)
@@ -178,6 +182,7 @@ class QConnect(Magics):
             if stale not in values and isinstance(self.shell.user_ns.get(stale), _session_types()):
                 self.shell.user_ns.pop(stale, None)
         self.shell.push(values)
+        return list(values)
 
     def _connect(self, args: Any, progress: _Progress) -> Any:
         from .connection import connect
@@ -190,7 +195,8 @@ class QConnect(Magics):
         backend = args.backend
         notes: list[str] = []
         pick = None
-        if backend is None and not args.least_busy:
+        if backend is None and not (args.least_busy or args.min_qubits or args.exclude):
+            # Only a bare %qconnect follows the sidebar: filters ask for a choice by the rules given.
             pick = read_pick(settings.provider_kind)
             if pick is not None:
                 backend = pick.backend
@@ -207,6 +213,7 @@ class QConnect(Magics):
         if pick is not None and connection.qpu.name == pick.backend and not connection.qpu.operational:
             notes.append(f"{pick.backend} is {connection.qpu.status}: jobs wait until it is back. "
                          "%qconnect --least-busy picks an online QPU.")
+            connection.notes = tuple(n for n in connection.notes if not n.startswith(f"{pick.backend} is "))
         provider_for(settings)  # keep the provider warm for completion
         if notes:
             connection.notes = tuple(notes) + connection.notes

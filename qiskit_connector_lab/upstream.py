@@ -154,7 +154,7 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
                 "ConnectionRefusedError", "RemoteDisconnected", "ProtocolError", "ChunkedEncodingError"} or isinstance(
             exc, (requests.ConnectionError, ConnectionError)):
         return Unreachable(f"IBM Quantum could not be reached while {what} (connection failed). "
-                           "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use --local.")
+                           "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet.")
     if "does not have access to the instance" in text or "is not a valid instance" in text:
         return ConfigError("instance", "is not an instance this API key can use.",
                            "Check OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE against IBM Quantum Platform → Instances.")

@@ -31,9 +31,20 @@ quiet_pip() {  # pip, without the machine's harmless "Location ... is ignored" w
   rm -f "$log"
 }
 quiet_pip "jupyterlab>=4.4,<5"  # brings jlpm
+quietly() {  # a command's output only when it fails (then all of it), else its last lines
+  local log
+  log="$(mktemp)"
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  tail -n 3 "$log"
+  rm -f "$log"
+}
 echo "==> building the labextension"
-jlpm install
-jlpm build:prod
+quietly jlpm install
+quietly jlpm build:prod
 echo "==> installing qiskit-connector-lab with its test extras"
 quiet_pip ".[test]"
 python -c "import qiskit_connector_lab, qiskit_ibm_runtime, qiskit_aer"
@@ -48,6 +59,6 @@ if [ "${QCL_WITH_BROWSER:-0}" = "1" ]; then
     fi
   fi
   echo "==> installing the UI test packages"
-  (cd ui-tests && jlpm install)
+  (cd ui-tests && quietly jlpm install)
 fi
 echo "==> setup done"

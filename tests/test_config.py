@@ -232,3 +232,13 @@ def test_saved_account_file_permissions_when_saving(tmp_path, monkeypatch):
                         name="course", environ={})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["course"]["instance"] == "my-open-instance"
+
+
+def test_every_placeholder_left_in_is_named_at_once(tmp_path):
+    template = PLACEHOLDER_TEMPLATE + "IQP_API_URL=<PROVIDE_YOUR_API_URL>\nCLOUD_API_URL=\"<PROVIDE_YOUR_CLOUD_API_URL>\"\n"
+    with pytest.raises(ConfigError) as info:
+        settings_from(tmp_path, template)
+    message = str(info.value)
+    for name in ("IQP_API_TOKEN", "OPEN_PLAN_CHANNEL", "OPEN_PLAN_INSTANCE", "IQP_API_URL", "CLOUD_API_URL"):
+        assert name in message
+    assert "\n" not in message and "PAID_PLAN" not in message  # unused variables are not reported

@@ -30,6 +30,19 @@ def has_image(cell) -> bool:
     return any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
 
 
+class RecordingClient(NotebookClient):
+    """Notes which cells showed a widget while running (the progress indicator is removed when done)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget_cells: set[int] = set()
+
+    def process_message(self, msg, cell, cell_index):
+        if "application/vnd.jupyter.widget-view+json" in msg.get("content", {}).get("data", {}):
+            self.widget_cells.add(cell_index)
+        return super().process_message(msg, cell, cell_index)
+
+
 def code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
@@ -49,7 +62,11 @@ def run_notebook(tmp_path, monkeypatch):
         work = tmp_path / path.name
         shutil.copy(path, work)
         nb = nbformat.read(work, as_version=4)
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        client = RecordingClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+        client.execute()
+        nb.widget_cells = client.widget_cells
+        stderr = "".join(o.get("text", "") for c in code_cells(nb) for o in c.get("outputs", []) if o.get("name") == "stderr")
+        assert "Warning" not in stderr, stderr  # a classroom notebook runs clean
         for cell in code_cells(nb):
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
@@ -67,8 +84,10 @@ def test_bell_notebook(run_notebook):
     cells = code_cells(nb)
     summary = texts(cells[1])
     assert "LOCAL FLEET" in summary and "Connected to fake_" in summary
-    # While connecting, an ipywidgets progress indicator was shown in the cell (then closed).
-    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cells[1].outputs)
+    # While connecting, an ipywidgets progress indicator was shown in the cell; none is left in the saved output.
+    assert nb.cells.index(cells[1]) in nb.widget_cells
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cells[1].outputs)
+    assert "Variables: backend, qconnection." in summary
     name = re.search(r"Connected to (fake_\w+)", summary).group(1)
     assert f"{name} has" in texts(cells[2])
     agreed = re.search(r"agreed in (\d+) of (\d+) shots", texts(cells[6]))
