@@ -104,17 +104,11 @@ export interface ILayout {
 /**
  * GET `backends/{name}`: everything the detail view shows.
  */
-export interface IQPUDetail {
-  name: string;
-  status: QPUStatus;
+export interface IQPUDetail extends Omit<
+  IQPUSummary,
+  'status_reason' | 'least_busy'
+> {
   status_reason?: string;
-  qubits: number;
-  queue: number | null;
-  family: string | null;
-  revision: string | null;
-  processor: string | null;
-  clops: number | null;
-  version: string | null;
   basis_gates: string[];
   two_qubit_gate: string | null;
   layout: ILayout;
