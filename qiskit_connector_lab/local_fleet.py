@@ -8,6 +8,8 @@ fake backends' ``fake_*`` names, its provider kind is ``"local"`` and its instan
   it changes over time, is plausible (busy big machines, quiet small ones) and is reproducible for a seed.
 * Overrides, for demos and tests: :meth:`LocalFleet.set_queue` / :meth:`set_status` in-process, or a JSON file
   named by ``QCONNECTOR_FLEET_FILE`` (``{"fake_fez": {"queue": 3, "status": "paused"}}``), re-read when it changes.
+  ``{"_outage": "reason"}`` in that file simulates an IBM outage: listings fail until it is removed, so a class can
+  see what the sidebar and the magics do when IBM is down.
 * Backends run Sampler/Estimator jobs locally (with qiskit-aer's noisy simulation).
 """
 
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import Settings
-from .errors import ConfigError, UnknownBackend
+from .errors import ConfigError, ServerError, UnknownBackend
 from .fleet import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from .plans import InstanceInfo, Plan, PlanCheck
 from .provider import Provider, Usage
@@ -116,6 +118,7 @@ class LocalFleet(Provider):
         self._overrides: dict[str, dict[str, Any]] = {}
         self._file_overrides: dict[str, dict[str, Any]] = {}
         self._file_mtime: float | None = None
+        self._outage: str | None = None  # a simulated upstream outage, from the fleet file's "_outage"
         self._backends: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -163,10 +166,12 @@ class LocalFleet(Provider):
     def _read_fleet_file(self) -> dict[str, dict[str, Any]]:
         path = os.environ.get(FLEET_FILE_VARIABLE)
         if not path:
+            self._outage = None
             return {}
         try:
             mtime = os.stat(path).st_mtime
         except OSError:
+            self._outage = None
             return {}
         if mtime != self._file_mtime:
             try:
@@ -175,6 +180,8 @@ class LocalFleet(Provider):
                 data = None  # a half-written file: keep the last good overrides
             if isinstance(data, dict):
                 self._file_overrides = {k: self._valid_override(v) for k, v in data.items() if isinstance(v, dict)}
+                outage = data.get("_outage")
+                self._outage = " ".join(outage.split())[:200] if isinstance(outage, str) and outage.strip() else None
                 self._file_mtime = mtime
         return self._file_overrides
 
@@ -198,6 +205,9 @@ class LocalFleet(Provider):
     def _fetch_listing(self) -> Listing:
         now = self._wall_clock()
         file_overrides = self._read_fleet_file()
+        if self._outage:
+            raise ServerError(f"Simulated outage of the local fleet: {self._outage.rstrip('.')}. "
+                              f"Remove \"_outage\" from {FLEET_FILE_VARIABLE} to end it.", 503)
         qpus = []
         with self._lock:
             for member in self._members:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -221,3 +222,17 @@ def test_a_fleet_file_with_bad_values_is_ignored_field_by_field(local_settings, 
     listing = LocalFleet(local_settings, maintenance_rate=0).listing()
     assert listing.by_name("fake_fez").status == "online"  # the unknown status is dropped, not shown
     assert listing.by_name("fake_kyiv").queue == 4
+
+
+def test_a_simulated_outage_fails_the_listing_until_removed(local_settings, tmp_path, monkeypatch):
+    from qiskit_connector_lab.errors import ServerError
+
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps({"_outage": "maintenance drill"}))
+    monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(path))
+    fleet = LocalFleet(local_settings)
+    with pytest.raises(ServerError, match="maintenance drill"):
+        fleet.listing()
+    path.write_text(json.dumps({"fake_fez": {"queue": 1}}))
+    os.utime(path, (1, 1))  # a different mtime, whatever the clock's resolution
+    assert fleet.listing().by_name("fake_fez").queue == 1
