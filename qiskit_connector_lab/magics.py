@@ -309,13 +309,9 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = _registered.pop(id(ipython), None)
     if magics is None:
         return
-    if magics._connection is not None:
-        try:
-            magics._connection.close()
-        except Exception:
-            pass
-    for kind in ("line",):
-        for name in ("qconnect", "qbackends", "qplan"):
-            ipython.magics_manager.magics[kind].pop(name, None)
+    if magics._connection is not None and magics._connection.session is not None:
+        magics._close_previous(magics._connection)  # bounded; a failure is one line on stderr
+    for name in ("qconnect", "qbackends", "qplan"):
+        ipython.magics_manager.magics["line"].pop(name, None)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
