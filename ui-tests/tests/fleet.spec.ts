@@ -11,6 +11,7 @@ import {
   rows,
   SCREENSHOTS,
   SIDEBAR_ID,
+  waitForFreshFleet,
   writeFleet
 } from './helpers';
 
@@ -270,6 +271,71 @@ test.describe('when the server fails', () => {
     await retry.click();
     await expect(banner(page)).toBeHidden();
     await expect(rows(page)).toHaveCount(10);
+  });
+
+  test('keeps the QPUs through an outage of the fleet, then shows fresh data', async ({
+    page
+  }) => {
+    // No interception: the real server fails to list the local fleet, serves
+    // its last good listing marked stale, and backs off (2, 4, 8... s).
+    test.setTimeout(120_000);
+    await openSidebar(page);
+    await expect(rows(page)).toHaveCount(10);
+    await expect(banner(page)).toBeHidden();
+    const age = page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-age`);
+    const fezQueue = row(page, 'fake_fez').locator(
+      '.jp-QiskitConnectorLab-queue'
+    );
+    await expect(fezQueue).not.toHaveText('4321');
+
+    // The server's own reply says stale, with its one-sentence reason.
+    const staleReply = page.waitForResponse(
+      async r =>
+        /\/qiskit-connector-lab\/backends(\?|$)/.test(r.url()) &&
+        r.status() === 200 &&
+        (await r.json()).stale === true,
+      { timeout: 30_000 }
+    );
+    staleReply.catch(() => undefined); // awaited below; no unhandled rejection
+    try {
+      writeFleet({}, { outage: 'maintenance drill (test)' });
+
+      await expect(banner(page)).toHaveAttribute('data-kind', 'stale', {
+        timeout: 20_000
+      });
+      await expect(banner(page)).toHaveAttribute('role', 'status');
+      await expect(banner(page)).toContainText('Stale data from');
+      await expect(banner(page)).toContainText(
+        'Simulated outage of the local fleet: maintenance drill (test); showing the last good data.'
+      );
+      const reply = await (await staleReply).json();
+      expect(reply.stale_reason).toBe(
+        'Simulated outage of the local fleet: maintenance drill (test); showing the last good data.'
+      );
+      expect(reply.qpus).toHaveLength(10);
+      // Never blank: the last good list stays, its age marked stale.
+      await expect(rows(page)).toHaveCount(10);
+      await expect(
+        page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-queue`)
+      ).toHaveCount(10);
+      await expect(age).toContainText('stale');
+      await expect(
+        banner(page).getByRole('button', { name: 'Retry loading the QPUs' })
+      ).toBeVisible();
+
+      // The outage ends (with a new queue, to tell fresh data from the old):
+      // after the server's backoff and the next poll, the banner goes.
+      writeFleet({ fake_fez: { queue: 4321 } });
+      await expect(banner(page)).toBeHidden({ timeout: 20_000 });
+      await expect(fezQueue).toHaveText('4321', { timeout: 20_000 });
+      await expect(age).toContainText('Updated');
+      await expect(age).not.toContainText('stale');
+      await expect(rows(page)).toHaveCount(10);
+    } finally {
+      // Whatever happened, leave a healthy fleet (and server) to the others.
+      writeFleet({});
+      await waitForFreshFleet(page);
+    }
   });
 });
 

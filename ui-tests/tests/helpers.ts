@@ -43,16 +43,25 @@ export function stateDir(): string {
  * Override queues and statuses of the local fleet, e.g.
  * `{fake_fez: {queue: 3, status: 'paused'}}`. The server re-reads the file
  * when its modification time changes.
+ *
+ * `options.outage` adds `"_outage": reason` to the file: every listing of
+ * the local fleet then fails (as if IBM Quantum were down) until the file is
+ * written again without it.
  */
 export function writeFleet(
   overrides: Record<
     string,
     { queue?: number; status?: string; reason?: string }
-  >
+  >,
+  options: { outage?: string } = {}
 ): void {
   const file = path.join(stateDir(), 'fleet.json');
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(overrides));
+  const content: Record<string, unknown> = { ...overrides };
+  if (options.outage !== undefined) {
+    content._outage = options.outage;
+  }
+  fs.writeFileSync(tmp, JSON.stringify(content));
   // Make sure the mtime moves even within the filesystem's resolution.
   const now = Date.now() / 1000;
   let mtime = now;
@@ -113,4 +122,30 @@ export function banner(page: IJupyterLabPageFixture) {
 
 export function ensureScreenshotDir(): void {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
+}
+
+/**
+ * Wait until the server itself (no interception) answers the QPU list with
+ * fresh data: after a (simulated) outage it backs off 2, 4, 8... s before
+ * it asks the fleet again.
+ */
+export async function waitForFreshFleet(
+  page: IJupyterLabPageFixture,
+  timeout = 30_000
+): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const config = document.getElementById('jupyter-config-data');
+          const base: string =
+            JSON.parse(config?.textContent || '{}').baseUrl || '/';
+          const reply = await fetch(`${base}qiskit-connector-lab/backends`, {
+            cache: 'no-store'
+          });
+          return reply.ok ? Boolean((await reply.json()).stale) : null;
+        }),
+      { timeout, intervals: [500, 1000] }
+    )
+    .toBe(false);
 }
