@@ -126,7 +126,10 @@ def provider_for(settings: Settings) -> Provider:
     key = settings.fingerprint()
     with _providers_lock:
         provider = _providers.get(key)
-        if provider is None or provider.settings != settings:
+        if provider is not None and provider.settings != settings:
+            # Same account, instance and endpoints: keep the signed-in service, take the new deadline, TTL, plan.
+            provider.settings = settings
+        if provider is None:
             if settings.local:
                 from .local_fleet import LocalFleet
 

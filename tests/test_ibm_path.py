@@ -212,3 +212,12 @@ def test_reconnect_when_the_old_session_cannot_be_closed(shell, ibm_dotenv, emul
     notes = [line for line in out.err.splitlines() if "could not be closed" in line]
     assert len(notes) == 1 and "500" in notes[0]
     emulator.clear_faults()
+
+
+def test_a_new_deadline_keeps_the_signed_in_service(emulator, ibm_dotenv):
+    ibm_dotenv("open", QCONNECTOR_LISTING_TTL="30")
+    connect()
+    emulator.reset_log()
+    conn = connect(deadline=7)
+    assert emulator.requests == []  # no second sign-in: only the deadline changed
+    assert conn.provider.settings.deadline == 7
