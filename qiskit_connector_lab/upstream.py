@@ -46,7 +46,8 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
     nobody will use).
     """
     future: Future[T] = Future()
-    abandoned = threading.Event()
+    handoff = threading.Lock()  # the caller gives up, or the worker delivers: exactly one of the two happens first
+    abandoned = False
 
     def worker() -> None:
         _policy.seconds = seconds
@@ -54,26 +55,30 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
             result = fn()
         except BaseException as exc:  # handed to the caller, never swallowed
             future.set_exception(exc)
-        else:
-            future.set_result(result)
-            if abandoned.is_set() and on_late_result is not None:
-                try:
-                    on_late_result(result)
-                except Exception:  # best effort: the caller already reported the deadline
-                    pass
+            return
         finally:
             _policy.seconds = None
+        with handoff:
+            late = abandoned
+            future.set_result(result)
+        if late and on_late_result is not None:
+            try:
+                on_late_result(result)
+            except Exception:  # best effort: the caller already reported the deadline
+                pass
 
     thread = threading.Thread(target=worker, name=f"qconnector: {what}", daemon=True)
     thread.start()
     try:
         return future.result(timeout=seconds)
     except TimeoutError:
-        if not future.done():
-            abandoned.set()
-            if future.done() and future.exception() is None and on_late_result is not None:
-                on_late_result(future.result())  # it finished in between: still nobody's
+        with handoff:
+            finished = future.done()
+            abandoned = not finished  # the worker reads it (a closure cell) when it delivers
+        if not finished:
             raise DeadlineExceeded(what, seconds) from None
+        if future.exception() is None:  # delivered just as the deadline passed: still the caller's
+            return future.result()
         raise classify(future.exception(), what=what, seconds=seconds, secrets=secrets) from None  # type: ignore[arg-type]
     except ConnectorError:
         raise
