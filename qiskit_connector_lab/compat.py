@@ -25,7 +25,7 @@ from typing import Any
 
 from .config import load_settings
 from .connection import Connection, connect
-from .fleet import QPU
+from .fleet import QPU, Listing
 from .provider import plan_for, provider_for
 from .selection import ranked
 
@@ -58,8 +58,7 @@ def QConnectorV2(backend: str | None = None, *, verbose: bool = True, mode: str 
     """
     connection = connect(backend, mode=mode, **kwargs)
     _last["connection"] = connection
-    if any(q.operational for q in connection.listing.qpus):
-        _verified.add(connection.settings_key)
+    _remember(connection.listing, connection.settings_key)
     if verbose:
         _show(connection)
     return connection.backend
@@ -82,22 +81,28 @@ def last_connection() -> Connection | None:
     return _last.get("connection")
 
 
-def qiskit_smart(**kwargs: Any) -> bool:
-    """Resolve the configuration and fetch the QPU listing once; True when the provider answered."""
+def _remember(listing: Listing, settings_key: str) -> None:
+    """Mark the configuration verified once a listing of it shows an online QPU."""
+    if any(q.operational for q in listing.qpus):
+        _verified.add(settings_key)
+
+
+def _verified_listing(**kwargs: Any) -> Listing:
     settings = load_settings(**kwargs)
     listing = provider_for(settings).listing()
-    if any(q.operational for q in listing.qpus):
-        _verified.add(settings.fingerprint())
+    _remember(listing, settings.fingerprint())
+    return listing
+
+
+def qiskit_smart(**kwargs: Any) -> bool:
+    """Resolve the configuration and fetch the QPU listing once; True when the provider answered."""
+    _verified_listing(**kwargs)
     return True
 
 
 def qpu_verify(**kwargs: Any) -> list[QPU]:
     """The QPUs the account can use, least busy first (one listing request)."""
-    settings = load_settings(**kwargs)
-    listing = provider_for(settings).listing()
-    if any(q.operational for q in listing.qpus):
-        _verified.add(settings.fingerprint())
-    return ranked(listing.qpus)
+    return ranked(_verified_listing(**kwargs).qpus)
 
 
 def is_verified(**kwargs: Any) -> bool:

@@ -61,6 +61,18 @@ class _Progress:
                 self._handle.update({"text/plain": ""}, raw=True)
 
 
+def _source_arguments(func: Any) -> Any:
+    """The arguments that say where to connect, shared by every magic: --instance, --env, --local, --deadline."""
+    for add in reversed((
+        argument("--instance", default=None, metavar="NAME", help="Instance name or CRN (overrides .env)."),
+        argument("--env", default=None, metavar="PATH", help="The .env file to read."),
+        argument("--local", action="store_true", help="Use the local fleet (offline, simulated queues)."),
+        argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call."),
+    )):
+        func = add(func)
+    return func
+
+
 @magics_class
 class QConnect(Magics):
     """Connect the notebook to IBM Quantum (or the local fleet) and describe the QPUs."""
@@ -122,11 +134,8 @@ class QConnect(Magics):
     @argument("--batch", action="store_true", help="Open a Batch.")
     @argument("--job", action="store_true", help="Job mode: no Session or Batch.")
     @argument("--least-busy", action="store_true", help="Ignore the sidebar's pick.")
-    @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN (overrides .env).")
-    @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
-    @argument("--local", action="store_true", help="Use the local fleet (offline, simulated queues).")
+    @_source_arguments
     @argument("--name", default=None, metavar="VAR", help="Variable for the backend (default: backend).")
-    @argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call.")
     @argument("--quiet", action="store_true", help="Show no summary.")
     @line_magic
     def qconnect(self, line: str = "") -> None:
@@ -222,10 +231,7 @@ class QConnect(Magics):
     # -- %qbackends ------------------------------------------------------------------------------------------
     @magic_arguments()
     @argument("--min-qubits", type=int, default=None, metavar="N", help="Only QPUs with at least N qubits.")
-    @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN.")
-    @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
-    @argument("--local", action="store_true", help="Use the local fleet.")
-    @argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call.")
+    @_source_arguments
     @line_magic
     def qbackends(self, line: str = "") -> Any:
         """A table of the QPUs, least busy first: status, qubits, processor and queue."""
@@ -243,10 +249,7 @@ class QConnect(Magics):
 
     # -- %qplan ----------------------------------------------------------------------------------------------
     @magic_arguments()
-    @argument("--instance", default=None, metavar="NAME", help="Instance name or CRN.")
-    @argument("--env", default=None, metavar="PATH", help="The .env file to read.")
-    @argument("--local", action="store_true", help="Use the local fleet.")
-    @argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call.")
+    @_source_arguments
     @line_magic
     def qplan(self, line: str = "") -> None:
         """The resolved plan and instance, with the usage remaining where IBM reports it."""

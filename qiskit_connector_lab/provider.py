@@ -113,9 +113,6 @@ class Provider(ABC):
     def properties(self, name: str) -> dict[str, Any] | None:
         """The QPU's calibration properties as the API gives them, if any."""
 
-    def describe(self) -> str:
-        return "local fleet" if self.kind == "local" else "IBM Quantum"
-
 
 _providers: dict[str, Provider] = {}
 _providers_lock = threading.Lock()
