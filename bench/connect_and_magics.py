@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="emulator latency per request, seconds")
     args = parser.parse_args()
 
-    from qiskit_connector_lab import provider as provider_module
+    from qiskit_connector_lab import providers as provider_module
 
     work = tempfile.mkdtemp(prefix="qcl-bench-")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("IQP_", "QISKIT_IBM_", "QCONNECTOR_"))}

@@ -5,6 +5,16 @@ into the notebook. ``connect()`` is the same thing as a function. With no IBM cr
 the embedded local fleet (fake backends, simulated queues), always labelled as local.
 
 Importing this package is cheap: qiskit and the IBM client load on first use.
+
+Architecture: one core, thin faces.
+
+* The core, which imports no tornado, IPython or ipywidgets:
+  ``config`` (the .env and the environment → ``Settings``) → ``plans`` (open or paid, checked against the
+  instance) → ``providers`` (``ibm``: IBM Quantum through qiskit-ibm-runtime, every call bounded by
+  ``providers.bounded``; ``local_fleet``: the offline fleet) → ``qpus`` (the QPU and listing data) and ``ranking``
+  (least busy first) → ``connection`` (``connect()``). ``compat`` keeps the original Qiskit Connector's API.
+* ``render``: text and HTML tables, a chip's layout and the notebook chip art.
+* The faces: ``magics`` (IPython) and ``server`` (the Jupyter server routes the sidebar in ``src/`` talks to).
 """
 
 from __future__ import annotations
@@ -23,8 +33,8 @@ _EXPORTS = {
     "load_settings": "config",
     "Settings": "config",
     "Plan": "plans",
-    "QPU": "fleet",
-    "Listing": "fleet",
+    "QPU": "qpus",
+    "Listing": "qpus",
     "ConnectorError": "errors",
     "ConfigError": "errors",
     "PlanMismatchError": "errors",

@@ -25,9 +25,9 @@ from typing import Any
 
 from .config import load_settings
 from .connection import Connection, connect
-from .fleet import QPU, Listing
-from .provider import plan_for, provider_for
-from .selection import ranked
+from .qpus import QPU, Listing
+from .providers import plan_for, provider_for
+from .ranking import ranked
 
 _verified: set[str] = set()
 _last: dict[str, Connection] = {}

@@ -16,10 +16,10 @@ from tabulate import tabulate
 
 from .config import Settings, load_settings
 from .errors import ConfigError
-from .fleet import QPU, Listing
+from .qpus import QPU, Listing
 from .plans import InstanceInfo, Plan
-from .provider import Provider, provider_for
-from .selection import ranked, select
+from .providers import Provider, provider_for
+from .ranking import ranked, select
 
 MODES = ("session", "batch", "job")
 
@@ -80,7 +80,7 @@ class Connection:
         mode = self.mode + (f" ({type(self.session).__name__})" if self.session is not None else "")
         return [
             ("Provider", source),
-            ("Plan", f"{self.plan.title} ({self.plan.label})"),
+            ("Plan", f"{self.plan.display_name} ({self.plan.label})"),
             ("Instance", self.instance.name or "-"),
             ("QPU", q.name),
             ("Status", q.status + (f" ({q.status_reason})" if q.status_reason else "")),

@@ -196,7 +196,7 @@ class QConnect(Magics):
     def _connect(self, args: Any, progress: _Progress) -> Any:
         from .connection import connect
         from .pick import read_pick
-        from .provider import provider_for
+        from .providers import provider_for
 
         from .errors import UnknownBackend
 
@@ -238,8 +238,8 @@ class QConnect(Magics):
         args = self._parse(self.qbackends, line)
 
         def table() -> Any:
-            from .provider import provider_for
-            from .tables import BackendTable
+            from .providers import provider_for
+            from .render.tables import BackendTable
 
             listing = provider_for(self._load_settings(args)).listing()
             return BackendTable(listing, min_qubits=args.min_qubits)
@@ -256,8 +256,8 @@ class QConnect(Magics):
         args = self._parse(self.qplan, line)
 
         def report() -> Any:
-            from .provider import provider_for
-            from .tables import PlanReport
+            from .providers import provider_for
+            from .render.tables import PlanReport
 
             provider = provider_for(self._load_settings(args))
             check = provider.check_plan()
@@ -270,7 +270,7 @@ class QConnect(Magics):
         """Backend names from the cached listing (the local fleet is listed on demand: it costs nothing)."""
         try:
             from .config import load_settings
-            from .provider import provider_for
+            from .providers import provider_for
 
             settings = self._settings or load_settings(self.env_file or None, local=self.local or None)
             provider = provider_for(settings)

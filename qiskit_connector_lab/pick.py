@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .fleet import utcnow
+from .qpus import utcnow
 
 PICK_FILE_VARIABLE = "QCONNECTOR_PICK_FILE"
 

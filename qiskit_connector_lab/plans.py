@@ -36,7 +36,8 @@ class Plan(str, enum.Enum):
         return PAID_LABEL if self.is_paid else OPEN_LABEL
 
     @property
-    def title(self) -> str:
+    def display_name(self) -> str:
+        """The plan as IBM names it to people: "Open", "Pay-as-you-go", ..."""
         return {
             Plan.OPEN: "Open",
             Plan.PAYGO: "Pay-as-you-go",
@@ -168,21 +169,21 @@ def verify_plan(
         return PlanCheck(actual, True)
     if actual is None:
         return PlanCheck(configured, False, (f"IBM reports an unknown plan {info.plan_name!r} for instance "
-                                             f"{info.name!r}; using the configured {configured.title} plan.",))
+                                             f"{info.name!r}; using the configured {configured.display_name} plan.",))
     setting = f"{switch}=on" if switch else f"plan={configured.value!r}"
     if actual.is_paid != configured.is_paid:
         fix_switch = next((var for var, plan in PLAN_SWITCHES.items() if plan is actual), None)
         raise PlanMismatchError(
             f"{setting} says {configured.label}, but IBM reports instance {info.name!r} is on the "
-            f"{actual.title} plan (pricing: {info.pricing_type}). Set {fix_switch}=on and {switch or 'the other switches'}"
-            f"=off, or choose an instance on the {configured.title} plan."
+            f"{actual.display_name} plan (pricing: {info.pricing_type}). Set {fix_switch}=on and {switch or 'the other switches'}"
+            f"=off, or choose an instance on the {configured.display_name} plan."
         )
     if actual is not configured and configured is not Plan.STANDARD:
         return PlanCheck(actual, True, (f"{setting}, but IBM reports instance {info.name!r} is on the "
-                                        f"{actual.title} plan; using {actual.title}.",))
+                                        f"{actual.display_name} plan; using {actual.display_name}.",))
     if configured is Plan.STANDARD:
         return PlanCheck(actual, True, ("STANDARD_PLAN is the retired name of a paid plan; "
-                                        f"IBM reports {actual.title}.",))
+                                        f"IBM reports {actual.display_name}.",))
     return PlanCheck(actual, True)
 
 

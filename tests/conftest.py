@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `from emulator impor
 
 from emulator import IBMQuantumEmulator  # noqa: E402
 
-from qiskit_connector_lab import provider as provider_module  # noqa: E402
+from qiskit_connector_lab import providers as provider_module  # noqa: E402
 
 CONNECTOR_VARIABLES = [
     name for name in os.environ

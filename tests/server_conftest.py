@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from qiskit_connector_lab.provider import forget_providers
+from qiskit_connector_lab.providers import forget_providers
 from qiskit_connector_lab.server import CACHE_SETTING
 
 _PROXIES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
@@ -68,8 +68,8 @@ def ibm_env(qc_env, emulator, monkeypatch):
 
 
 @pytest.fixture
-def fleet_cache(jp_serverapp):
-    """The server's one shared FleetCache."""
+def shared_upstream(jp_serverapp):
+    """The server's one shared SharedUpstream."""
     return jp_serverapp.web_app.settings[CACHE_SETTING]
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qiskit_connector_lab import provider as provider_module
+from qiskit_connector_lab import providers as provider_module
 from qiskit_connector_lab.connection import connect
 from qiskit_connector_lab.errors import (
     BadResponse,

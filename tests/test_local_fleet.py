@@ -15,10 +15,10 @@ import pytest
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
 from qiskit_connector_lab.errors import NoBackendAvailable, UnknownBackend
-from qiskit_connector_lab.fleet import QPU, Listing, utcnow
-from qiskit_connector_lab.local_fleet import LocalFleet
+from qiskit_connector_lab.qpus import QPU, Listing, utcnow
+from qiskit_connector_lab.providers.local_fleet import LocalFleet
 from qiskit_connector_lab.plans import Plan
-from qiskit_connector_lab.selection import select
+from qiskit_connector_lab.ranking import select
 
 
 @pytest.fixture

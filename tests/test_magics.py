@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qiskit_connector_lab import provider as provider_module
+from qiskit_connector_lab import providers as provider_module
 from qiskit_connector_lab.pick import write_pick
-from qiskit_connector_lab.selection import select
+from qiskit_connector_lab.ranking import select
 
 
 @pytest.fixture(autouse=True)

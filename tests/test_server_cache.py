@@ -1,6 +1,6 @@
 """The one shared upstream: coalescing, stale data with backoff, the background refresh and its idle pause.
 
-Unit tests drive ``FleetCache`` with the local fleet (and a clock the test moves); the server tests run a real
+Unit tests drive ``SharedUpstream`` with the local fleet (and a clock the test moves); the server tests run a real
 Jupyter server, on the local fleet and on the REAL qiskit-ibm-runtime client against the API emulator, and
 count what actually went upstream (``provider.listing_fetches``, the emulator's request log).
 """
@@ -27,10 +27,10 @@ from qiskit_connector_lab.errors import (  # noqa: E402
     UnknownBackend,
     Unreachable,
 )
-from qiskit_connector_lab.local_fleet import LocalFleet  # noqa: E402
+from qiskit_connector_lab.providers.local_fleet import LocalFleet  # noqa: E402
 from qiskit_connector_lab.server.app_settings import QConnectorServer  # noqa: E402
 from qiskit_connector_lab.server.backoff import Backoff  # noqa: E402
-from qiskit_connector_lab.server.fleet_cache import FleetCache, InternalError  # noqa: E402
+from qiskit_connector_lab.server.shared_upstream import SharedUpstream, InternalError  # noqa: E402
 from qiskit_connector_lab.server.single_flight import SingleFlight  # noqa: E402
 from server_conftest import BACKENDS, server_config  # noqa: E402
 
@@ -77,10 +77,10 @@ def flaky(qc_env):
 
 @pytest.fixture
 def make_cache(flaky, jp_asyncio_loop):
-    caches: list[FleetCache] = []
+    caches: list[SharedUpstream] = []
 
-    def make(clock=time.monotonic, **traits) -> FleetCache:
-        cache = FleetCache(QConnectorServer(**traits), provider_factory=lambda: flaky, clock=clock)
+    def make(clock=time.monotonic, **traits) -> SharedUpstream:
+        cache = SharedUpstream(QConnectorServer(**traits), provider_factory=lambda: flaky, clock=clock)
         caches.append(cache)
         return cache
 
@@ -215,19 +215,19 @@ async def test_details_are_cached_per_qpu(make_cache, flaky):
 
 # --- on a real server: coalescing -------------------------------------------------------------------------
 async def test_fifty_concurrent_requests_one_listing_on_the_local_fleet(
-        http_server_client, jp_auth_header, jp_base_url, fleet_cache):
+        http_server_client, jp_auth_header, jp_base_url, shared_upstream):
     responses = await many(http_server_client, jp_auth_header, jp_base_url, "qiskit-connector-lab/backends")
     assert all(r.code == 200 for r in responses)
-    provider = await fleet_cache.provider()
-    assert provider.listing_fetches == 1 and fleet_cache.stats.listing_calls == 1
+    provider = await shared_upstream.provider()
+    assert provider.listing_fetches == 1 and shared_upstream.stats.listing_calls == 1
     bodies = [json.loads(r.body) for r in responses]
     assert len({b["fetched_at"] for b in bodies}) == 1  # every client got the same listing
-    assert fleet_cache.stats.cache_hits + fleet_cache._flights.joined == CONCURRENT - 1
+    assert shared_upstream.stats.cache_hits + shared_upstream._flights.joined == CONCURRENT - 1
 
 
 @pytest.mark.parametrize("server_traits", [{"provider": "ibm"}])
 async def test_fifty_concurrent_requests_one_backends_request_upstream(
-        http_server_client, jp_auth_header, jp_base_url, fleet_cache, ibm_env, api):
+        http_server_client, jp_auth_header, jp_base_url, shared_upstream, ibm_env, api):
     emulator = ibm_env
     emulator.inject("stall", path=BACKENDS, times=1, seconds=1.0)  # keep the one call in flight a while
     started = time.perf_counter()
@@ -238,7 +238,7 @@ async def test_fifty_concurrent_requests_one_backends_request_upstream(
     assert status["listing_calls"] == 1 and status["coalesced_waits"] >= CONCURRENT - 1
 
     # The next round, after the TTL, is again one request for all.
-    fleet_cache._listing_at -= fleet_cache.options.ttl + 1
+    shared_upstream._listing_at -= shared_upstream.options.ttl + 1
     await many(http_server_client, jp_auth_header, jp_base_url, "qiskit-connector-lab/backends")
     assert emulator.count("GET", BACKENDS) == 2
 
@@ -320,30 +320,30 @@ async def test_a_429_with_no_data_is_a_503_with_retry_after(api, ibm_env):
 
 # --- on a real server: the background refresh and its idle pause -------------------------------------------
 @pytest.mark.parametrize("server_traits", [{"refresh_interval": 0.25, "idle_timeout": 0.8, "ttl": 60}])
-async def test_background_refresh_runs_while_asked_and_pauses_when_idle(api, fleet_cache):
+async def test_background_refresh_runs_while_asked_and_pauses_when_idle(api, shared_upstream):
     assert (await api("GET", "backends")).status == 200
-    assert fleet_cache.stats.listing_calls == 1
+    assert shared_upstream.stats.listing_calls == 1
     await asyncio.sleep(0.7)
-    assert fleet_cache.stats.background_refreshes >= 1 and fleet_cache.refresher_state == "running"
+    assert shared_upstream.stats.background_refreshes >= 1 and shared_upstream.refresher_state == "running"
 
     await asyncio.sleep(0.9)  # nobody asked for longer than idle_timeout
-    assert fleet_cache.refresher_state == "paused"
-    calls = fleet_cache.stats.listing_calls
+    assert shared_upstream.refresher_state == "paused"
+    calls = shared_upstream.stats.listing_calls
     await asyncio.sleep(0.6)
-    assert fleet_cache.stats.listing_calls == calls
+    assert shared_upstream.stats.listing_calls == calls
     status = (await api("GET", "status")).json  # the status route is not a client asking for QPUs
     assert status["refresher"] == "paused" and status["clients_active"] is False
 
     before = (await api("GET", "backends")).json["fetched_at"]
     await asyncio.sleep(0.7)
-    assert fleet_cache.refresher_state == "running" and fleet_cache.stats.listing_calls > calls
+    assert shared_upstream.refresher_state == "running" and shared_upstream.stats.listing_calls > calls
     after = (await api("GET", "backends")).json["fetched_at"]
     assert datetime.fromisoformat(after) > datetime.fromisoformat(before)
 
 
-async def test_the_cache_stops_with_the_server(jp_serverapp, api, fleet_cache):
+async def test_the_cache_stops_with_the_server(jp_serverapp, api, shared_upstream):
     assert (await api("GET", "backends")).status == 200
-    assert fleet_cache.refresher_state in ("running", "not started") and fleet_cache._task is not None
+    assert shared_upstream.refresher_state in ("running", "not started") and shared_upstream._task is not None
     await jp_serverapp.cleanup_extensions()
-    assert fleet_cache.refresher_state == "stopped" and fleet_cache._task is None
-    assert fleet_cache._executor._shutdown
+    assert shared_upstream.refresher_state == "stopped" and shared_upstream._task is None
+    assert shared_upstream._executor._shutdown

@@ -15,8 +15,8 @@ pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - imported up front: a cold import inside a short deadline fails it
 
-from qiskit_connector_lab.fleet import QPU  # noqa: E402
-from qiskit_connector_lab.selection import ranked  # noqa: E402
+from qiskit_connector_lab.qpus import QPU  # noqa: E402
+from qiskit_connector_lab.ranking import ranked  # noqa: E402
 from server_conftest import BACKENDS, OPEN_INSTANCE, server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
@@ -148,8 +148,8 @@ async def test_selection_rejects_bad_bodies(api, qc_env):
 
 
 @pytest.mark.parametrize("server_traits", [{"refresh_interval": 30, "history_length": 2}])
-async def test_traits_come_from_the_server_config(api, fleet_cache):
-    assert fleet_cache.options.refresh_interval == 30 and fleet_cache.options.history_length == 2
+async def test_traits_come_from_the_server_config(api, shared_upstream):
+    assert shared_upstream.options.refresh_interval == 30 and shared_upstream.options.history_length == 2
     assert (await api("GET", "backends")).json["refresh_interval"] == 30
     status = (await api("GET", "status")).json
     assert status["settings"]["refresh_interval"] == 30 and status["settings"]["provider"] == "local"

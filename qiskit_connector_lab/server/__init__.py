@@ -2,7 +2,7 @@
 
 ``load_server_extension(server_app)`` is called by ``qiskit_connector_lab._load_jupyter_server_extension``.
 It reads :class:`~.app_settings.QConnectorServer` from the server's config, builds the one
-:class:`~.fleet_cache.FleetCache` every client shares, adds the routes, and stops the cache with the server.
+:class:`~.shared_upstream.SharedUpstream` every client shares, adds the routes, and stops the cache with the server.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from ..secret import guard_loggers, redacting_filter
 
 #: Where the shared cache lives in ``web_app.settings`` (tests and diagnostics reach it there).
-CACHE_SETTING = "qiskit_connector_lab.fleet_cache"
+CACHE_SETTING = "qiskit_connector_lab.shared_upstream"
 
 __all__ = ["CACHE_SETTING", "load_server_extension"]
 
@@ -47,13 +47,13 @@ def _stop_with_server(server_app: Any, stop: Any) -> None:
 
 def load_server_extension(server_app: Any) -> None:
     from .app_settings import QConnectorServer
-    from .fleet_cache import FleetCache
+    from .shared_upstream import SharedUpstream
     from .routes import NAMESPACE, setup_routes
 
     options = QConnectorServer(parent=server_app)
     log = server_app.log
     _guard_logs(log)
-    cache = FleetCache(options, log=log)
+    cache = SharedUpstream(options, log=log)
     web_app = server_app.web_app
     web_app.settings[CACHE_SETTING] = cache
     setup_routes(web_app, cache)

@@ -28,11 +28,11 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..errors import ConnectorError, NoBackendAvailable
-from ..fleet import Listing, utcnow
+from ..qpus import Listing, utcnow
 from ..pick import Pick, read_pick, write_pick
 from ..secret import redact
-from ..selection import ranked, select
-from .fleet_cache import FleetCache
+from ..ranking import ranked, select
+from .shared_upstream import SharedUpstream
 from .http_errors import HTTP_DEFAULTS, ApiError, api_error
 
 NAMESPACE = "qiskit-connector-lab"
@@ -89,9 +89,9 @@ def selection_payload(pick: Pick | None, provider: str) -> dict[str, Any]:
 class QConnectorHandler(APIHandler):
     """Base of every route: JSON answers, JSON errors with no traceback, no caching by the browser."""
 
-    cache: FleetCache
+    cache: SharedUpstream
 
-    def initialize(self, cache: FleetCache) -> None:
+    def initialize(self, cache: SharedUpstream) -> None:
         self.cache = cache
 
     def set_default_headers(self) -> None:
@@ -207,7 +207,7 @@ class NotFoundHandler(QConnectorHandler):
     post = put = patch = delete = get
 
 
-def route_table(base_url: str, cache: FleetCache) -> list[tuple[str, type, dict[str, Any]]]:
+def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, dict[str, Any]]]:
     def path(tail: str) -> str:
         return url_path_join(base_url, NAMESPACE, tail)
 
@@ -222,5 +222,5 @@ def route_table(base_url: str, cache: FleetCache) -> list[tuple[str, type, dict[
     ]
 
 
-def setup_routes(web_app: Any, cache: FleetCache) -> None:
+def setup_routes(web_app: Any, cache: SharedUpstream) -> None:
     web_app.add_handlers(".*$", route_table(web_app.settings["base_url"], cache))

@@ -28,11 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import Settings
-from .errors import ConfigError, ServerError, UnknownBackend
-from .fleet import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
-from .plans import InstanceInfo, Plan, PlanCheck
-from .provider import Provider, Usage
+from ..config import Settings
+from ..errors import ConfigError, ServerError, UnknownBackend
+from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
+from ..plans import InstanceInfo, Plan, PlanCheck
+from .base import Provider, Usage
 
 #: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
 DEFAULT_MEMBERS = (

@@ -6,7 +6,7 @@ import difflib
 from typing import Iterable, Sequence
 
 from .errors import NoBackendAvailable, UnknownBackend
-from .fleet import QPU, Listing
+from .qpus import QPU, Listing
 
 
 def ranked(qpus: Iterable[QPU]) -> list[QPU]:

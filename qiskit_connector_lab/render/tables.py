@@ -7,10 +7,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .fleet import Listing
-from .plans import InstanceInfo, PlanCheck
-from .provider import Usage
-from .selection import ranked
+from ..qpus import Listing
+from ..plans import InstanceInfo, PlanCheck
+from ..providers.base import Usage
+from ..ranking import ranked
 
 _DOT = {"online": "●", "paused": "◐", "offline": "○"}
 
@@ -81,7 +81,7 @@ class PlanReport(_Report):
         plan = self.check.plan
         rows: list[list[Any]] = [
             ["Provider", "local fleet (offline simulation, not IBM)" if self.kind == "local" else "IBM Quantum"],
-            ["Plan", f"{plan.title} ({plan.label})"],
+            ["Plan", f"{plan.display_name} ({plan.label})"],
             ["Verified with IBM", "yes" if self.check.verified else "no"],
             ["Instance", self.instance.name or "-"],
         ]

@@ -32,7 +32,7 @@ def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annota
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
 
-    from .layout import chip_layout
+    from .chip_layout import chip_layout
 
     coupling = [tuple(edge) for edge in (backend.coupling_map or [])]
     layout = chip_layout(backend.num_qubits, coupling)

@@ -1,6 +1,6 @@
-"""The interface both QPU providers share (IBM Quantum and the local fleet), and the process-wide cache.
+"""The interface both QPU providers share (IBM Quantum and the local fleet), with its listing cache.
 
-A provider is built once per configuration and reused (:func:`provider_for`), so a second connect in the same
+A provider is built once per configuration and reused (:func:`qiskit_connector_lab.providers.provider_for`), so a second connect in the same
 process reuses the IBM service and pays only for the queue refresh. The listing is cached for the settings'
 ``listing_ttl`` and fetched by one caller at a time (single flight): concurrent callers share one request.
 """
@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .config import Settings
-from .fleet import Listing
-from .plans import InstanceInfo, Plan, PlanCheck
+from ..config import Settings
+from ..qpus import Listing
+from ..plans import InstanceInfo, PlanCheck
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Provider(ABC):
         """The last listing, whatever its age, without any request (for tab completion and the like)."""
         return self._listing
 
-    def _seed_listing(self, listing: Listing) -> None:
+    def _prime_listing(self, listing: Listing) -> None:
         """Store a listing that came for free (e.g. with the IBM service's own init)."""
         with self._listing_lock:
             self._listing, self._listing_taken = listing, self._clock()
@@ -112,39 +112,3 @@ class Provider(ABC):
     @abstractmethod
     def properties(self, name: str) -> dict[str, Any] | None:
         """The QPU's calibration properties as the API gives them, if any."""
-
-
-_providers: dict[str, Provider] = {}
-_providers_lock = threading.Lock()
-
-
-def provider_for(settings: Settings) -> Provider:
-    """The cached provider for these settings (built on first use)."""
-    key = settings.fingerprint()
-    with _providers_lock:
-        provider = _providers.get(key)
-        if provider is not None and provider.settings != settings:
-            # Same account, instance and endpoints: keep the signed-in service, take the new deadline, TTL, plan.
-            provider.settings = settings
-        if provider is None:
-            if settings.local:
-                from .local_fleet import LocalFleet
-
-                provider = LocalFleet(settings)
-            else:
-                from .ibm_provider import IBMProvider
-
-                provider = IBMProvider(settings)
-            _providers[key] = provider
-        return provider
-
-
-def forget_providers() -> None:
-    """Drop every cached provider (tests, or after the user changed credentials)."""
-    with _providers_lock:
-        _providers.clear()
-
-
-def plan_for(settings: Settings) -> Plan:
-    """The configured plan, without asking anyone (the local fleet acts as the open plan by default)."""
-    return settings.plan or Plan.OPEN

@@ -15,13 +15,13 @@ import logging
 import threading
 from typing import Any, Callable, TypeVar
 
-from .config import Settings
-from .errors import ConfigError, Unauthorized
-from .fleet import Listing, listing_from_devices
-from .plans import InstanceInfo, PlanCheck, find_instance, verify_plan
-from .provider import Provider, Usage
-from .secret import guard_loggers, redacting_filter
-from .upstream import call_with_deadline, install_bounded_http
+from ..config import Settings
+from ..errors import ConfigError, Unauthorized
+from ..qpus import Listing, listing_from_devices
+from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
+from .base import Provider, Usage
+from ..secret import guard_loggers, redacting_filter
+from .bounded import call_with_deadline, install_bounded_http
 
 T = TypeVar("T")
 
@@ -94,7 +94,7 @@ class IBMProvider(Provider):
                 self._service = service
             service = self._service
         if devices is not None:  # seeded outside the service lock: the listing lock is never taken inside it
-            self._seed_listing(listing_from_devices(devices, "ibm"))
+            self._prime_listing(listing_from_devices(devices, "ibm"))
         return service
 
     # -- listing ---------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from .fleet import QPU
-from .layout import chip_layout, undirected_edges
+from ..qpus import QPU
+from .chip_layout import chip_layout, undirected_edges
 
 TWO_QUBIT_GATES = ("cz", "ecr", "cx", "rzz")
 

@@ -32,14 +32,14 @@ from datetime import datetime
 from typing import Any, Callable, TypeVar
 
 from ..config import LOCAL_CHANNEL, load_settings
-from ..detail import qpu_detail
+from ..render.qpu_detail import qpu_detail
 from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UpstreamError
-from ..fleet import QPU, Listing, utcnow
+from ..qpus import QPU, Listing, utcnow
 from ..plans import InstanceInfo, PlanCheck
-from ..provider import Provider, Usage, provider_for
+from ..providers import Provider, Usage, provider_for
 from ..secret import redact, redacting_filter
-from ..selection import select
-from ..upstream import classify
+from ..ranking import select
+from ..providers.bounded import classify
 from .backoff import Backoff
 from .http_errors import first_sentence
 from .single_flight import SingleFlight
@@ -94,7 +94,7 @@ class Stats:
     stale_served: int = 0
 
 
-class FleetCache:
+class SharedUpstream:
     def __init__(
         self,
         options: Any,
@@ -401,7 +401,7 @@ class FleetCache:
             "local": local,
             "plan": plan.value,
             "plan_label": plan.label,
-            "plan_title": plan.title,
+            "plan_title": plan.display_name,
             "verified": check.verified,
             "instance": info.name,
             "crn": info.crn,

@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
 
-from .errors import (
+from ..errors import (
     BadResponse,
     ConfigError,
     ConnectorError,
@@ -29,7 +29,7 @@ from .errors import (
     Unreachable,
     UpstreamError,
 )
-from .secret import redact
+from ..secret import redact
 
 T = TypeVar("T")
 
