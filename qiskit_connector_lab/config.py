@@ -17,15 +17,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values, find_dotenv
-from dotenv.parser import parse_stream
 
 from .errors import ConfigError
 from .plans import PLAN_NAME_VARIABLES, PLAN_SWITCHES, Plan, parse_plan
@@ -134,17 +135,58 @@ def _read_env_file(path: Path) -> dict[str, str | None]:
         raise ConfigError(str(path), "is not UTF-8 text.", "Save it as plain UTF-8 text with KEY=value lines.") from None
     if "\x00" in text:
         raise ConfigError(str(path), "holds binary data.", "Save it as plain UTF-8 text with KEY=value lines.")
-    for binding in parse_stream(io.StringIO(text)):
-        if binding.error:
-            line = text[: text.find(binding.original.string)].count("\n") + 1 if binding.original.string else binding.original.line
-            snippet = binding.original.string.strip().splitlines()[0][:40] if binding.original.string.strip() else ""
-            raise ConfigError(
-                f"{path.name} line {line}",
-                f"cannot be parsed ({snippet!r}).",
-                'Write it as KEY="value"; quote values that hold spaces, # or quotes.',
-            )
-    values = dotenv_values(stream=io.StringIO(text), interpolate=True)
+    values, bad_lines = _parse_dotenv(text)
+    if bad_lines:
+        line = bad_lines[0]
+        name = _variable_on_line(text, line)
+        raise ConfigError(
+            f"{path.name} line {line}" + (f" ({name})" if name else ""),
+            "cannot be parsed.",  # never the line itself: it may hold the token
+            'Write it as KEY="value"; quote values that hold spaces, # or quotes, and close every quote.',
+        )
     return {key: value for key, value in values.items() if key}
+
+
+class _BadLines(logging.Handler):
+    """Collects the line numbers python-dotenv reports (on its public logger) as unparsable."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[int] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "could not parse statement" in str(record.msg) and record.args:
+            arg = record.args[0] if isinstance(record.args, tuple) else None
+            if isinstance(arg, int):
+                self.lines.append(arg)
+
+
+_dotenv_lock = threading.Lock()
+
+
+def _parse_dotenv(text: str) -> tuple[dict[str, str | None], list[int]]:
+    """``dotenv_values`` of ``text``, and the numbers of the lines it could not parse (its public warnings)."""
+    logger = logging.getLogger("dotenv.main")
+    collector = _BadLines()
+    with _dotenv_lock:  # the logger is process-wide: one parse at a time sees only its own warnings
+        propagate = logger.propagate
+        logger.addHandler(collector)
+        logger.propagate = False  # the warning quotes nothing secret, but it is ours to report, once
+        try:
+            values = dotenv_values(stream=io.StringIO(text), interpolate=True)
+        finally:
+            logger.removeHandler(collector)
+            logger.propagate = propagate
+    return dict(values), collector.lines
+
+
+def _variable_on_line(text: str, line: int) -> str | None:
+    """The variable name a malformed line starts with, if it has one (never any of its value)."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    match = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=", lines[line - 1])
+    return match.group(1) if match else None
 
 
 def locate_env_file(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path | None:

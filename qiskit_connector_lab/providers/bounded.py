@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from ..errors import (
     BadResponse,
@@ -126,22 +126,50 @@ def _retry_after(exc: BaseException) -> float | None:
     return None
 
 
+def _client_error_types() -> dict[str, tuple[type[BaseException], ...]]:
+    """The exception classes of the IBM client and its HTTP stack, by what they mean (imported on first use)."""
+    import json
+
+    import requests
+    import urllib3.exceptions as u3
+    from qiskit.providers.exceptions import QiskitBackendNotFoundError
+    from qiskit_ibm_runtime.accounts.exceptions import InvalidAccountError
+    from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError
+
+    return {
+        "read_timeout": (requests.ReadTimeout, u3.ReadTimeoutError),
+        "unauthorized": (IBMNotAuthorizedError,),
+        "invalid_account": (InvalidAccountError,),
+        "retries_exhausted": (requests.exceptions.RetryError,),
+        "unreachable": (requests.ConnectionError, u3.NewConnectionError, u3.ConnectTimeoutError, u3.MaxRetryError,
+                        u3.ProtocolError, requests.exceptions.ChunkedEncodingError, ConnectionError),
+        "backend_not_found": (QiskitBackendNotFoundError,),
+        "unreadable": (json.JSONDecodeError, requests.exceptions.JSONDecodeError),
+    }
+
+
+def _is(exc: BaseException, kinds: dict[str, tuple[type[BaseException], ...]], kind: str) -> bool:
+    return any(isinstance(link, kinds[kind]) for link in _chain(exc))
+
+
 def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tuple[Any, ...] = ()) -> ConnectorError:
-    """Translate an exception from the IBM client (or the network) into a one-line ConnectorError."""
+    """Translate an exception from the IBM client (or the network) into a one-line ConnectorError.
+
+    Decided by the exception's type (qiskit-ibm-runtime's, requests' and urllib3's classes, anywhere in the chain
+    of causes) and its HTTP status, never by the wording of a class name.
+    """
     if isinstance(exc, ConnectorError):
         return exc
-    import requests  # a dependency of the IBM client; imported here to keep `import qiskit_connector_lab` light
-
-    names = {type(link).__name__ for link in _chain(exc)}
+    kinds = _client_error_types()
     text = " ".join(str(link) for link in _chain(exc))
     status = _status_of(exc)
 
-    if names & {"ReadTimeout", "ReadTimeoutError"} or "Read timed out" in text:
+    if _is(exc, kinds, "read_timeout"):
         return DeadlineExceeded(what, seconds or getattr(_policy, "seconds", None) or 0)
-    if status == 401 or "IBMNotAuthorizedError" in names:
+    if status == 401 or _is(exc, kinds, "unauthorized"):
         return Unauthorized(f"IBM Quantum rejected the API token while {what} (HTTP 401). "
                             "Check IQP_API_TOKEN: create a new API key on IBM Quantum Platform if it was revoked.")
-    if status in (400, 401, 403) and ("InvalidAccountError" in names or "Unable to retrieve instances" in text):
+    if status in (400, 401, 403) and _is(exc, kinds, "invalid_account"):
         return Unauthorized(f"IBM Cloud did not accept the API key while {what} (HTTP {status}). "
                             "Check IQP_API_TOKEN: it must be an IBM Quantum Platform API key.")
     if status == 403:
@@ -151,22 +179,21 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
         retry_after = _retry_after(exc)
         wait = f" Retry after {retry_after:g} s." if retry_after is not None else " Wait a minute and retry."
         return RateLimited(f"IBM Quantum is rate-limiting requests (HTTP 429) while {what}.{wait}", retry_after)
-    if (status is not None and status >= 500) or "too many 5" in text or "RetryError" in names:
+    if (status is not None and status >= 500) or _is(exc, kinds, "retries_exhausted"):
         code = f"HTTP {status}" if status else "repeated 5xx"
         return ServerError(f"IBM Quantum had a server error ({code}) while {what}. "
                            "Check the IBM Quantum status page and retry later.", status)
-    if names & {"ConnectionError", "NewConnectionError", "ConnectTimeout", "ConnectTimeoutError", "MaxRetryError",
-                "ConnectionRefusedError", "RemoteDisconnected", "ProtocolError", "ChunkedEncodingError"} or isinstance(
-            exc, (requests.ConnectionError, ConnectionError)):
+    if _is(exc, kinds, "unreachable"):
         return Unreachable(f"IBM Quantum could not be reached while {what} (connection failed). "
                            "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet.")
-    if "does not have access to the instance" in text or "is not a valid instance" in text:
+    if _is(exc, kinds, "invalid_account") and (
+            "does not have access to the instance" in text or "is not a valid instance" in text):
         return ConfigError("instance", "is not an instance this API key can use.",
                            "Check OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE against IBM Quantum Platform → Instances.")
-    if "QiskitBackendNotFoundError" in names or (status == 404 and "/backends/" in text):
+    if _is(exc, kinds, "backend_not_found") or (status == 404 and "/backends/" in text):
         return UnknownBackend(f"IBM Quantum no longer lists that QPU for this instance ({what}). "
                               "Pick another one, or connect without a name for the least busy.")
-    if "JSONDecodeError" in names or "Expecting value" in text:
+    if _is(exc, kinds, "unreadable"):
         return BadResponse(f"IBM Quantum sent a reply that could not be read while {what}. Retry later.")
     if status is not None and 400 <= status < 500:
         detail = redact(str(exc), secrets).split("\n")[0][:200]
@@ -176,10 +203,6 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
 
 
 # --- bounded HTTP for the IBM client's sessions -------------------------------------------------------------
-
-_installed = False
-_install_lock = threading.Lock()
-
 
 def _bounded_adapter(seconds: float) -> Any:
     from requests.adapters import HTTPAdapter
@@ -211,24 +234,13 @@ def _bounded_adapter(seconds: float) -> Any:
     return BoundedAdapter(max_retries=retry)
 
 
+def _adapter_for_this_thread() -> Any | None:
+    seconds = getattr(_policy, "seconds", None)
+    return None if seconds is None else _bounded_adapter(seconds)
+
+
 def install_bounded_http() -> None:
-    """Make RetrySessions created in a deadline worker thread use :func:`_bounded_adapter` (idempotent)."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        from qiskit_ibm_runtime.api import session as client_session
+    """Make the client's HTTP sessions created inside a deadline worker use :func:`_bounded_adapter` (idempotent)."""
+    from . import runtime_internals
 
-        original = client_session.RetrySession._initialize_retry
-
-        def _initialize_retry(self: Any, retries_total: int, retries_connect: int, backoff_factor: float) -> None:
-            seconds = getattr(_policy, "seconds", None)
-            if seconds is None:
-                original(self, retries_total, retries_connect, backoff_factor)
-                return
-            adapter = _bounded_adapter(seconds)
-            self.mount("http://", adapter)
-            self.mount("https://", adapter)
-
-        client_session.RetrySession._initialize_retry = _initialize_retry  # type: ignore[method-assign]
-        _installed = True
+    runtime_internals.install_session_hook(_adapter_for_this_thread)

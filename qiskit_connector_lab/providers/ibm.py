@@ -21,6 +21,7 @@ from ..qpus import Listing, listing_from_devices
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from .base import Provider, Usage
 from ..secret import guard_loggers, redacting_filter
+from . import runtime_internals as internals
 from .bounded import call_with_deadline, install_bounded_http
 
 T = TypeVar("T")
@@ -90,7 +91,7 @@ class IBMProvider(Provider):
 
                 service = self._bounded("signing in", build)
                 # The init fetched GET /backends for the instance: that reply becomes the first listing.
-                devices = getattr(service, "_backends_info_per_instance", {}).get(service.active_instance())
+                devices = internals.first_listing(service)
                 self._service = service
             service = self._service
         if devices is not None:  # seeded outside the service lock: the listing lock is never taken inside it
@@ -120,27 +121,16 @@ class IBMProvider(Provider):
 
     def _fetch_listing(self) -> Listing:
         def list_backends(service: Any) -> Listing:
-            client = service._active_api_client  # the one call that returns every queue: GET /api/v1/backends
-            devices = client.list_backends()
-            # Keep the client's own cache current too, so its least_busy()/backend() agree with us.
-            service._backends_info_per_instance[service.active_instance()] = devices
-            return listing_from_devices(devices, "ibm")
+            # The one call that returns every queue (GET /api/v1/backends); it keeps the client's cache current too.
+            return listing_from_devices(internals.list_devices(service), "ibm")
 
         return self._signed_in("listing the QPUs", list_backends)
 
     # -- backends, plan, modes -------------------------------------------------------------------------------
     def backend(self, name: str) -> Any:
-        def load(service: Any) -> Any:
-            # service.backend(name) re-lists every QPU (GET /backends) before building one backend. We have just
-            # listed them, so build the backend directly: one configuration request, cached by the client.
-            create = getattr(service, "_create_backend_obj", None)
-            if create is None:  # a client without the hook: pay the extra listing
-                return service.backend(name)
-            backend = create(name, instance=service.active_instance(), use_fractional_gates=False)
-            backend.options.use_fractional_gates = False
-            return backend
-
-        return self._signed_in(f"loading QPU {name}", load)
+        # service.backend(name) re-lists every QPU (GET /backends) before building one backend. We have just
+        # listed them, so build the backend directly: one configuration request, cached by the client.
+        return self._signed_in(f"loading QPU {name}", lambda service: internals.load_backend(service, name))
 
     def instances(self) -> list[InstanceInfo]:
         if self._instances is None:
@@ -183,8 +173,8 @@ class IBMProvider(Provider):
 
     def configuration(self, name: str) -> dict[str, Any]:
         return self._signed_in(f"reading the configuration of {name}",
-                               lambda service: service._active_api_client.backend_configuration(name))
+                               lambda service: internals.backend_configuration(service, name))
 
     def properties(self, name: str) -> dict[str, Any] | None:
         return self._signed_in(f"reading the properties of {name}",
-                               lambda service: service._active_api_client.backend_properties(name))
+                               lambda service: internals.backend_properties(service, name))

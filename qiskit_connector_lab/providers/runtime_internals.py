@@ -1,0 +1,224 @@
+"""The one place that touches qiskit-ibm-runtime's private internals, each with a public-API fallback.
+
+The connector leans on a few private names of ``QiskitRuntimeService`` because the public API costs many more
+requests for the same facts (see ``docs``/README "Bounded time, few requests"):
+
+=====================================  ========================================  =====================================
+What                                   Private name (client 0.49 - 0.51)         Public fallback, and its cost
+=====================================  ========================================  =====================================
+every QPU's status and queue           ``service._active_api_client              ``service.backends()`` + ``status()``
+in one ``GET /api/v1/backends``        .list_backends()``                        per QPU: 1 + 2N requests
+the listing the client's init          ``service._backends_info_per_instance``   none: the first listing costs one
+already fetched                                                                  more request
+one backend, one request               ``service._create_backend_obj(name,       ``service.backend(name)``: re-lists
+                                       instance=..., use_fractional_gates=...)``  every QPU first (one more request)
+configuration / properties as dicts    ``_active_api_client.backend_             ``service.backend(name)
+                                       configuration(name)`` / ``..._properties`` .configuration().to_dict()``
+a read timeout and a short retry on    ``qiskit_ibm_runtime.api.session           none: the deadline still holds (the
+the client's HTTP sessions             .RetrySession._initialize_retry``         caller is freed), but an abandoned
+                                                                                 worker lives until the client gives up
+=====================================  ========================================  =====================================
+
+When a private name is missing or has changed shape (a newer client), the fallback runs and one note is logged on
+the ``qiskit_connector_lab`` logger, once per name. ``tests/test_runtime_internals.py`` checks the signatures and
+shapes used here against the installed client, and runs every fallback through the real client against the
+emulator. Nothing else in the package may use a private name of a dependency.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from typing import Any, Callable
+
+log = logging.getLogger("qiskit_connector_lab")
+
+_noted: set[str] = set()
+_noted_lock = threading.Lock()
+
+
+def _note_fallback(what: str, cost: str) -> None:
+    with _noted_lock:
+        if what in _noted:
+            return
+        _noted.add(what)
+    log.info("qiskit-ibm-runtime %s has no usable %s: using its public API instead (%s).",
+             _runtime_version(), what, cost)
+
+
+def _runtime_version() -> str:
+    try:
+        import qiskit_ibm_runtime
+
+        return str(qiskit_ibm_runtime.__version__)
+    except Exception:  # pragma: no cover - the client is a dependency
+        return "?"
+
+
+def fallbacks_used() -> frozenset[str]:
+    """The private names this process had to do without (for tests and ``%qplan``-style diagnostics)."""
+    with _noted_lock:
+        return frozenset(_noted)
+
+
+def reset_fallbacks() -> None:
+    with _noted_lock:
+        _noted.clear()
+
+
+# --- the API client: one request for every queue ----------------------------------------------------------------
+
+def runtime_client_class() -> type | None:
+    """The client's REST client class: ``api.client.RuntimeClient`` (0.51), ``api.clients.runtime`` (0.49, 0.50)."""
+    import importlib
+
+    for module in ("qiskit_ibm_runtime.api.client", "qiskit_ibm_runtime.api.clients.runtime"):
+        try:
+            return getattr(importlib.import_module(module), "RuntimeClient")
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+def _api_client(service: Any) -> Any | None:
+    client = getattr(service, "_active_api_client", None)
+    if client is None or not callable(getattr(client, "list_backends", None)):
+        return None
+    return client
+
+
+def list_devices(service: Any) -> list[Any]:
+    """Every QPU of the active instance as the API's ``devices`` entries (``GET /api/v1/backends``).
+
+    Fallback: the public ``service.backends()`` and one ``status()`` per QPU, shaped like the API's entries.
+    """
+    client = _api_client(service)
+    if client is not None:
+        devices = client.list_backends()
+        remember_devices(service, devices)
+        return devices  # validated by the caller (qpus.listing_from_devices): bad data from IBM is bad input
+    _note_fallback("RuntimeClient.list_backends", "one status request per QPU")
+    devices = []
+    for backend in service.backends():
+        status = backend.status()
+        processor = getattr(backend, "processor_type", None) or {}
+        devices.append({
+            "name": backend.name,
+            "status": {"name": "online" if status.operational else "paused", "reason": status.status_msg or ""},
+            "qubits": backend.num_qubits,
+            "queue_length": status.pending_jobs,
+            "processor_type": processor if isinstance(processor, dict) else {},
+            "clops": getattr(backend, "clops", None),
+        })
+    return devices
+
+
+def first_listing(service: Any) -> list[Any] | None:
+    """The ``devices`` the service's own init already fetched for its instance, or None."""
+    cache = getattr(service, "_backends_info_per_instance", None)
+    if not isinstance(cache, dict):
+        _note_fallback("QiskitRuntimeService._backends_info_per_instance", "one more GET /backends after sign-in")
+        return None
+    devices = cache.get(service.active_instance())
+    return devices if isinstance(devices, list) else None
+
+
+def remember_devices(service: Any, devices: list[Any]) -> None:
+    """Keep the client's own listing cache current, so its ``least_busy()`` / ``backend()`` agree with ours."""
+    cache = getattr(service, "_backends_info_per_instance", None)
+    if isinstance(cache, dict):
+        cache[service.active_instance()] = devices
+
+
+def _create_backend_usable(service: Any) -> Callable[..., Any] | None:
+    create = getattr(service, "_create_backend_obj", None)
+    if not callable(create):
+        return None
+    try:
+        parameters = inspect.signature(create).parameters
+    except (TypeError, ValueError):
+        return None
+    if not {"backend_name", "instance", "use_fractional_gates"} <= set(parameters):
+        return None
+    return create
+
+
+def load_backend(service: Any, name: str) -> Any:
+    """The backend object for ``name`` with one configuration request (the listing was just fetched).
+
+    Fallback: ``service.backend(name)``, which lists every QPU again first.
+    """
+    create = _create_backend_usable(service)
+    if create is None:
+        _note_fallback("QiskitRuntimeService._create_backend_obj", "one more GET /backends per backend")
+        return service.backend(name, use_fractional_gates=False)
+    backend = create(backend_name=name, instance=service.active_instance(), use_fractional_gates=False)
+    if backend is None:  # the client returns None for a name the instance cannot use
+        from qiskit.providers.exceptions import QiskitBackendNotFoundError
+
+        raise QiskitBackendNotFoundError(f"No backend matches the criteria: {name}")
+    backend.options.use_fractional_gates = False
+    return backend
+
+
+def backend_configuration(service: Any, name: str) -> dict[str, Any]:
+    """The QPU's configuration as the API gives it."""
+    client = _api_client(service)
+    if client is not None and callable(getattr(client, "backend_configuration", None)):
+        return dict(client.backend_configuration(name))
+    _note_fallback("RuntimeClient.backend_configuration", "a backend object is built first")
+    return dict(service.backend(name).configuration().to_dict())
+
+
+def backend_properties(service: Any, name: str) -> dict[str, Any] | None:
+    """The QPU's calibration properties as the API gives them, or None."""
+    client = _api_client(service)
+    if client is not None and callable(getattr(client, "backend_properties", None)):
+        raw = client.backend_properties(name)
+        return dict(raw) if raw else None
+    _note_fallback("RuntimeClient.backend_properties", "a backend object is built first")
+    properties = service.backend(name).properties()
+    return None if properties is None else dict(properties.to_dict())
+
+
+# --- bounded HTTP for the client's own sessions ---------------------------------------------------------------
+
+_hook_lock = threading.Lock()
+_hook_installed = False
+
+
+def install_session_hook(adapter_for_this_thread: Callable[[], Any | None]) -> bool:
+    """Let the connector choose the HTTP adapter of every ``RetrySession`` the client creates.
+
+    ``adapter_for_this_thread()`` returns a ``requests`` adapter to mount, or None to keep the client's own retry
+    policy (sessions created outside the connector's bounded calls stay untouched). Returns False, with one note,
+    when the client has no such hook: the deadlines still hold, only an abandoned worker may live longer.
+    """
+    global _hook_installed
+    with _hook_lock:
+        if _hook_installed:
+            return True
+        try:
+            from qiskit_ibm_runtime.api import session as client_session
+
+            original = client_session.RetrySession._initialize_retry
+            parameters = list(inspect.signature(original).parameters)
+        except (ImportError, AttributeError, TypeError, ValueError):
+            _note_fallback("RetrySession._initialize_retry", "HTTP sessions keep the client's own timeouts")
+            return False
+        if parameters[:1] != ["self"]:
+            _note_fallback("RetrySession._initialize_retry", "HTTP sessions keep the client's own timeouts")
+            return False
+
+        def _initialize_retry(self: Any, *args: Any, **kwargs: Any) -> None:
+            adapter = adapter_for_this_thread()
+            if adapter is None:
+                original(self, *args, **kwargs)
+                return
+            self.mount("http://", adapter)
+            self.mount("https://", adapter)
+
+        client_session.RetrySession._initialize_retry = _initialize_retry  # type: ignore[method-assign]
+        _hook_installed = True
+        return True
