@@ -45,8 +45,8 @@ quietly() {  # a command's output only when it fails (then all of it), else its 
 echo "==> building the labextension"
 quietly jlpm install
 quietly jlpm build:prod
-echo "==> installing qiskit-connector-lab with its test extras"
-quiet_pip ".[test]"
+echo "==> installing qiskit-connector-lab with its test and lint extras"
+quiet_pip ".[test,lint]"
 python -c "import qiskit_connector_lab, qiskit_ibm_runtime, qiskit_aer"
 
 if [ "${QCL_WITH_BROWSER:-0}" = "1" ]; then

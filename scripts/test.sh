@@ -15,3 +15,6 @@ echo "==> UI tests (Galata, Chromium)"
 
 echo "==> Python tests"
 python -m pytest -q
+
+echo "==> IBM-path tests on the older qiskit-ibm-runtime minors"
+bash scripts/runtime_matrix.sh
