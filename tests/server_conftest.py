@@ -95,7 +95,7 @@ def api(jp_fetch):
                    **kwargs: Any) -> Answer:
         if body is not None and not isinstance(body, (bytes, str)):
             body = json.dumps(body)
-        if method == "POST" and body is None:
+        if method in ("POST", "PUT", "PATCH") and body is None:
             body = ""
         response = await jp_fetch("qiskit-connector-lab", *parts, method=method, body=body, headers=headers,
                                   raise_error=False, **kwargs)

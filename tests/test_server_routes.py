@@ -22,7 +22,8 @@ from server_conftest import BACKENDS, OPEN_INSTANCE, server_config  # noqa: E402
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
 ROUTES = [("GET", "plan"), ("GET", "backends"), ("GET", "backends/fake_brisbane"), ("GET", "selection"),
-          ("POST", "selection"), ("GET", "status"), ("GET", "no-such-route")]
+          ("POST", "selection"), ("GET", "status"), ("GET", "no-such-route"), ("POST", "no-such-route"),
+          ("PUT", "no-such-route"), ("DELETE", "no-such-route"), ("PATCH", "no-such-route")]
 QPU_FIELDS = {"name", "status", "status_reason", "qubits", "queue", "family", "revision", "processor", "clops",
               "version", "least_busy"}
 
@@ -164,6 +165,22 @@ async def test_ibm_without_credentials_is_a_clear_error(api):
 
 
 # --- auth and XSRF -----------------------------------------------------------------------------------------
+def test_the_auth_table_covers_every_route_and_method():
+    """ROUTES (the auth test's table) names every method of every route the server registers."""
+    import re
+
+    from qiskit_connector_lab.server.routes import NAMESPACE, route_table
+
+    missing = []
+    for pattern, handler, _ in route_table("/", None):  # type: ignore[arg-type]
+        own = [k for k in handler.__mro__ if k.__module__.startswith("qiskit_connector_lab")]
+        methods = {m.upper() for m in ("get", "post", "put", "delete", "patch") for k in own if m in vars(k)}
+        for method in sorted(methods):
+            if not any(m == method and re.fullmatch(pattern, f"/{NAMESPACE}/{route}") for m, route in ROUTES):
+                missing.append(f"{method} {pattern}")
+    assert missing == []
+
+
 @pytest.mark.parametrize(("method", "route"), ROUTES)
 async def test_every_route_refuses_a_request_without_a_token(api, method, route):
     body = {"backend": "fake_kyiv"} if method == "POST" else None
