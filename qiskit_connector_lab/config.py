@@ -1,12 +1,25 @@
 """Configuration: read the original Qiskit Connector's variables (and qiskit-ibm-runtime's own), validate them.
 
-Precedence, highest first (one rule for every variable):
+Every variable is described once in :mod:`.variables` (name, aliases, type, default, secret or not, whether a
+``.env`` may set it). Precedence, highest first (one rule for every variable):
 
 1. explicit arguments (``connect(instance=...)``, ``%qconnect --instance ...``);
 2. the process environment (``os.environ``);
-3. the ``.env`` file: the path given (``env_file=`` / ``--env``), else ``QCONNECTOR_ENV_FILE``, else the first
-   ``.env`` found from the current working directory upward (python-dotenv's ``find_dotenv(usecwd=True)``);
+3. the ``.env`` file (never for the variables marked *process only*);
 4. a saved qiskit-ibm-runtime account (``~/.qiskit/qiskit-ibm.json``), used only when no token is set above.
+
+**Which ``.env``.** The one given (``env_file=`` / ``--env``), else ``QCONNECTOR_ENV_FILE``, else a bounded search:
+from ``QCONNECTOR_SERVER_ROOT`` (set by the Jupyter server for the kernels it starts, so they read the same file as
+the sidebar) or else the working directory, upward, never above the home directory (or the server root). Outside
+the home directory only the starting folder is looked at. A ``.env`` in a folder every user may write to, or owned
+by another user, or writable by every user, is skipped with a note.
+
+**Which hosts.** An endpoint override must be an ``https://`` URL on an IBM Quantum or IBM Cloud host, unless the
+host is named in ``QCONNECTOR_ALLOW_HOSTS`` in the *process environment* (a ``.env`` cannot widen trust). A refused
+override is a one-line error naming the variable, the file and the opt-in; nothing is sent anywhere.
+
+**Secrets.** No error quotes a secret, or any value that shares 8 characters with one; a malformed line is named by
+file, line number and variable only.
 
 Reading never changes ``os.environ``: ``.env`` values are read with ``dotenv_values``.
 With no credentials anywhere, the settings select the embedded **local fleet**.
@@ -20,17 +33,19 @@ import json
 import logging
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import urlparse
 
-from dotenv import dotenv_values, find_dotenv
+from dotenv import dotenv_values
 
 from .errors import ConfigError
 from .plans import PLAN_NAME_VARIABLES, PLAN_SWITCHES, Plan, parse_plan
 from .secret import Secret
+from .variables import CLIENT_HOST_VARIABLES, ENDPOINT_VARIABLES, PROCESS_ONLY, SECRET_NAMES
 
 CHANNELS = ("ibm_quantum_platform", "ibm_cloud")
 LOCAL_CHANNEL = "local"
@@ -38,13 +53,18 @@ RETIRED_CHANNELS = {"ibm_quantum": "ibm_quantum_platform"}
 DEFAULT_CHANNEL = "ibm_quantum_platform"
 DEFAULT_DEADLINE = 10.0
 DEFAULT_LISTING_TTL = 10.0
+#: IBM Quantum and IBM Cloud hosts: an endpoint override may point at these (or a subdomain), over https.
+IBM_HOSTS = ("quantum.ibm.com", "quantum-computing.ibm.com", "cloud.ibm.com")
+ALLOW_HOSTS_VARIABLE = "QCONNECTOR_ALLOW_HOSTS"
+SERVER_ROOT_VARIABLE = "QCONNECTOR_SERVER_ROOT"
 
 _PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0", ""}
+_KEY = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
 
 #: Every variable this module reads, for documentation and for the ``QConnect`` help.
-TOKEN_VARIABLES = ("IQP_API_TOKEN", "QISKIT_IBM_TOKEN")
+TOKEN_VARIABLES = SECRET_NAMES
 
 
 @dataclass(frozen=True)
@@ -65,10 +85,27 @@ class Settings:
     env_file: Path | None = None
     saved_account: str | None = None
     origins: Mapping[str, str] = field(default_factory=dict)  # field → where its value came from
+    #: One-line notes about the configuration itself (a skipped .env, a .env ignored for the local fleet, ...).
+    notes: tuple[str, ...] = ()
+    fleet: tuple[str, ...] | None = None  # QCONNECTOR_FLEET: local fleet members
+    fleet_seed: int | None = None  # QCONNECTOR_FLEET_SEED
+    fleet_file: Path | None = None  # QCONNECTOR_FLEET_FILE
 
     @property
     def provider_kind(self) -> str:
         return "local" if self.local else "ibm"
+
+    @property
+    def env_file_shown(self) -> str | None:
+        """The .env read, with the home directory written as ``~`` (None: no .env was read)."""
+        return shown_path(self.env_file)
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint in use when it is not IBM's default (None: IBM's default, or the local fleet)."""
+        if self.local:
+            return None
+        return self.runtime_url or self.cloud_url
 
     def fingerprint(self) -> str:
         """A stable key for caching a provider built from these settings (hashes the token)."""
@@ -79,6 +116,8 @@ class Settings:
             self.instance or "",
             self.cloud_url or "",
             self.runtime_url or "",
+            ",".join(self.fleet or ()),
+            "" if self.fleet_seed is None else str(self.fleet_seed),
         ]
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
 
@@ -93,57 +132,111 @@ class Settings:
             "token": "set" if self.token else "not set",
             "cloud_url": self.cloud_url,
             "runtime_url": self.runtime_url,
+            "endpoint": self.endpoint,
             "deadline": self.deadline,
-            "env_file": str(self.env_file) if self.env_file else None,
+            "env_file": self.env_file_shown,
             "saved_account": self.saved_account,
             "origins": dict(self.origins),
+            "notes": list(self.notes),
         }
 
 
-class _Layers:
-    """The configuration sources in precedence order, looked up by variable name."""
+def shown_path(path: Path | None) -> str | None:
+    """``path`` with the home directory written as ``~``."""
+    if path is None:
+        return None
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
 
-    def __init__(self, layers: list[tuple[str, Mapping[str, str | None]]]) -> None:
-        self._layers = layers
 
-    def get(self, *names: str) -> tuple[str | None, str | None, str | None]:
-        """First value among ``names``, by layer precedence then name order: (value, name, origin)."""
-        for origin, values in self._layers:
-            for name in names:
-                value = values.get(name)
-                if value is not None:
-                    return value, name, origin
-        return None, None, None
+# --- finding and reading the .env --------------------------------------------------------------------------
 
-    def is_set(self, *names: str) -> bool:
-        return self.get(*names)[0] is not None
+
+def _unsafe_reason(path: Path) -> str | None:
+    """Why a .env found by the search must not be trusted (None: it may be read)."""
+    try:
+        info, folder = path.stat(), path.parent.stat()
+    except OSError:
+        return None  # reading it reports the problem
+    if folder.st_mode & stat.S_IWOTH:
+        return "its folder is writable by every user"
+    if info.st_mode & stat.S_IWOTH:
+        return "it is writable by every user"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return "it belongs to another user"
+    return None
+
+
+def _search_folders(start: Path, ceiling: Path) -> list[Path]:
+    """``start`` and its parents up to ``ceiling``; only ``start`` when it is not inside ``ceiling``."""
+    try:
+        start.relative_to(ceiling)
+    except ValueError:
+        return [start]
+    folders = [start]
+    while folders[-1] != ceiling and folders[-1].parent != folders[-1]:
+        folders.append(folders[-1].parent)
+    return folders
+
+
+def find_env_file(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> tuple[Path | None, tuple[str, ...]]:
+    """The .env in use and notes about .env files skipped on the way (see the module docstring for the rule)."""
+    if env_file is not None and str(env_file) != "":
+        return Path(env_file).expanduser(), ()
+    named = environ.get("QCONNECTOR_ENV_FILE")
+    if named:
+        return Path(named).expanduser(), ()
+    root = environ.get(SERVER_ROOT_VARIABLE)
+    start = Path(root).expanduser() if root else Path.cwd()
+    try:
+        start = start.resolve()
+        ceiling = start if root else Path.home().resolve()
+    except (OSError, RuntimeError):
+        return None, ()
+    notes: list[str] = []
+    for folder in _search_folders(start, ceiling):
+        candidate = folder / ".env"
+        if not candidate.is_file():
+            continue
+        reason = _unsafe_reason(candidate)
+        if reason is None:
+            return candidate, tuple(notes)
+        notes.append(f"{shown_path(candidate)} was not read: {reason}. Name it with --env / env_file= / "
+                     "QCONNECTOR_ENV_FILE if you trust it.")
+    return None, tuple(notes)
+
+
+def locate_env_file(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path | None:
+    """The .env in use (see :func:`find_env_file`)."""
+    return find_env_file(env_file, environ)[0]
 
 
 def _read_env_file(path: Path) -> dict[str, str | None]:
     """Read a .env file with python-dotenv; reject unreadable or malformed files with a one-line error."""
+    where = shown_path(path) or str(path)
     try:
         raw = path.read_bytes()
     except IsADirectoryError:
-        raise ConfigError(str(path), "is a directory, not a .env file.", "Point --env/env_file at the file itself.") from None
+        raise ConfigError(where, "is a directory, not a .env file.", "Point --env/env_file at the file itself.") from None
     except FileNotFoundError:
-        raise ConfigError(str(path), "does not exist.", "Check the path, or leave it out to look for .env upward from the working directory.") from None
+        raise ConfigError(where, "does not exist.", "Check the path, or leave it out to look for .env upward from the working directory.") from None
     except OSError as exc:
-        raise ConfigError(str(path), f"cannot be read ({exc.strerror}).", "Fix its permissions (chmod 600 is right for a .env).") from None
+        raise ConfigError(where, f"cannot be read ({exc.strerror}).", "Fix its permissions (chmod 600 is right for a .env).") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(str(path), "is not UTF-8 text.", "Save it as plain UTF-8 text with KEY=value lines.") from None
+        raise ConfigError(where, "is not UTF-8 text.", "Save it as plain UTF-8 text with KEY=value lines.") from None
     if "\x00" in text:
-        raise ConfigError(str(path), "holds binary data.", "Save it as plain UTF-8 text with KEY=value lines.")
+        raise ConfigError(where, "holds binary data.", "Save it as plain UTF-8 text with KEY=value lines.")
     values, bad_lines = _parse_dotenv(text)
     if bad_lines:
+        # File, line and variable only: the line may hold the token (an unclosed quote swallows the rest).
         line = bad_lines[0]
         name = _variable_on_line(text, line)
-        raise ConfigError(
-            f"{path.name} line {line}" + (f" ({name})" if name else ""),
-            "cannot be parsed.",  # never the line itself: it may hold the token
-            'Write it as KEY="value"; quote values that hold spaces, # or quotes, and close every quote.',
-        )
+        raise ConfigError(f"{where} line {line}" + (f" ({name})" if name else ""), "cannot be parsed.",
+                          'Write it as KEY="value"; quote values that hold spaces, # or quotes, and close every quote.')
     return {key: value for key, value in values.items() if key}
 
 
@@ -185,19 +278,8 @@ def _variable_on_line(text: str, line: int) -> str | None:
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
         return None
-    match = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=", lines[line - 1])
+    match = _KEY.match(lines[line - 1])
     return match.group(1) if match else None
-
-
-def locate_env_file(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path | None:
-    """The .env in use: the one given, else QCONNECTOR_ENV_FILE, else the nearest .env upward from the cwd."""
-    if env_file is not None:
-        return Path(env_file).expanduser()
-    named = environ.get("QCONNECTOR_ENV_FILE")
-    if named:
-        return Path(named).expanduser()
-    found = find_dotenv(".env", usecwd=True)
-    return Path(found) if found else None
 
 
 def _read_saved_account(path: Path) -> tuple[str | None, dict[str, str]]:
@@ -229,64 +311,160 @@ def _read_saved_account(path: Path) -> tuple[str | None, dict[str, str]]:
     return chosen, {k: str(v) for k, v in fields.items() if v}
 
 
+# --- the sources, in precedence order ----------------------------------------------------------------------
+
+
+class Found(NamedTuple):
+    value: str
+    name: str
+    origin: str  # "argument", "environment", ".env ~/x/.env", "saved account NAME"
+
+
+class _Sources:
+    """The configuration sources in precedence order, looked up by variable name, and the secrets they hold."""
+
+    def __init__(self, arguments: Mapping[str, str], environ: Mapping[str, str], dotenv: Mapping[str, str | None],
+                 env_path: Path | None) -> None:
+        self.environ = environ
+        self.env_path = env_path
+        self._layers: list[tuple[str, Mapping[str, str | None]]] = [
+            ("argument", arguments), ("environment", environ), (f".env {shown_path(env_path)}", dotenv)]
+        self.saved_name: str | None = None
+
+    def add_saved_account(self, name: str | None, fields: Mapping[str, str]) -> None:
+        if fields:
+            self.saved_name = name
+            self._layers.append((f"saved account {name}", fields))
+
+    def get(self, *names: str) -> Found | None:
+        """First value among ``names``, by layer precedence then name order."""
+        for origin, values in self._layers:
+            for name in names:
+                if origin.startswith(".env") and name in PROCESS_ONLY:
+                    continue
+                value = values.get(name)
+                if value is not None:
+                    return Found(value, name, origin)
+        return None
+
+    def is_set(self, *names: str) -> bool:
+        return self.get(*names) is not None
+
+    def secrets(self) -> list[str]:
+        found = []
+        for _, values in self._layers:
+            for name in SECRET_NAMES:
+                value = (values.get(name) or "").strip()
+                if len(value) >= 8:
+                    found.append(value)
+        return found
+
+    def quote(self, value: Any) -> str:
+        """``repr(value)`` for an error message, unless it shares 8 characters with a secret (then not shown)."""
+        text = str(value)
+        for secret in self.secrets():
+            if any(secret[i:i + 8] in text for i in range(len(secret) - 7)):
+                return "a value that holds the API key (not shown)"
+        return repr(text if len(text) <= 60 else text[:57] + "...")
+
+    def where(self, found: Found) -> str:
+        return found.name if found.origin in ("argument", "environment") else f"{found.name} in {found.origin}"
+
+
+# --- one value each ----------------------------------------------------------------------------------------
+
+
 def _check_placeholder(name: str, value: str) -> None:
     if _PLACEHOLDER.match(value):
         raise ConfigError(name, f"still holds the README template's placeholder {value.strip()}.",
                           "Replace it with your own value, or delete the line.")
 
 
-def _switch_value(name: str, value: str) -> bool:
+def _switch_value(src: _Sources, name: str, value: str) -> bool:
     _check_placeholder(name, value)
     text = value.strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise ConfigError(name, f"is {value!r}, which is neither on nor off.", f'Set {name}="on" or {name}="off".')
+    raise ConfigError(name, f"is {src.quote(value)}, which is neither on nor off.", f'Set {name}="on" or {name}="off".')
 
 
-def _check_url(name: str, value: str) -> str:
-    _check_placeholder(name, value)
-    value = value.strip()
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(name, f"is {value!r}, which is not an http(s) URL.",
-                          f"Set {name}=https://host/..., or delete the line to use IBM's default.")
-    return value.rstrip("/")
-
-
-def _positive_float(name: str, value: Any) -> float:
+def _positive_float(src: _Sources, name: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(name, f"is {value!r}, not a number of seconds.", f"Set {name} to a positive number, e.g. 10.") from None
+        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",
+                          f"Set {name} to a positive number, e.g. 10.") from None
     if not number > 0 or number != number or number == float("inf"):
-        raise ConfigError(name, f"is {value!r}; it must be a positive number of seconds.", f"Set {name} to e.g. 10.")
+        raise ConfigError(name, f"is {src.quote(value)}; it must be a positive number of seconds.", f"Set {name} to e.g. 10.")
     return number
 
 
-def _channel(value: str, name: str) -> str:
-    _check_placeholder(name, value)
-    channel = value.strip().lower()
+def _seconds(src: _Sources, argument: float | None, argument_name: str, variable: str, default: float) -> float:
+    if argument is not None:
+        return _positive_float(src, argument_name, argument)
+    found = src.get(variable)
+    return _positive_float(src, variable, found.value) if found else default
+
+
+def _channel(src: _Sources, found: Found) -> str:
+    _check_placeholder(found.name, found.value)
+    channel = found.value.strip().lower()
     if channel in RETIRED_CHANNELS:
-        raise ConfigError(name, f"is {value.strip()!r}, a channel IBM retired.",
-                          f'Set {name}="{RETIRED_CHANNELS[channel]}" and use an IBM Quantum Platform API key.')
+        raise ConfigError(found.name, f"is {src.quote(found.value.strip())}, a channel IBM retired.",
+                          f'Set {found.name}="{RETIRED_CHANNELS[channel]}" and use an IBM Quantum Platform API key.')
     if channel not in CHANNELS + (LOCAL_CHANNEL,):
-        raise ConfigError(name, f"is {value.strip()!r}, not a known channel.",
-                          f'Set {name}="ibm_quantum_platform" (or "ibm_cloud", or "local" for the offline fleet).')
+        raise ConfigError(found.name, f"is {src.quote(found.value.strip())}, not a known channel.",
+                          f'Set {found.name}="ibm_quantum_platform" (or "ibm_cloud", or "local" for the offline fleet).')
     return channel
 
 
-def _plan_from_switches(layers: _Layers) -> tuple[Plan | None, str | None, bool]:
-    """(plan, switch, any_switch_set). Raises if two are on, or if switches are set and none is on."""
+def allowed_hosts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The hosts the user trusts besides IBM's: ``QCONNECTOR_ALLOW_HOSTS`` from the process environment."""
+    return tuple(h.strip().lower() for h in (environ.get(ALLOW_HOSTS_VARIABLE) or "").split(",") if h.strip())
+
+
+def _is_ibm_host(host: str) -> bool:
+    return any(host == suffix or host.endswith("." + suffix) for suffix in IBM_HOSTS)
+
+
+def check_endpoint(src: _Sources, found: Found, allow: tuple[str, ...]) -> str:
+    """``found.value`` as a URL the API key may be sent to, or a one-line ConfigError naming the opt-in."""
+    name, value = found.name, found.value
+    _check_placeholder(name, value)
+    value = value.strip()
+    parsed = urlparse(value)
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ConfigError(src.where(found), f"is {src.quote(value)}, which is not an http(s) URL.",
+                          f"Set {name}=https://host/..., or delete the line to use IBM's default.")
+    if host in allow:
+        return value.rstrip("/")
+    if parsed.scheme == "https" and _is_ibm_host(host):
+        return value.rstrip("/")
+    shown = src.quote(host)
+    problem = (f"points at {shown} over http, not https" if _is_ibm_host(host)
+               else f"points at {shown}, which is not an IBM Quantum or IBM Cloud host")
+    opt_in = (f" or, if you trust that host, allow it in the process environment (a .env cannot): "
+              f"{ALLOW_HOSTS_VARIABLE}={host}" if shown.startswith("'") else "")
+    raise ConfigError(src.where(found), problem + "; the API key was not sent anywhere.",
+                      f"Delete the line to use IBM's endpoint{opt_in}.")
+
+
+# --- the plan, the instance, the endpoints -----------------------------------------------------------------
+
+
+def _plan_from_switches(src: _Sources) -> tuple[Plan | None, str | None, bool]:
+    """(plan, switch, any_switch_set). Raises if two are on."""
     on: list[str] = []
     any_set = False
     for name in PLAN_SWITCHES:
-        value, _, _ = layers.get(name)
-        if value is None:
+        found = src.get(name)
+        if found is None:
             continue
         any_set = True
-        if _switch_value(name, value):
+        if _switch_value(src, name, found.value):
             on.append(name)
     if len(on) > 1:
         raise ConfigError(", ".join(on), "are on; only one plan can be on at a time.",
@@ -294,6 +472,33 @@ def _plan_from_switches(layers: _Layers) -> tuple[Plan | None, str | None, bool]
     if on:
         return PLAN_SWITCHES[on[0]], on[0], True
     return None, None, any_set
+
+
+def _plan(src: _Sources, plan: str | Plan | None, origins: dict[str, str]) -> tuple[Plan | None, str | None, bool]:
+    """(plan, switch, any_switch): an explicit argument beats the switches."""
+    if plan is None:
+        chosen, switch, any_switch = _plan_from_switches(src)
+        found = src.get(switch) if switch else None
+        if found:
+            origins["plan"] = found.origin
+        return chosen, switch, any_switch
+    try:
+        chosen = plan if isinstance(plan, Plan) else parse_plan(plan)
+    except ValueError:
+        raise ConfigError("plan", f"is {src.quote(plan)}, not a plan.",
+                          "Use one of: open, paygo, flex, premium, dedicated.") from None
+    origins["plan"] = "argument"
+    return chosen, None, True
+
+
+def _plan_names(src: _Sources, chosen: Plan | None) -> dict[Plan, str]:
+    names = {}
+    for p, (var, default) in PLAN_NAME_VARIABLES.items():
+        found = src.get(var)
+        if found is not None and p is chosen:
+            _check_placeholder(var, found.value)
+        names[p] = found.value.strip() if found and found.value else default
+    return names
 
 
 def _plan_variables(plan: Plan | None, suffix: str) -> tuple[str, ...]:
@@ -306,6 +511,118 @@ def _plan_variables(plan: Plan | None, suffix: str) -> tuple[str, ...]:
         switch = next(var for var, p in PLAN_SWITCHES.items() if p is plan)
         names = (f"PAID_PLAN_{suffix}", f"{switch}_{suffix}")
     return names + (f"QISKIT_IBM_{suffix}",)
+
+
+def _token(src: _Sources, origins: dict[str, str]) -> tuple[Secret, Found]:
+    found = src.get(*TOKEN_VARIABLES)
+    if found is None:
+        raise ConfigError("IQP_API_TOKEN", "is not set, so IBM Quantum cannot be reached.",
+                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet (%qconnect --local, connect(local=True)).")
+    if _PLACEHOLDER.match(found.value):  # the template's own text, not a secret: safe to name
+        raise ConfigError(found.name, f"still holds the README template's placeholder {found.value.strip()}.",
+                          "Replace it with your own value, or delete the line.")
+    clean = found.value.strip()
+    if not clean:
+        raise ConfigError(found.name, "is empty.", "Paste your IBM Quantum API key after the = sign.")
+    if any(ch.isspace() for ch in clean) or not clean.isprintable():
+        raise ConfigError(found.name, "contains spaces or control characters, so it cannot be an API key.",
+                          "Paste the key again, as one unbroken string in quotes.")
+    origins["token"] = found.origin
+    return Secret(clean), found
+
+
+def _instance(src: _Sources, chosen: Plan | None, origins: dict[str, str]) -> str | None:
+    variables = _plan_variables(chosen, "INSTANCE")
+    found = src.get(*variables)
+    value = None
+    if found is not None:
+        _check_placeholder(found.name, found.value)
+        value = found.value.strip() or None
+        origins["instance"] = found.origin
+    if value is None and chosen is not None:
+        raise ConfigError(variables[0], "is not set, so the connector does not know which instance to use.",
+                          f"Set {variables[0]} to your instance's name or CRN (IBM Quantum Platform → Instances).")
+    return value
+
+
+def _endpoints(src: _Sources, origins: dict[str, str]) -> tuple[str | None, str | None]:
+    """(cloud_url, runtime_url), each checked against the allowed hosts; the client's own host variables too."""
+    allow = allowed_hosts(src.environ)
+    for name in CLIENT_HOST_VARIABLES:  # the client reads these from the process environment itself
+        value = os.environ.get(name)
+        if value:
+            check_endpoint(src, Found(value, name, "environment"), allowed_hosts(os.environ))
+    cloud = src.get("CLOUD_API_URL")
+    cloud_url = check_endpoint(src, cloud, allow) if cloud else None
+    if cloud:
+        origins["cloud_url"] = cloud.origin
+    runtime = src.get("IQP_RUNTIME_API_URL", "QUANTUM_API_URL", "IQP_API_URL", "QISKIT_IBM_URL")
+    if runtime is None:
+        return cloud_url, None
+    runtime_url: str | None = check_endpoint(src, runtime, allow)
+    assert runtime_url is not None
+    if runtime.name in ("QUANTUM_API_URL", "IQP_API_URL") and not runtime_url.split("/")[-1].startswith("v"):
+        runtime_url += "/api/v1"  # a platform base URL: its runtime API lives under /api/v1
+    if runtime.name == "QISKIT_IBM_URL" and "/api/" not in runtime_url:
+        # The runtime's own variable is a cloud base URL unless it names an API path.
+        cloud_url, runtime_url = cloud_url or runtime_url, None
+    origins["url"] = runtime.origin
+    return cloud_url, runtime_url
+
+
+def _placeholders_in_use(src: _Sources, *variable_groups: tuple[str, ...]) -> None:
+    """The template's placeholders are reported all at once, when more than one is left in."""
+    in_use = [found.name for names in variable_groups if (found := src.get(*names)) is not None]
+    placeholders = [n for n in dict.fromkeys(in_use) if _PLACEHOLDER.match((src.get(n) or Found("", n, "")).value)]
+    if len(placeholders) > 1:
+        raise ConfigError(", ".join(placeholders), "still hold the README template's placeholders.",
+                          "Replace each with your own value; delete the optional URL lines to use IBM's defaults.")
+
+
+def _fleet(src: _Sources) -> tuple[tuple[str, ...] | None, int | None, Path | None]:
+    members = src.get("QCONNECTOR_FLEET")
+    fleet = tuple(m.strip().removeprefix("fake_") for m in members.value.split(",") if m.strip()) if members else None
+    seed_found = src.get("QCONNECTOR_FLEET_SEED")
+    seed = None
+    if seed_found is not None:
+        try:
+            seed = int(seed_found.value.strip())
+        except ValueError:
+            raise ConfigError(src.where(seed_found), f"is {src.quote(seed_found.value)}, not an integer.",
+                              "Set it to e.g. 7.") from None
+    file_found = src.get("QCONNECTOR_FLEET_FILE")
+    fleet_file = Path(file_found.value.strip()).expanduser() if file_found and file_found.value.strip() else None
+    return fleet or None, seed, fleet_file
+
+
+# --- putting it together -----------------------------------------------------------------------------------
+
+
+def _tolerant(notes: list[str], what: str, read: Callable[[], Any], fallback: Any) -> Any:
+    """``read()``, or, for the local fleet (which needs no IBM setting), ``fallback`` and a one-line note."""
+    try:
+        return read()
+    except ConfigError as error:
+        notes.append(f"{error.variable}: {error.problem} Ignored for the local fleet ({what}).")
+        return fallback
+
+
+def _sources(env_file: Any, token: str | None, channel: str | None, instance: str | None,
+             environ: Mapping[str, str], local: bool, notes: list[str]) -> _Sources:
+    path, search_notes = find_env_file(env_file, environ)
+    notes.extend(search_notes)
+    dotenv: Mapping[str, str | None] = {}
+    if path is not None:
+        if local:
+            dotenv = _tolerant(notes, "the .env was not used", lambda: _read_env_file(path), {})
+        else:
+            dotenv = _read_env_file(path)
+    if dotenv.get(ALLOW_HOSTS_VARIABLE):
+        notes.append(f"{ALLOW_HOSTS_VARIABLE} in {shown_path(path)} is ignored: only the process environment "
+                     "can allow a host.")
+    arguments = {k: v for k, v in (("IQP_API_TOKEN", token), ("QISKIT_IBM_CHANNEL", channel),
+                                   ("QISKIT_IBM_INSTANCE", instance)) if v is not None}
+    return _Sources(arguments, environ, dotenv, path)
 
 
 def load_settings(
@@ -323,147 +640,60 @@ def load_settings(
 ) -> Settings:
     """Resolve the settings from arguments, the environment, ``.env`` and a saved account, and validate them.
 
-    Raises :class:`ConfigError` (one line, naming the variable and the fix) for anything unusable.
+    Raises :class:`ConfigError` (one line, naming the variable and the fix) for anything unusable. With
+    ``local=True`` nothing about IBM can fail: a problem is a note, and the local fleet is used.
     """
     environ = os.environ if environ is None else environ
-    path = locate_env_file(env_file, environ)
-    dotenv = _read_env_file(path) if path is not None else {}
-
-    arguments: dict[str, str] = {}
-    if token is not None:
-        arguments["IQP_API_TOKEN"] = token
-    if channel is not None:
-        arguments["QISKIT_IBM_CHANNEL"] = channel
-    if instance is not None:
-        arguments["QISKIT_IBM_INSTANCE"] = instance
-
-    base = _Layers([("argument", arguments), ("environment", environ), (f".env {path}", dotenv)])
-    token_value, token_name, token_origin = base.get(*TOKEN_VARIABLES)
-
-    saved_name, saved = None, {}
-    if token_value is None and not local:
+    notes: list[str] = []
+    src = _sources(env_file, token, channel, instance, environ, bool(local), notes)
+    if not local and not src.is_set(*TOKEN_VARIABLES):
         saved_path = Path(saved_accounts_file) if saved_accounts_file else Path.home() / ".qiskit" / "qiskit-ibm.json"
-        saved_name, saved = _read_saved_account(saved_path)
-    layers = _Layers([("argument", arguments), ("environment", environ), (f".env {path}", dotenv),
-                      (f"saved account {saved_name}", saved)])
-    if token_value is None and saved:
-        token_value, token_name, token_origin = layers.get(*TOKEN_VARIABLES)
-
+        src.add_saved_account(*_read_saved_account(saved_path))
     origins: dict[str, str] = {}
+    if local:  # explicit arguments still fail loudly; the rest is only noted
+        deadline_s = (_seconds(src, deadline, "deadline", "", DEFAULT_DEADLINE) if deadline is not None else
+                      _tolerant(notes, "default 10 s", lambda: _seconds(src, None, "", "QCONNECTOR_DEADLINE",
+                                                                        DEFAULT_DEADLINE), DEFAULT_DEADLINE))
+        ttl = (_seconds(src, listing_ttl, "listing_ttl", "", DEFAULT_LISTING_TTL) if listing_ttl is not None else
+               _tolerant(notes, "default 10 s", lambda: _seconds(src, None, "", "QCONNECTOR_LISTING_TTL",
+                                                                 DEFAULT_LISTING_TTL), DEFAULT_LISTING_TTL))
+        chosen, switch, _ = (_plan(src, plan, origins) if plan is not None else
+                             _tolerant(notes, "the open plan is used", lambda: _plan(src, None, origins),
+                                       (None, None, False)))
+        fleet, seed, fleet_file = _fleet(src)
+        origins["provider"] = "argument"
+        return Settings(local=True, plan=chosen or Plan.OPEN, plan_switch=switch, plan_names=_plan_names(src, None),
+                        deadline=deadline_s, listing_ttl=ttl, env_file=src.env_path, origins=origins,
+                        notes=tuple(notes), fleet=fleet, fleet_seed=seed, fleet_file=fleet_file)
+    deadline_s = _seconds(src, deadline, "deadline", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE)
+    ttl = _seconds(src, listing_ttl, "listing_ttl", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL)
+    fleet, seed, fleet_file = _fleet(src)
+    chosen, switch, any_switch = _plan(src, plan, origins)
+    plan_names = _plan_names(src, chosen)
+    channel_vars, instance_vars = _plan_variables(chosen, "CHANNEL"), _plan_variables(chosen, "INSTANCE")
+    channel_found = src.get(*channel_vars)
+    token_found = src.get(*TOKEN_VARIABLES)
 
-    deadline_value = deadline if deadline is not None else layers.get("QCONNECTOR_DEADLINE")[0]
-    deadline_seconds = _positive_float("deadline" if deadline is not None else "QCONNECTOR_DEADLINE",
-                                       deadline_value) if deadline_value is not None else DEFAULT_DEADLINE
-    ttl_value = listing_ttl if listing_ttl is not None else layers.get("QCONNECTOR_LISTING_TTL")[0]
-    ttl = _positive_float("listing_ttl" if listing_ttl is not None else "QCONNECTOR_LISTING_TTL",
-                          ttl_value) if ttl_value is not None else DEFAULT_LISTING_TTL
+    # Local fleet: asked for by the channel, or nothing at all points at IBM.
+    wants_local = channel_found is not None and channel_found.value.strip().lower() == LOCAL_CHANNEL
+    if wants_local or not (token_found or any_switch or channel_found or src.is_set(*instance_vars)):
+        origins["provider"] = "channel" if wants_local else "no credentials found"
+        return Settings(local=True, plan=chosen or Plan.OPEN, plan_switch=switch, plan_names=plan_names,
+                        deadline=deadline_s, listing_ttl=ttl, env_file=src.env_path, origins=origins,
+                        notes=tuple(notes), fleet=fleet, fleet_seed=seed, fleet_file=fleet_file)
 
-    # The plan: an explicit argument beats the switches.
-    if plan is not None:
-        try:
-            chosen_plan: Plan | None = plan if isinstance(plan, Plan) else parse_plan(plan)
-        except ValueError:
-            raise ConfigError("plan", f"is {plan!r}, not a plan.",
-                              "Use one of: open, paygo, flex, premium, dedicated.") from None
-        switch, any_switch = None, True
-        origins["plan"] = "argument"
-    else:
-        chosen_plan, switch, any_switch = _plan_from_switches(layers)
-        if switch:
-            origins["plan"] = layers.get(switch)[2] or ""
-
-    plan_names = {}
-    for p, (var, default) in PLAN_NAME_VARIABLES.items():
-        value = layers.get(var)[0]
-        if value is not None and p is chosen_plan:
-            _check_placeholder(var, value)
-        plan_names[p] = value.strip() if value else default
-
-    channel_vars = _plan_variables(chosen_plan, "CHANNEL")
-    channel_value, channel_name, channel_origin = layers.get(*channel_vars)
-    wants_local = bool(local) or (channel_value is not None and channel_value.strip().lower() == LOCAL_CHANNEL)
-
-    # Local fleet: asked for, or nothing at all points at IBM.
-    seed_style = token_name == "IQP_API_TOKEN" or any_switch
-    instance_vars = _plan_variables(chosen_plan, "INSTANCE")
-    points_at_ibm = token_value is not None or any_switch or layers.is_set(*channel_vars) or layers.is_set(*instance_vars)
-    if wants_local or not points_at_ibm:
-        origins["provider"] = "argument" if local else ("channel" if wants_local else "no credentials found")
-        return Settings(local=True, plan=chosen_plan or Plan.OPEN, plan_switch=switch, plan_names=plan_names,
-                        deadline=deadline_seconds, listing_ttl=ttl, env_file=path, origins=origins)
-
-    # IBM: token, plan, channel, instance, URLs. The template's placeholders are reported all at once.
-    in_use = [token_name, layers.get(*channel_vars)[1], layers.get(*instance_vars)[1],
-              *(name for name in ("CLOUD_API_URL", "IQP_RUNTIME_API_URL", "QUANTUM_API_URL", "IQP_API_URL")
-                if layers.is_set(name))]
-    placeholders = [name for name in dict.fromkeys(in_use) if name and _PLACEHOLDER.match(layers.get(name)[0] or "")]
-    if len(placeholders) > 1:
-        raise ConfigError(", ".join(placeholders), "still hold the README template's placeholders.",
-                          "Replace each with your own value; delete the optional URL lines to use IBM's defaults.")
-    if token_value is None:
-        raise ConfigError("IQP_API_TOKEN", "is not set, so IBM Quantum cannot be reached.",
-                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet (%qconnect --local, connect(local=True)).")
-    assert token_name is not None
-    _check_placeholder(token_name, token_value)
-    token_clean = token_value.strip()
-    if not token_clean:
-        raise ConfigError(token_name, "is empty.", "Paste your IBM Quantum API key after the = sign.")
-    if any(ch.isspace() for ch in token_clean) or not token_clean.isprintable():
-        raise ConfigError(token_name, "contains spaces or control characters, so it cannot be an API key.",
-                          "Paste the key again, as one unbroken string in quotes.")
-    origins["token"] = token_origin or ""
-
-    if seed_style and chosen_plan is None:
+    _placeholders_in_use(src, TOKEN_VARIABLES, channel_vars, instance_vars, *((n,) for n in ENDPOINT_VARIABLES))
+    secret, token_found = _token(src, origins)
+    if (token_found.name == "IQP_API_TOKEN" or any_switch) and chosen is None:
         raise ConfigError("OPEN_PLAN", "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
                           'Set the one your instance is on, e.g. OPEN_PLAN="on".')
-
-    if channel_value is None:
-        channel_clean = DEFAULT_CHANNEL
-        origins["channel"] = "default"
-    else:
-        assert channel_name is not None
-        channel_clean = _channel(channel_value, channel_name)
-        origins["channel"] = channel_origin or ""
-
-    instance_value, instance_name, instance_origin = layers.get(*instance_vars)
-    if instance_value is not None:
-        assert instance_name is not None
-        _check_placeholder(instance_name, instance_value)
-        instance_value = instance_value.strip() or None
-        origins["instance"] = instance_origin or ""
-    if instance_value is None and chosen_plan is not None:
-        wanted = instance_vars[0]
-        raise ConfigError(wanted, "is not set, so the connector does not know which instance to use.",
-                          f"Set {wanted} to your instance's name or CRN (IBM Quantum Platform → Instances).")
-
-    cloud_value, cloud_name, cloud_origin = layers.get("CLOUD_API_URL")
-    cloud_url = _check_url(cloud_name, cloud_value) if cloud_value is not None and cloud_name else None
-    runtime_value, runtime_name, runtime_origin = layers.get("IQP_RUNTIME_API_URL", "QUANTUM_API_URL", "IQP_API_URL", "QISKIT_IBM_URL")
-    runtime_url = None
-    if runtime_value is not None and runtime_name:
-        runtime_url = _check_url(runtime_name, runtime_value)
-        if runtime_name in ("QUANTUM_API_URL", "IQP_API_URL") and not runtime_url.rstrip("/").split("/")[-1].startswith("v"):
-            runtime_url = runtime_url + "/api/v1"  # a platform base URL: its runtime API lives under /api/v1
-        if runtime_name == "QISKIT_IBM_URL" and "/api/" not in runtime_url:
-            # The runtime's own variable is a cloud base URL unless it names an API path.
-            cloud_url, runtime_url = cloud_url or runtime_url, None
-        origins["url"] = runtime_origin or ""
-    if cloud_origin:
-        origins["cloud_url"] = cloud_origin
-
+    channel_value = _channel(src, channel_found) if channel_found else DEFAULT_CHANNEL
+    origins["channel"] = channel_found.origin if channel_found else "default"
+    instance_value = _instance(src, chosen, origins)
+    cloud_url, runtime_url = _endpoints(src, origins)
     return Settings(
-        local=False,
-        token=Secret(token_clean),
-        channel=channel_clean,
-        instance=instance_value,
-        plan=chosen_plan,
-        plan_switch=switch,
-        plan_names=plan_names,
-        cloud_url=cloud_url,
-        runtime_url=runtime_url,
-        deadline=deadline_seconds,
-        listing_ttl=ttl,
-        env_file=path,
-        saved_account=saved_name if token_origin and token_origin.startswith("saved account") else None,
-        origins=origins,
+        local=False, token=secret, channel=channel_value, instance=instance_value, plan=chosen, plan_switch=switch,
+        plan_names=plan_names, cloud_url=cloud_url, runtime_url=runtime_url, deadline=deadline_s, listing_ttl=ttl,
+        env_file=src.env_path, saved_account=src.saved_name if token_found.origin.startswith("saved account") else None,
+        origins=origins, notes=tuple(notes), fleet=fleet, fleet_seed=seed, fleet_file=fleet_file,
     )

@@ -7,7 +7,6 @@ returns: plan, instance, QPU, qubits, processor, queue, mode, and the other QPUs
 from __future__ import annotations
 
 import html
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -15,7 +14,7 @@ from typing import Any, Callable, Sequence
 from tabulate import tabulate
 
 from .config import Settings, load_settings
-from .errors import ConfigError
+from .errors import ConfigError, NoBackendAvailable, UnknownBackend
 from .qpus import QPU, Listing
 from .plans import InstanceInfo, Plan
 from .providers import Provider, provider_for
@@ -137,27 +136,36 @@ def resolve_mode(plan: Plan, requested: str | None) -> tuple[str, tuple[str, ...
     return requested, ()
 
 
+#: The keyword arguments ``connect()`` passes to :func:`~.config.load_settings` as they are.
+CONFIG_ARGUMENTS = ("env_file", "instance", "token", "channel", "plan", "deadline", "listing_ttl")
+
+
 def connect(
     backend: str | None = None,
     *,
     min_qubits: int | None = None,
     exclude: Sequence[str] = (),
     mode: str | None = None,
-    instance: str | None = None,
-    env_file: str | os.PathLike[str] | None = None,
     local: bool | None = None,
-    token: str | None = None,
-    channel: str | None = None,
-    plan: str | Plan | None = None,
-    deadline: float | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    **config: Any,
 ) -> Connection:
     """Connect to the least busy operational QPU (or ``backend``), and open a Session on paid plans.
+
+    ``config`` takes the configuration arguments of :func:`~.config.load_settings` (``env_file``, ``instance``,
+    ``token``, ``channel``, ``plan``, ``deadline``, ``listing_ttl``); they beat the environment and the ``.env``.
+    ``settings`` (already resolved) replaces them all. If the least busy QPU cannot be loaded (IBM no longer
+    lists it), the next one is tried within the deadline, and a note says so.
 
     Raises a :class:`~qiskit_connector_lab.errors.ConnectorError` subclass with a one-line message on any
     failure: bad configuration, IBM unreachable or refusing, no QPU available.
     """
+    unknown = sorted(set(config) - set(CONFIG_ARGUMENTS))
+    if unknown:
+        raise ConfigError(unknown[0], "is not an argument of connect().",
+                          f"Use one of: backend, min_qubits, exclude, mode, local, settings, progress, "
+                          f"{', '.join(CONFIG_ARGUMENTS)}.")
     if min_qubits is not None and (not isinstance(min_qubits, int) or min_qubits < 1):
         raise ConfigError("min_qubits", f"is {min_qubits!r}; it must be a whole number of at least 1.", "Pass e.g. min_qubits=5.")
     say = progress or (lambda _phase: None)
@@ -171,8 +179,7 @@ def connect(
         clock = now
 
     if settings is None:
-        settings = load_settings(env_file, token=token, channel=channel, instance=instance, plan=plan,
-                                 local=local, deadline=deadline)
+        settings = load_settings(local=local, **config)
     provider: Provider = provider_for(settings)
     mark("config")
 
@@ -184,9 +191,7 @@ def connect(
     info = provider.instance()
     mark("plan")
 
-    qpu = select(listing, backend, min_qubits=min_qubits, exclude=exclude)
-    say(f"Loading {qpu.name}...")
-    backend_obj = provider.backend(qpu.name)
+    qpu, backend_obj, load_notes = _load_backend(provider, listing, backend, min_qubits, exclude, settings.deadline, say)
     mark("backend")
 
     chosen_mode, mode_notes = resolve_mode(check.plan, mode)
@@ -198,7 +203,45 @@ def connect(
     if not qpu.operational:
         mode_notes += (f"{qpu.name} is {qpu.status}{': ' + qpu.status_reason if qpu.status_reason else ''}; jobs wait "
                        "until it is back online. Connect without a name for the least busy online QPU.",)
-    notes = tuple(check.notes) + mode_notes + tuple(listing.notes)
+    if qpu.queue is None:
+        mode_notes += (f"IBM did not report the queue of {qpu.name} (shown as ?).",)
+    notes = (load_notes + tuple(check.notes) + mode_notes + tuple(listing.notes) + tuple(settings.notes)
+             + _source_notes(settings) + tuple(provider.take_notes()))
     return Connection(plan=check.plan, instance=info, backend=backend_obj, qpu=qpu, mode=chosen_mode,
                       session=session, listing=listing, provider_kind=provider.kind, notes=notes, timings=timings,
                       provider=provider, settings_key=settings.fingerprint())
+
+
+def _source_notes(settings: Settings) -> tuple[str, ...]:
+    """Which .env was read and the endpoint, when it is not IBM's default."""
+    parts = []
+    if settings.env_file_shown:
+        parts.append(f"Configuration read from {settings.env_file_shown}")
+    if settings.endpoint:
+        parts.append(f"endpoint {settings.endpoint} (not IBM's default)")
+    return ("; ".join(parts) + ".",) if parts else ()
+
+
+def _load_backend(provider: Provider, listing: Listing, name: str | None, min_qubits: int | None,
+                  exclude: Sequence[str], deadline: float, say: Progress) -> tuple[QPU, Any, tuple[str, ...]]:
+    """The chosen QPU and its backend object. A QPU chosen by rank that cannot be loaded (IBM no longer lists
+    it) gives way to the next one, for as long as the deadline allows; a QPU asked for by name does not."""
+    start = time.monotonic()
+    skipped: list[str] = []
+    while True:
+        qpu = select(listing, name, min_qubits=min_qubits, exclude=(*exclude, *skipped))
+        say(f"Loading {qpu.name}...")
+        try:
+            backend_obj = provider.backend(qpu.name)
+        except UnknownBackend as error:
+            if name is not None or time.monotonic() - start >= deadline:
+                raise
+            skipped.append(qpu.name)
+            try:
+                select(listing, None, min_qubits=min_qubits, exclude=(*exclude, *skipped))
+            except NoBackendAvailable:
+                raise error from None
+            continue
+        notes = ((f"{', '.join(skipped)} could not be loaded (IBM no longer lists "
+                  f"{'it' if len(skipped) == 1 else 'them'}): using {qpu.name} instead.",) if skipped else ())
+        return qpu, backend_obj, notes

@@ -9,9 +9,33 @@ from .errors import NoBackendAvailable, UnknownBackend
 from .qpus import QPU, Listing
 
 
+#: The most names an unknown-name error lists (a 5000-QPU instance must not make a 75 kB message).
+HINT_NAMES = 8
+
+
 def ranked(qpus: Iterable[QPU]) -> list[QPU]:
-    """Operational QPUs first, by queue, then more qubits, then name: a total, deterministic order."""
-    return sorted(qpus, key=lambda q: (not q.operational, q.queue, -q.qubits, q.name))
+    """Operational QPUs first, by queue (an unknown queue after every known one), then more qubits, then name:
+    a total, deterministic order."""
+    return sorted(qpus, key=lambda q: (not q.operational, q.queue is None, q.queue or 0, -q.qubits, q.name))
+
+
+def least_busy(listing: Listing) -> QPU | None:
+    """The least busy online QPU whose queue is known (None if there is none): an unknown queue is never
+    "least busy"."""
+    known = [q for q in listing.qpus if q.operational and not q.simulator and q.queue is not None]
+    return ranked(known)[0] if known else None
+
+
+def unknown_name_hint(name: str, names: Sequence[str]) -> str:
+    """A short hint for a name that is not listed: the closest name, else a capped list."""
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f" Did you mean {close[0]}?"
+    if not names:
+        return " Listed: none."
+    shown = ", ".join(names[:HINT_NAMES])
+    more = f" and {len(names) - HINT_NAMES} more" if len(names) > HINT_NAMES else ""
+    return f" Listed: {shown}{more}."
 
 
 def select(
@@ -27,9 +51,9 @@ def select(
     if name:
         qpu = listing.by_name(name)
         if qpu is None:
-            close = difflib.get_close_matches(name, listing.names(), n=1)
-            hint = f" Did you mean {close[0]}?" if close else f" Listed: {', '.join(listing.names()) or 'none'}."
-            raise UnknownBackend(f"QPU {name!r} is not in the {'local fleet' if listing.local else 'instance'}.{hint}")
+            hint = unknown_name_hint(name, listing.names())
+            shown = name if len(name) <= 64 else name[:61] + "..."
+            raise UnknownBackend(f"QPU {shown!r} is not in the {'local fleet' if listing.local else 'instance'}.{hint}")
         return qpu
     if not listing.qpus:
         raise NoBackendAvailable(

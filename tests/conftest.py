@@ -40,6 +40,9 @@ def clean_env(tmp_path, monkeypatch) -> Path:
     """A temporary HOME and working directory, none of the connector's variables, no cached providers."""
     for name in CONNECTOR_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    for name in ("QCONNECTOR_SERVER_ROOT", "QCONNECTOR_ENV_FILE", "QCONNECTOR_ALLOW_HOSTS"):  # the server sets some
+        monkeypatch.setenv(name, "")  # recorded, so whatever a test sets is undone
+        monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "pick.json"))
     monkeypatch.chdir(tmp_path)
@@ -58,6 +61,7 @@ def emulator(clean_env, monkeypatch):
     """A running IBM Quantum API emulator; the real client's IAM/search/catalog hosts point at it."""
     emu = IBMQuantumEmulator(seed=1)
     emu.start()
+    monkeypatch.setenv("QCONNECTOR_ALLOW_HOSTS", "127.0.0.1")  # the user's explicit opt-in for the loopback emulator
     for name, value in emu.client_env().items():
         if name != "QISKIT_IBM_URL":
             monkeypatch.setenv(name, value)

@@ -74,8 +74,9 @@ def test_plan_specific_variables_from_older_connectors(tmp_path):
 
 
 def test_plan_names_and_urls(tmp_path):
-    s = settings_from(tmp_path, OPEN_ENV + 'OPEN_PLAN_NAME="Open"\nCLOUD_API_URL="http://127.0.0.1:9/"\n'
-                      'IQP_RUNTIME_API_URL="http://127.0.0.1:9/api/v1"\n')
+    s = load_settings(write_env(tmp_path, OPEN_ENV + 'OPEN_PLAN_NAME="Open"\nCLOUD_API_URL="http://127.0.0.1:9/"\n'
+                                'IQP_RUNTIME_API_URL="http://127.0.0.1:9/api/v1"\n'),
+                      environ={"QCONNECTOR_ALLOW_HOSTS": "127.0.0.1"}, saved_accounts_file=tmp_path / "none.json")
     assert s.plan_names[Plan.OPEN] == "Open"
     assert s.cloud_url == "http://127.0.0.1:9"
     assert s.runtime_url == "http://127.0.0.1:9/api/v1"
@@ -83,8 +84,8 @@ def test_plan_names_and_urls(tmp_path):
 
 @pytest.mark.parametrize("var", ["QUANTUM_API_URL", "IQP_API_URL"])
 def test_platform_url_variables_point_at_the_runtime_api(tmp_path, var):
-    s = settings_from(tmp_path, OPEN_ENV + f'{var}="https://quantum.example.org"\n')
-    assert s.runtime_url == "https://quantum.example.org/api/v1"
+    s = settings_from(tmp_path, OPEN_ENV + f'{var}="https://quantum.ibm.com"\n')
+    assert s.runtime_url == "https://quantum.ibm.com/api/v1"
 
 
 def test_precedence_argument_over_environment_over_dotenv(tmp_path):
@@ -111,6 +112,7 @@ def test_loading_never_touches_os_environ(tmp_path, monkeypatch):
 
 
 def test_dotenv_is_found_upward_from_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # the search stops at the home directory
     write_env(tmp_path, OPEN_ENV)
     nested = tmp_path / "course" / "week1"
     nested.mkdir(parents=True)

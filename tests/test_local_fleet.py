@@ -92,6 +92,7 @@ def test_overrides_and_fleet_file(local_settings, tmp_path, monkeypatch):
     path = tmp_path / "fleet.json"
     path.write_text(json.dumps({"fake_torino": {"queue": 999, "status": "offline"}}))
     monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(path))
+    fleet.settings = load_settings(local=True)  # QCONNECTOR_FLEET_FILE is read with the settings
     listing = fleet.listing()  # a changed fleet file is seen at once, whatever the TTL
     assert listing.by_name("fake_torino").queue == 999 and listing.by_name("fake_torino").status == "offline"
 
@@ -219,6 +220,7 @@ def test_a_fleet_file_with_bad_values_is_ignored_field_by_field(local_settings, 
     path = tmp_path / "fleet.json"
     path.write_text(json.dumps({"fake_fez": {"queue": "lots", "status": "exploded"}, "fake_kyiv": {"queue": 4}}))
     monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(path))
+    local_settings = load_settings(local=True)  # QCONNECTOR_FLEET_FILE is read with the settings
     listing = LocalFleet(local_settings, maintenance_rate=0).listing()
     assert listing.by_name("fake_fez").status == "online"  # the unknown status is dropped, not shown
     assert listing.by_name("fake_kyiv").queue == 4
@@ -230,6 +232,7 @@ def test_a_simulated_outage_fails_the_listing_until_removed(local_settings, tmp_
     path = tmp_path / "fleet.json"
     path.write_text(json.dumps({"_outage": "maintenance drill"}))
     monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(path))
+    local_settings = load_settings(local=True)  # QCONNECTOR_FLEET_FILE is read with the settings
     fleet = LocalFleet(local_settings)
     with pytest.raises(ServerError, match="maintenance drill"):
         fleet.listing()

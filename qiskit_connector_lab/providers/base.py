@@ -76,6 +76,15 @@ class Provider(ABC):
         with self._listing_lock:
             self._listing, self._listing_taken = listing, self._clock()
 
+    def take_notes(self) -> list[str]:
+        """Notes gathered since the last call (e.g. the IBM client's own warnings), once each."""
+        notes = getattr(self, "client_notes", None)
+        if not notes:
+            return []
+        taken = [f"The IBM client said: {line}" for line in dict.fromkeys(notes)]
+        notes.clear()
+        return taken
+
     @abstractmethod
     def _fetch_listing(self) -> Listing:
         """Fetch every QPU's status and queue with one upstream request."""

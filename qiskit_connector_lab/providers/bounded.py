@@ -13,7 +13,10 @@ Three layers keep a notebook or a server from hanging on IBM:
 
 from __future__ import annotations
 
+import logging
 import threading
+import warnings
+from concurrent import futures
 from concurrent.futures import Future
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -36,21 +39,32 @@ T = TypeVar("T")
 _policy = threading.local()
 
 
+def _timeouts() -> tuple[type[BaseException], ...]:
+    """What ``Future.result(timeout=...)`` raises: the builtin ``TimeoutError`` on 3.11+, but on 3.10
+    ``concurrent.futures.TimeoutError`` is a class of its own. Looked up at call time, so a test can give it the
+    3.10 shape on any interpreter."""
+    return (TimeoutError, futures.TimeoutError)
+
+
 def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
-                       secrets: tuple[Any, ...] = (), on_late_result: Callable[[T], Any] | None = None) -> T:
+                       secrets: tuple[Any, ...] = (), on_late_result: Callable[[T], Any] | None = None,
+                       notes: list[str] | None = None) -> T:
     """Run ``fn()`` in a worker thread; return its result, or raise within ``seconds``.
 
     Errors from ``fn`` are translated by :func:`classify`. The worker's HTTP sessions get a read timeout of
     ``seconds`` too, so an abandoned worker also ends soon after the deadline instead of leaking. If the caller
     gave up and the worker still produces a result, ``on_late_result`` receives it (e.g. to close a Session
-    nobody will use).
+    nobody will use). The IBM client's own warnings and log warnings during the call are never printed: they
+    are folded, one redacted line each, into ``notes`` (if given).
     """
     future: Future[T] = Future()
     handoff = threading.Lock()  # the caller gives up, or the worker delivers: exactly one of the two happens first
     abandoned = False
+    captured: list[str] = []
 
     def worker() -> None:
         _policy.seconds = seconds
+        _policy.captured = captured
         try:
             result = fn()
         except BaseException as exc:  # handed to the caller, never swallowed
@@ -58,6 +72,7 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
             return
         finally:
             _policy.seconds = None
+            _policy.captured = None
         with handoff:
             late = abandoned
             future.set_result(result)
@@ -70,8 +85,13 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
     thread = threading.Thread(target=worker, name=f"qconnector: {what}", daemon=True)
     thread.start()
     try:
-        return future.result(timeout=seconds)
-    except TimeoutError:
+        result = future.result(timeout=seconds)
+        if notes is not None:
+            notes.extend(dict.fromkeys(redact(line, secrets) for line in captured))
+        return result
+    except ConnectorError:
+        raise
+    except _timeouts():
         with handoff:
             finished = future.done()
             abandoned = not finished  # the worker reads it (a closure cell) when it delivers
@@ -80,8 +100,6 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
         if future.exception() is None:  # delivered just as the deadline passed: still the caller's
             return future.result()
         raise classify(future.exception(), what=what, seconds=seconds, secrets=secrets) from None  # type: ignore[arg-type]
-    except ConnectorError:
-        raise
     except Exception as exc:
         raise classify(exc, what=what, seconds=seconds, secrets=secrets) from None
 
@@ -195,11 +213,75 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
                               "Pick another one, or connect without a name for the least busy.")
     if _is(exc, kinds, "unreadable"):
         return BadResponse(f"IBM Quantum sent a reply that could not be read while {what}. Retry later.")
+    if isinstance(exc, (KeyError, TypeError, AttributeError, IndexError)):
+        # The client tripped over data it could not read (a field missing or of the wrong type in IBM's reply).
+        return BadResponse(f"IBM Quantum sent data that could not be read while {what} ({type(exc).__name__}). "
+                           "Retry later; if it persists, check the IBM Quantum status page.")
     if status is not None and 400 <= status < 500:
         detail = redact(str(exc), secrets).split("\n")[0][:200]
         return UpstreamError(f"IBM Quantum refused the request while {what} (HTTP {status}): {detail}")
     detail = redact(str(exc), secrets).split("\n")[0][:200]
     return UpstreamError(f"Talking to IBM Quantum failed while {what}: {type(exc).__name__}: {detail}")
+
+
+# --- the client's own warnings, folded instead of printed ----------------------------------------------------
+
+_CLIENT_LOGGERS = ("qiskit_ibm_runtime", "ibm_cloud_sdk_core")
+
+
+def _captured_here() -> list[str] | None:
+    return getattr(_policy, "captured", None)
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+class _CaptureFilter(logging.Filter):
+    """In a deadline worker, a client log record of WARNING or above is kept as a note instead of printed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        captured = _captured_here()
+        if captured is None or record.levelno < logging.WARNING:
+            return True
+        if not getattr(record, "_qconnector_captured", False):
+            try:
+                captured.append(_one_line(record.getMessage()))
+            except Exception:  # noqa: BLE001 - a broken record is still not printed
+                pass
+            record._qconnector_captured = True  # type: ignore[attr-defined]
+        return False
+
+
+_capture_filter = _CaptureFilter()
+_original_showwarning = warnings.showwarning
+
+
+def _showwarning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    captured = _captured_here()
+    if captured is None:
+        _original_showwarning(message, category, filename, lineno, file, line)
+    else:
+        captured.append(_one_line(str(message)))
+
+
+def capture_client_warnings() -> None:
+    """Fold the IBM client's warnings raised inside deadline workers (idempotent; other threads are untouched)."""
+    global _original_showwarning
+    if warnings.showwarning is not _showwarning:
+        _original_showwarning = warnings.showwarning
+        warnings.showwarning = _showwarning
+    manager = logging.Logger.manager
+    names = [n for n in list(manager.loggerDict) if n.split(".")[0] in _CLIENT_LOGGERS] + list(_CLIENT_LOGGERS)
+    targets: list[logging.Filterer] = list(logging.getLogger().handlers)
+    for name in names:
+        logger = logging.getLogger(name)
+        targets.append(logger)
+        targets.extend(logger.handlers)
+    for target in targets:
+        if _capture_filter not in target.filters:
+            target.addFilter(_capture_filter)
 
 
 # --- bounded HTTP for the IBM client's sessions -------------------------------------------------------------

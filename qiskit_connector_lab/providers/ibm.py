@@ -17,12 +17,12 @@ from typing import Any, Callable, TypeVar
 
 from ..config import Settings
 from ..errors import ConfigError, Unauthorized
-from ..qpus import Listing, listing_from_devices
+from ..qpus import Listing, listing_from_devices, usable_devices
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from .base import Provider, Usage
 from ..secret import guard_loggers, redacting_filter
 from . import runtime_internals as internals
-from .bounded import call_with_deadline, install_bounded_http
+from .bounded import call_with_deadline, capture_client_warnings, install_bounded_http
 
 T = TypeVar("T")
 
@@ -47,6 +47,8 @@ class IBMProvider(Provider):
         self._service: Any = None
         self._service_lock = threading.Lock()
         self._instances: list[InstanceInfo] | None = None
+        #: The IBM client's own warnings during our calls, one line each (taken by connect() as notes).
+        self.client_notes: list[str] = []
         redacting_filter.add(settings.token)
         guard_loggers("qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "requests", "qiskit_connector_lab")
         account_logger = logging.getLogger("qiskit_ibm_runtime.qiskit_runtime_service")
@@ -54,7 +56,8 @@ class IBMProvider(Provider):
             account_logger.addFilter(_quiet_account_notice)
 
     def _bounded(self, what: str, fn: Callable[[], T]) -> T:
-        return call_with_deadline(fn, what=what, seconds=self.settings.deadline, secrets=(self.settings.token,))
+        return call_with_deadline(fn, what=what, seconds=self.settings.deadline, secrets=(self.settings.token,),
+                                  notes=self.client_notes)
 
     # -- the service -----------------------------------------------------------------------------------------
     def _service_kwargs(self) -> dict[str, Any]:
@@ -78,24 +81,32 @@ class IBMProvider(Provider):
     @property
     def service(self) -> Any:
         """The cached ``QiskitRuntimeService``, built (once) under the deadline."""
-        devices = None
+        first = None
         with self._service_lock:
             if self._service is None:
                 install_bounded_http()
+                capture_client_warnings()
                 kwargs = self._service_kwargs()
 
-                def build() -> Any:
+                def build() -> tuple[Any, Listing | None]:
                     from qiskit_ibm_runtime import QiskitRuntimeService
 
-                    return QiskitRuntimeService(**kwargs)
+                    service = QiskitRuntimeService(**kwargs)
+                    # The init fetched GET /backends for the instance: that reply becomes the first listing, read
+                    # and validated here, inside the bounded, classified call. The client keeps only the devices
+                    # that could be read, so a malformed one cannot break its backend() later.
+                    devices = internals.first_listing(service)
+                    if devices is None:
+                        return service, None
+                    listing = listing_from_devices(devices, "ibm")
+                    internals.remember_devices(service, usable_devices(devices, listing))
+                    return service, listing
 
-                service = self._bounded("signing in", build)
-                # The init fetched GET /backends for the instance: that reply becomes the first listing.
-                devices = internals.first_listing(service)
+                service, first = self._bounded("signing in", build)
                 self._service = service
             service = self._service
-        if devices is not None:  # seeded outside the service lock: the listing lock is never taken inside it
-            self._prime_listing(listing_from_devices(devices, "ibm"))
+        if first is not None:  # primed outside the service lock: the listing lock is never taken inside it
+            self._prime_listing(first)
         return service
 
     # -- listing ---------------------------------------------------------------------------------------------
@@ -121,8 +132,12 @@ class IBMProvider(Provider):
 
     def _fetch_listing(self) -> Listing:
         def list_backends(service: Any) -> Listing:
-            # The one call that returns every queue (GET /api/v1/backends); it keeps the client's cache current too.
-            return listing_from_devices(internals.list_devices(service), "ibm")
+            # The one call that returns every queue (GET /api/v1/backends); the client's cache keeps the devices
+            # that could be read, so its least_busy()/backend() agree with us and never trip on a malformed one.
+            devices = internals.list_devices(service)
+            listing = listing_from_devices(devices, "ibm")
+            internals.remember_devices(service, usable_devices(devices, listing))
+            return listing
 
         return self._signed_in("listing the QPUs", list_backends)
 

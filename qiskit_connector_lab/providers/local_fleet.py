@@ -102,15 +102,11 @@ class LocalFleet(Provider):
         maintenance_rate: float = 0.04,
     ) -> None:
         super().__init__(settings, clock)
-        env_members = os.environ.get("QCONNECTOR_FLEET")
-        if members is None and env_members:
-            members = tuple(m.strip().removeprefix("fake_") for m in env_members.split(",") if m.strip())
-        env_seed = os.environ.get("QCONNECTOR_FLEET_SEED")
-        if seed is None and env_seed:
-            try:
-                seed = int(env_seed)
-            except ValueError:
-                raise ConfigError("QCONNECTOR_FLEET_SEED", f"is {env_seed!r}, not an integer.", "Set it to e.g. 7.") from None
+        # QCONNECTOR_FLEET / _SEED / _FILE are resolved by the settings (argument > environment > .env).
+        if members is None:
+            members = getattr(settings, "fleet", None)
+        if seed is None:
+            seed = getattr(settings, "fleet_seed", None)
         self.seed = 0 if seed is None else seed
         self._wall_clock = wall_clock
         self.maintenance_rate = maintenance_rate
@@ -163,8 +159,12 @@ class LocalFleet(Provider):
                 entry["status"], entry["reason"] = status, reason
             self._listing = None
 
+    def _fleet_file(self) -> str | None:
+        path = getattr(self.settings, "fleet_file", None)
+        return str(path) if path else None
+
     def _read_fleet_file(self) -> dict[str, dict[str, Any]]:
-        path = os.environ.get(FLEET_FILE_VARIABLE)
+        path = self._fleet_file()
         if not path:
             self._outage = None
             return {}
@@ -223,8 +223,8 @@ class LocalFleet(Provider):
                        notes=("Local fleet: fake backends with simulated queues; jobs run on this machine.",))
 
     def listing(self, max_age: float | None = None) -> Listing:
-        if os.environ.get(FLEET_FILE_VARIABLE):
-            path = os.environ[FLEET_FILE_VARIABLE]
+        path = self._fleet_file()
+        if path:
             try:
                 if os.stat(path).st_mtime != self._file_mtime:
                     max_age = 0  # the fleet file changed: show it now

@@ -53,15 +53,16 @@ class BackendTable(_Report):
     def __init__(self, listing: Listing, min_qubits: int | None = None) -> None:
         self.listing = listing
         self.qpus = [q for q in ranked(listing.qpus) if not min_qubits or q.qubits >= min_qubits]
-        online = [q for q in self.qpus if q.operational and not q.simulator]
-        self.least_busy = online[0].name if online else None
+        online = [q for q in self.qpus if q.operational and not q.simulator and q.queue is not None]
+        self.least_busy = online[0].name if online else None  # an unknown queue is never the least busy
         where = "local fleet (offline simulation, not IBM)" if listing.local else "IBM Quantum"
         self.title = f"{len(self.qpus)} QPUs on the {where}, least busy first"
         when = listing.fetched_at.strftime("%H:%M:%S UTC")
         self.footer = [f"Fetched {when}." + (" Stale: " + listing.stale_reason if listing.stale else "")]
+        self.footer.extend(f"Note: {note}" for note in listing.notes if note.startswith("Skipped"))
 
     def rows(self) -> list[list[Any]]:
-        return [[_DOT.get(q.status, "?"), q.name, q.status, q.qubits, q.processor, q.queue,
+        return [[_DOT.get(q.status, "?"), q.name, q.status, q.qubits, q.processor, "?" if q.queue is None else q.queue,
                  "← least busy" if q.name == self.least_busy else ""] for q in self.qpus]
 
 
@@ -75,7 +76,7 @@ class PlanReport(_Report):
         self.title = "Plan and instance"
         self.check, self.instance, self.usage, self.kind = check, instance, usage, kind
         self.settings = settings
-        self.footer = [f"Note: {n}" for n in check.notes]
+        self.footer = [f"Note: {n}" for n in (*check.notes, *getattr(settings, "notes", ()))]
 
     def rows(self) -> list[list[Any]]:
         plan = self.check.plan
@@ -89,6 +90,10 @@ class PlanReport(_Report):
             rows.append(["CRN", self.instance.crn])
         if self.kind != "local":
             rows.append(["Channel", self.settings.channel])
+        if getattr(self.settings, "env_file_shown", None):
+            rows.append(["Configuration", self.settings.env_file_shown])
+        if getattr(self.settings, "endpoint", None):
+            rows.append(["Endpoint", f"{self.settings.endpoint} (not IBM's default)"])
         rows.append(["Modes", ", ".join(plan.allowed_modes()) + f" (default {plan.default_mode})"])
         if self.usage is not None and self.usage.limit_seconds is None:
             rows.append(["Usage", f"{_hours(self.usage.consumed_seconds)} used (IBM reports no limit)"])

@@ -8,6 +8,8 @@ It reads :class:`~.app_settings.QConnectorServer` from the server's config, buil
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from ..secret import guard_loggers, redacting_filter
@@ -45,12 +47,30 @@ def _stop_with_server(server_app: Any, stop: Any) -> None:
     server_app.cleanup_extensions = cleanup_extensions
 
 
+def share_configuration(server_app: Any, env_file: str | None) -> None:
+    """Make the kernels this server starts resolve the same configuration as the sidebar.
+
+    jupyter_server starts a kernel with its own ``os.environ`` (plus the session's variables), so the rule is
+    passed there: the ``.env`` named by ``c.QConnectorServer.env_file`` as ``QCONNECTOR_ENV_FILE``, else the
+    server's root as ``QCONNECTOR_SERVER_ROOT`` (both the server and its kernels then read the ``.env`` in that
+    folder, and see it when it is added or edited later). A ``QCONNECTOR_ENV_FILE`` the user set wins.
+    """
+    if os.environ.get("QCONNECTOR_ENV_FILE"):
+        return
+    if env_file:
+        os.environ["QCONNECTOR_ENV_FILE"] = str(Path(env_file).expanduser().resolve())
+        return
+    root = getattr(server_app, "root_dir", None) or os.getcwd()
+    os.environ["QCONNECTOR_SERVER_ROOT"] = str(Path(root).expanduser().resolve())
+
+
 def load_server_extension(server_app: Any) -> None:
     from .app_settings import QConnectorServer
     from .shared_upstream import SharedUpstream
     from .routes import NAMESPACE, setup_routes
 
     options = QConnectorServer(parent=server_app)
+    share_configuration(server_app, options.env_file)
     log = server_app.log
     _guard_logs(log)
     cache = SharedUpstream(options, log=log)

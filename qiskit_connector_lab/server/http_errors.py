@@ -23,6 +23,7 @@ import re
 
 from tornado import web
 
+from .backoff import RETRY_AFTER_CAP
 from ..errors import (
     ConfigError,
     ConnectorError,
@@ -94,12 +95,26 @@ def status_for(error: ConnectorError) -> int:
 
 
 def api_error(error: ConnectorError, *, retry_after: float | None = None) -> ApiError:
-    """The route's answer for a connector error (``retry_after``: seconds until the server asks IBM again)."""
+    """The route's answer for a connector error (``retry_after``: seconds until the server asks IBM again).
+
+    The ``Retry-After`` header and the hint say the same number of seconds. The server waits at most
+    :data:`~.backoff.RETRY_AFTER_CAP` (one hour) however long IBM asks for, and the hint says so.
+    """
     status = status_for(error)
     headers = {}
     wait = retry_after
     if isinstance(error, RateLimited) and error.retry_after and not wait:
         wait = error.retry_after
+    if wait:
+        wait = min(wait, RETRY_AFTER_CAP)
+    hint = rest_of(error.message)
     if wait and status in (502, 503, 504):
-        headers["Retry-After"] = str(max(1, math.ceil(wait)))
-    return ApiError(status, error.code, first_sentence(error.message), hint=rest_of(error.message), headers=headers)
+        seconds = max(1, math.ceil(wait))
+        headers["Retry-After"] = str(seconds)
+        if isinstance(error, RateLimited):
+            asked = error.retry_after
+            hint = f"Retry after {seconds} s."
+            if asked and asked > RETRY_AFTER_CAP:
+                hint += (f" IBM asked for {asked:g} s; this server asks IBM again after at most "
+                         f"{RETRY_AFTER_CAP:g} s (one hour).")
+    return ApiError(status, error.code, first_sentence(error.message), hint=hint, headers=headers)

@@ -27,12 +27,11 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..errors import ConnectorError, NoBackendAvailable
-from ..qpus import Listing, utcnow
+from ..errors import ConnectorError
 from ..pick import Pick, read_pick, write_pick
 from ..secret import redact
-from ..ranking import ranked, select
-from .shared_upstream import SharedUpstream
+from ..ranking import select
+from .shared_upstream import SharedUpstream, backends_payload  # noqa: F401 - backends_payload: kept importable here
 from .http_errors import HTTP_DEFAULTS, ApiError, api_error
 
 NAMESPACE = "qiskit-connector-lab"
@@ -57,25 +56,6 @@ def check_name(name: str) -> str:
     if not NAME_PATTERN.match(name):
         raise ApiError(400, "bad_name", "A QPU name is 1 to 64 letters, digits, '_', '.' or '-'.")
     return name
-
-
-def backends_payload(listing: Listing, refresh_interval: float) -> dict[str, Any]:
-    try:
-        least_busy: str | None = select(listing).name
-    except NoBackendAvailable:
-        least_busy = None
-    return {
-        "provider": listing.provider,
-        "local": listing.local,
-        "fetched_at": listing.fetched_at.isoformat(),
-        "age_seconds": round(listing.age(utcnow()), 3),
-        "stale": listing.stale,
-        "stale_reason": listing.stale_reason,
-        "least_busy": least_busy,
-        "refresh_interval": refresh_interval,
-        "notes": list(listing.notes),
-        "qpus": [dict(qpu.as_dict(), least_busy=qpu.name == least_busy) for qpu in ranked(listing.qpus)],
-    }
 
 
 def selection_payload(pick: Pick | None, provider: str) -> dict[str, Any]:
@@ -113,9 +93,11 @@ class QConnectorHandler(APIHandler):
             if status_code >= 500 or not message:
                 code = "internal_error" if status_code >= 500 else f"http_{status_code}"
                 message = "The qiskit-connector-lab server extension failed; the server log has the details."
-            if isinstance(error, web.HTTPError) and status_code == 403 and "xsrf" in (error.log_message or "").lower():
+            if (isinstance(error, web.HTTPError) and status_code == 403 and "xsrf" in (error.log_message or "").lower()
+                    and getattr(self, "_jupyter_current_user", None) is not None):
+                # Logged in, but the XSRF token is missing: say so. Not logged in at all: the 403 default says that.
                 code = "xsrf_failed"
-                message = "The POST carries no valid XSRF token, so it was refused."
+                message = f"The {self.request.method} carries no valid XSRF token, so it was refused."
             body = {"message": message, "code": code}
         self.clear_header("Content-Disposition")
         self.set_header("Content-Type", "application/json")
@@ -144,8 +126,9 @@ class BackendsHandler(QConnectorHandler):
     @web.authenticated
     @_answers
     async def get(self) -> None:
-        listing = await self.cache.listing()
-        self.reply(backends_payload(listing, self.cache.options.refresh_interval))
+        # Ranked and serialized once per listing, off the event loop (a 5000-QPU listing takes a while).
+        self.set_header("Content-Type", "application/json")
+        self.finish(await self.cache.backends_json())
 
 
 class BackendHandler(QConnectorHandler):

@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
+import json
 import logging
+import os
 import time
 import traceback
 from collections import deque
@@ -31,14 +33,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, TypeVar
 
-from ..config import LOCAL_CHANNEL, load_settings
+from ..config import LOCAL_CHANNEL, find_env_file, load_settings
 from ..render.qpu_detail import qpu_detail
 from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UpstreamError
 from ..qpus import QPU, Listing, utcnow
 from ..plans import InstanceInfo, PlanCheck
 from ..providers import Provider, Usage, provider_for
 from ..secret import redact, redacting_filter
-from ..ranking import select
+from ..ranking import least_busy, ranked, select
 from ..providers.bounded import classify
 from .backoff import Backoff
 from .http_errors import first_sentence
@@ -53,6 +55,39 @@ class InternalError(ConnectorError):
     """Something in the server extension itself failed (the log has the traceback, the client a sentence)."""
 
     code = "internal_error"
+
+
+def config_stamp(options: Any) -> tuple[Any, ...]:
+    """What the server's configuration was resolved from: the .env found and its mtime and size (cheap: a few
+    stats). When it changes, the server resolves its settings again, so an added or edited .env is seen."""
+    try:
+        path, _ = find_env_file(options.env_file or None, os.environ)
+        if path is None:
+            return (None,)
+        info = path.stat()
+        return (str(path), info.st_mtime_ns, info.st_size)
+    except OSError:
+        return ("unreadable",)
+    except Exception:  # noqa: BLE001 - a stamp that never matches makes the next request resolve (and report)
+        return (time.monotonic(),)
+
+
+def backends_payload(listing: Listing, refresh_interval: float) -> dict[str, Any]:
+    """The ``GET backends`` answer for a listing (ranked; ``least_busy`` only among known queues)."""
+    chosen = least_busy(listing)
+    name = chosen.name if chosen else None
+    return {
+        "provider": listing.provider,
+        "local": listing.local,
+        "fetched_at": listing.fetched_at.isoformat(),
+        "age_seconds": round(listing.age(utcnow()), 3),
+        "stale": listing.stale,
+        "stale_reason": listing.stale_reason,
+        "least_busy": name,
+        "refresh_interval": refresh_interval,
+        "notes": list(listing.notes),
+        "qpus": [dict(qpu.as_dict(), least_busy=qpu.name == name) for qpu in ranked(listing.qpus)],
+    }
 
 
 def build_provider(options: Any) -> Provider:
@@ -92,6 +127,7 @@ class Stats:
     failures: int = 0
     cache_hits: int = 0
     stale_served: int = 0
+    payload_renders: int = 0  # GET backends answers ranked and serialized (once per listing)
 
 
 class SharedUpstream:
@@ -109,6 +145,7 @@ class SharedUpstream:
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="qconnector-upstream")
         self._flights = SingleFlight()
+        self._renders = SingleFlight()  # GET backends answers being serialized (one per listing)
         self.backoff = Backoff(cap=options.max_backoff, clock=clock)
         self.stats = Stats()
         self._provider: Provider | None = None
@@ -124,6 +161,9 @@ class SharedUpstream:
         self._stopped = False
         self._last_logged = ""
         self.refresher_state = "not started"
+        self._stamp: tuple[Any, ...] | None = None  # config_stamp() of the provider in use
+        self._stamp_checked = -1e9
+        self._payload: tuple[Any, str] | None = None  # (listing key, JSON of GET backends minus its age)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -222,15 +262,34 @@ class SharedUpstream:
         return remaining or None
 
     async def provider(self) -> Provider:
+        self._check_config()
         if self._provider is None:
             self._provider = await self._flights.run("provider", self._build_provider)
         return self._provider
 
+    def _check_config(self) -> None:
+        """Forget the provider and everything it served when the .env changed (checked at most once a second)."""
+        now = self._clock()
+        if self._provider is None or now - self._stamp_checked < 1.0:
+            return
+        self._stamp_checked = now
+        stamp = config_stamp(self.options)
+        if stamp == self._stamp:
+            return
+        self.log.info("qiskit-connector-lab: the .env changed; reading the configuration again.")
+        self._provider = None
+        self._listing, self._listing_error, self._plan, self._payload = None, None, None, None
+        self._details.clear()
+        self.backoff.succeeded()
+
     async def _build_provider(self) -> Provider:
         if self._provider is not None:
             return self._provider
+        stamp = config_stamp(self.options)
         try:
-            return await self._call("reading the connector settings", self._provider_factory)
+            provider = await self._call("reading the connector settings", self._provider_factory)
+            self._stamp, self._stamp_checked = stamp, self._clock()
+            return provider
         except ConnectorError as error:
             self._failed(error, "reading the connector settings")
             raise
@@ -238,6 +297,7 @@ class SharedUpstream:
     # -- the listing -----------------------------------------------------------------------------------------
     async def listing(self, *, demand: bool = True) -> Listing:
         """The QPU listing: cached, else refreshed (one flight), else the last good one marked stale."""
+        self._check_config()
         if demand:
             self.touch()
         if self._listing is not None and self._clock() - self._listing_at <= self.options.ttl:
@@ -288,6 +348,27 @@ class SharedUpstream:
         self._listing, self._listing_at, self._listing_error = listing, self._clock(), None
         self._record_history(listing)
         return listing
+
+    async def backends_json(self) -> str:
+        """The ``GET backends`` answer as JSON: ranked and serialized once per listing, off the event loop.
+
+        Every request for the same listing shares the text; only ``age_seconds`` is written per request.
+        """
+        listing = await self.listing()
+        key = (id(self._listing), listing.fetched_at, listing.stale, listing.stale_reason)
+        cached = self._payload
+        if cached is None or cached[0] != key:
+            def render() -> str:
+                self.stats.payload_renders += 1
+                payload = backends_payload(listing, self.options.refresh_interval)
+                del payload["age_seconds"]
+                return json.dumps(payload)
+
+            text = await self._renders.run(key, functools.partial(
+                asyncio.get_running_loop().run_in_executor, None, render))
+            self._payload = cached = (key, text)
+        age = round(listing.age(utcnow()), 3)
+        return '{"age_seconds": ' + json.dumps(age) + ", " + cached[1][1:]
 
     def _record_history(self, listing: Listing) -> None:
         stamp = listing.fetched_at.isoformat()
@@ -352,6 +433,7 @@ class SharedUpstream:
     # -- the plan --------------------------------------------------------------------------------------------
     async def plan(self) -> dict[str, Any]:
         """The plan, instance, channel, modes and usage (cached ``plan_ttl``)."""
+        self._check_config()
         self.touch()
         cached = self._plan
         if cached is not None and self._clock() <= cached.expires:
@@ -410,7 +492,10 @@ class SharedUpstream:
             "modes": list(plan.allowed_modes()),
             "default_mode": plan.default_mode,
             "usage": usage.as_dict() if usage is not None else None,
-            "notes": notes,
+            # Where the configuration came from: the .env read (``~/...``) and the endpoint if not IBM's default.
+            "env_file": provider.settings.env_file_shown,
+            "endpoint": provider.settings.endpoint,
+            "notes": notes + list(provider.settings.notes),
             "stale": False,
             "stale_reason": "",
         }
@@ -443,6 +528,7 @@ class SharedUpstream:
                 "coalesced_waits": self._flights.joined,
                 "cache_hits": self.stats.cache_hits,
                 "stale_served": self.stats.stale_served,
+                "payload_renders": self.stats.payload_renders,
                 "failures": self.stats.failures,
                 "consecutive_failures": self.backoff.failures,
                 "backoff_remaining": round(self.backoff.remaining(), 3),

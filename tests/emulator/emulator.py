@@ -46,7 +46,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import parse_qs
 
 from . import data
@@ -236,6 +236,8 @@ class IBMQuantumEmulator:
         self._tokens_issued = 0
         self._sessions: dict[str, dict[str, Any]] = {}
         self._account_id = "".join(self._rng.choices("0123456789abcdef", k=32))
+        #: Rewrites the ``devices`` of ``GET /api/v1/backends`` (malformed-data tests): ``hook(devices) -> anything``.
+        self.devices_hook: Callable[[list[dict[str, Any]]], Any] | None = None
         self._qpus: dict[str, QPU] = {}
         for qpu in self._build_qpus(backends):
             self._qpus[qpu.name] = qpu
@@ -1015,7 +1017,8 @@ class IBMQuantumEmulator:
             devices = [] if empty else [
                 q.device(with_wait) for q in self._visible(inst) if include_mocks or not q.mock
             ]
-        return Response.json(200, {"devices": devices})
+        hook = self.devices_hook
+        return Response.json(200, {"devices": hook(devices) if hook is not None else devices})
 
     def _backend_resource(self, inst: Instance, name: str, resource: str, empty: bool) -> Response:
         with self._lock:

@@ -1,0 +1,98 @@
+"""The sidebar and the notebooks read the same configuration (issue 10, finding 2).
+
+A real Jupyter server starts a real kernel for a notebook in a subfolder, as the frontend does (``POST
+/api/sessions``). The server's root holds one ``.env`` and the notebook's subfolder a different one. Expected
+(README, Configuration): the kernel resolves what the server resolves, the ``.env`` in the server's root, because
+the server passes its rule to the kernels it starts (``QCONNECTOR_SERVER_ROOT``); the subfolder's ``.env`` is read
+only when named (``%qconnect --env class/.env``). An edit of the root ``.env`` is seen by both without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.register_assert_rewrite("server_conftest")
+
+from server_conftest import server_config  # noqa: E402
+
+pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
+
+PROBE = """
+import json
+from qiskit_connector_lab.config import load_settings
+from qiskit_connector_lab.providers import provider_for
+settings = load_settings({env})
+print("RESULT" + json.dumps({{"env_file": settings.env_file_shown,
+                             "names": sorted(provider_for(settings).listing().names())}}))
+"""
+
+
+@pytest.fixture
+def jp_server_config(qc_env):
+    return server_config({"provider": "auto"})
+
+
+async def run_in_kernel(client, code: str) -> dict:
+    lines: list[str] = []
+
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            lines.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            lines.append("ERROR " + msg["content"]["ename"] + ": " + msg["content"]["evalue"])
+
+    await client.execute_interactive(code, output_hook=hook, timeout=120)
+    text = "".join(lines)
+    assert "RESULT" in text, text
+    return json.loads(text.split("RESULT", 1)[1].splitlines()[0])
+
+
+async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, jp_root_dir, api, shared_upstream):
+    (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="fez,brisbane"\n')
+    (jp_root_dir / "class").mkdir()
+    (jp_root_dir / "class" / ".env").write_text('QCONNECTOR_FLEET="manila"\n')
+
+    session = await jp_fetch("api", "sessions", method="POST", body=json.dumps({
+        "path": "class/lesson.ipynb", "type": "notebook", "name": "lesson.ipynb", "kernel": {"name": "python3"}}))
+    kernel_id = json.loads(session.body)["kernel"]["id"]
+    client = jp_serverapp.kernel_manager.get_kernel(kernel_id).client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=120)
+        cwd = await run_in_kernel(client, 'import os, json; print("RESULT" + json.dumps({"cwd": os.getcwd()}))')
+        assert cwd["cwd"].endswith("class")  # the kernel runs in the notebook's folder...
+
+        kernel = await run_in_kernel(client, PROBE.format(env=""))
+        sidebar = (await api("GET", "backends")).json
+        plan = (await api("GET", "plan")).json
+        # ... yet reads the server root's .env, as the sidebar does
+        assert kernel["names"] == sorted(q["name"] for q in sidebar["qpus"]) == ["fake_brisbane", "fake_fez"]
+        assert plan["env_file"] == kernel["env_file"] and plan["env_file"].endswith(".env")
+        assert "class" not in plan["env_file"]
+        assert plan["endpoint"] is None  # the local fleet: no endpoint
+
+        # The subfolder's .env only when named.
+        named = await run_in_kernel(client, PROBE.format(env="'.env'"))
+        assert named["names"] == ["fake_manila"]
+
+        # An edit of the root .env is seen by both, without a restart.
+        (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="kyiv"\n')
+        shared_upstream._stamp_checked = -1e9  # the server looks at most once a second; do not wait for it here
+        sidebar = (await api("GET", "backends")).json
+        kernel = await run_in_kernel(client, PROBE.format(env=""))
+        assert kernel["names"] == [q["name"] for q in sidebar["qpus"]] == ["fake_kyiv"]
+    finally:
+        client.stop_channels()
+        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True)
+
+
+async def test_a_dotenv_added_while_the_server_runs_is_seen(api, jp_root_dir, shared_upstream):
+    before = (await api("GET", "plan")).json
+    assert before["env_file"] is None
+    (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="fez"\n')
+    shared_upstream._stamp_checked = -1e9
+    after = (await api("GET", "backends")).json
+    assert [q["name"] for q in after["qpus"]] == ["fake_fez"]
+    assert (await api("GET", "plan")).json["env_file"].endswith(".env")

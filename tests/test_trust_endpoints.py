@@ -1,0 +1,235 @@
+"""The API key goes only where the user sent it (issue 10, findings 1 and 3), through every face.
+
+A ``.env`` planted in a parent folder (or in the Jupyter server's root) sets one of the four endpoint variables to a
+loopback *recording* server or to an unresolvable ``*.attacker.test`` host. The token comes from the environment or,
+separately, from a saved qiskit-ibm-runtime account. Whatever the face (``connect()``, ``%qconnect``, the server's
+``plan`` and ``backends`` routes), the user gets one line naming the variable, the file and the opt-in, and the
+recording server receives nothing: neither the API key nor a bearer token. The real client is never mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from IPython.core.error import UsageError
+
+pytest.register_assert_rewrite("server_conftest")
+
+import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would fail it
+
+from qiskit_connector_lab.config import load_settings  # noqa: E402
+from qiskit_connector_lab.connection import connect  # noqa: E402
+from qiskit_connector_lab.errors import ConfigError  # noqa: E402
+from server_conftest import server_config  # noqa: E402
+
+pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
+
+TOKEN = "tRuSt-ApIkEy-0123456789-abcdefghijklmnopqrstu"
+ENDPOINTS = {"CLOUD_API_URL": "", "QUANTUM_API_URL": "", "IQP_API_URL": "", "IQP_RUNTIME_API_URL": "/api/v1"}
+
+
+class Recorder:
+    """A loopback HTTP server that answers 200 ``{}`` to anything and records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                recorder.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                          "body": self.rfile.read(length).decode("latin-1")})
+                body = b"{}"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def received_secret(self) -> bool:
+        text = json.dumps(self.requests)
+        return TOKEN in text or "Bearer" in text or "apikey" in text
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorder():
+    rec = Recorder()
+    yield rec
+    rec.stop()
+
+
+def hostile_urls(recorder: Recorder, variable: str) -> list[str]:
+    suffix = ENDPOINTS[variable]
+    return [f"http://127.0.0.1:{recorder.port}{suffix}", f"https://cloud.attacker.test{suffix}"]
+
+
+CASES = [(variable, target, source) for variable in ENDPOINTS for target in (0, 1)
+         for source in ("environment", "saved account")]
+IDS = [f"{v}-{'recorder' if t == 0 else 'attacker.test'}-{s.replace(' ', '_')}" for v, t, s in CASES]
+
+
+def give_token(source: str, home: Path, monkeypatch, token: str = TOKEN) -> None:
+    if source == "environment":
+        monkeypatch.setenv("IQP_API_TOKEN", token)
+        monkeypatch.setenv("OPEN_PLAN", "on")
+        monkeypatch.setenv("OPEN_PLAN_INSTANCE", "open-instance")
+    else:
+        saved = home / ".qiskit" / "qiskit-ibm.json"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({"default-ibm-quantum-platform": {
+            "channel": "ibm_quantum_platform", "token": TOKEN, "instance": "open-instance",
+            "url": "https://cloud.ibm.com", "is_default_account": True}}))
+
+
+def plant(clean_env: Path, monkeypatch, line: str) -> Path:
+    """A `.env` in a parent folder of the working directory (a shared class folder), holding only ``line``."""
+    course = clean_env / "course"
+    (course / "week1").mkdir(parents=True)
+    (course / ".env").write_text(line + "\n")
+    monkeypatch.chdir(course / "week1")
+    return course / ".env"
+
+
+def assert_refusal(message: str, variable: str) -> None:
+    assert "\n" not in message, message
+    assert variable in message and "~/course/.env" in message, message
+    assert "QCONNECTOR_ALLOW_HOSTS" in message or "not sent" in message, message
+    assert TOKEN[:8] not in message
+
+
+@pytest.mark.parametrize(("variable", "target", "source"), CASES, ids=IDS)
+def test_connect_refuses_a_planted_endpoint(clean_env, monkeypatch, recorder, variable, target, source):
+    give_token(source, clean_env, monkeypatch)
+    plant(clean_env, monkeypatch, f'{variable}="{hostile_urls(recorder, variable)[target]}"')
+    with pytest.raises(ConfigError) as info:
+        connect()
+    assert_refusal(str(info.value), variable)
+    assert "QCONNECTOR_ALLOW_HOSTS=" in str(info.value)  # how to opt in, for the host named
+    assert recorder.requests == [] and not recorder.received_secret()
+
+
+@pytest.mark.parametrize(("variable", "target", "source"), CASES[::3], ids=IDS[::3])
+def test_qconnect_refuses_a_planted_endpoint(shell, clean_env, monkeypatch, capsys, recorder, variable, target,
+                                             source):
+    give_token(source, clean_env, monkeypatch)
+    plant(clean_env, monkeypatch, f'{variable}="{hostile_urls(recorder, variable)[target]}"')
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic("qconnect", "")
+    assert_refusal(str(info.value), variable)
+    out = capsys.readouterr()
+    assert TOKEN[:8] not in out.out + out.err
+    assert recorder.requests == []
+
+
+def test_the_bearer_never_reaches_a_runtime_url_the_user_did_not_allow(emulator, clean_env, monkeypatch, recorder):
+    """IAM is the (allowed) emulator; a planted runtime URL on another host would get the bearer: refused, and
+    nothing is sent at all, not even the key to IAM."""
+    give_token("environment", clean_env, monkeypatch, token=emulator.api_key)  # a key IAM (the emulator) accepts
+    monkeypatch.setenv("CLOUD_API_URL", emulator.base_url)
+    plant(clean_env, monkeypatch, f'IQP_RUNTIME_API_URL="http://localhost:{recorder.port}/api/v1"')
+    emulator.reset_log()
+    with pytest.raises(Exception) as info:
+        connect()
+    assert not recorder.received_secret(), recorder.requests  # without the allow-list, the bearer arrives here
+    assert isinstance(info.value, ConfigError)
+    assert_refusal(str(info.value), "IQP_RUNTIME_API_URL")
+    assert "QCONNECTOR_ALLOW_HOSTS=localhost" in str(info.value)  # the opt-in is per host: 127.0.0.1 is not localhost
+    assert recorder.requests == [] and emulator.requests == []
+
+
+@pytest.mark.parametrize("variable", ["IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL"])
+def test_the_clients_own_host_variables_are_checked_too(clean_env, monkeypatch, recorder, variable):
+    give_token("environment", clean_env, monkeypatch)
+    monkeypatch.setenv(variable, f"http://127.0.0.1:{recorder.port}")
+    with pytest.raises(Exception) as info:
+        connect()
+    assert not recorder.received_secret(), recorder.requests  # without the check, IAM_URL gets the API key
+    assert isinstance(info.value, ConfigError) and variable in str(info.value)
+
+
+def test_an_https_ibm_endpoint_is_accepted_and_http_is_not(clean_env, monkeypatch):
+    give_token("environment", clean_env, monkeypatch)
+    assert load_settings(environ={**dict(__import__("os").environ),
+                                  "QUANTUM_API_URL": "https://quantum.cloud.ibm.com"}).runtime_url == \
+        "https://quantum.cloud.ibm.com/api/v1"
+    with pytest.raises(ConfigError, match="http, not https"):
+        load_settings(environ={**dict(__import__("os").environ), "CLOUD_API_URL": "http://cloud.ibm.com"})
+
+
+# --- the explicit opt-in -----------------------------------------------------------------------------------
+def test_the_opt_in_keeps_the_emulator_working_and_a_dotenv_cannot_opt_in(emulator, ibm_dotenv, monkeypatch):
+    ibm_dotenv("open")
+    assert connect(mode="job").qpu.name  # the emulator fixture opted in: QCONNECTOR_ALLOW_HOSTS=127.0.0.1
+    monkeypatch.delenv("QCONNECTOR_ALLOW_HOSTS")
+    with pytest.raises(ConfigError, match="QCONNECTOR_ALLOW_HOSTS=127.0.0.1"):
+        connect(mode="job")
+    path = ibm_dotenv("open", QCONNECTOR_ALLOW_HOSTS="127.0.0.1")  # a .env cannot widen trust
+    with pytest.raises(ConfigError, match="QCONNECTOR_ALLOW_HOSTS"):
+        connect(mode="job", env_file=path)
+    settings = load_settings(path, local=True)
+    assert any("only the process environment can allow a host" in note for note in settings.notes)
+
+
+# --- the bounded .env search ---------------------------------------------------------------------------------
+def test_the_search_never_goes_above_home_nor_reads_an_untrusted_file(clean_env, monkeypatch, tmp_path):
+    home = clean_env / "home"
+    (home / "project").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    (clean_env / ".env").write_text('OPEN_PLAN="on"\n')  # above home: never read
+    monkeypatch.chdir(home / "project")
+    assert load_settings().env_file is None
+    shared = home / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    (shared / ".env").write_text('QCONNECTOR_DEADLINE="3"\n')
+    monkeypatch.chdir(shared)
+    settings = load_settings()
+    assert settings.env_file is None and settings.deadline == 10
+    assert any("writable by every user" in note for note in settings.notes)
+    (home / ".env").write_text('QCONNECTOR_DEADLINE="4"\n')  # the home's own .env, found from below
+    assert load_settings().deadline == 4
+    shared.chmod(0o755)
+
+
+# --- the server's plan and backends routes ------------------------------------------------------------------
+@pytest.fixture
+def jp_server_config(qc_env):
+    return server_config({"provider": "auto"})
+
+
+SERVER_CASES = [i for i in range(len(CASES)) if i % 4 in (0, 3)]  # each variable, each target, each token source
+
+
+@pytest.mark.parametrize(("variable", "target", "source"), [CASES[i] for i in SERVER_CASES],
+                         ids=[IDS[i] for i in SERVER_CASES])
+async def test_the_server_refuses_a_planted_endpoint(api, jp_root_dir, qc_env, monkeypatch, recorder, all_logs,
+                                                     variable, target, source):
+    give_token(source, Path(__import__("os").environ["HOME"]), monkeypatch)
+    (jp_root_dir / ".env").write_text(f'{variable}="{hostile_urls(recorder, variable)[target]}"\n')
+    for route in ("plan", "backends"):
+        answer = await api("GET", route)
+        assert answer.status == 500 and answer.json["code"] == "config_error", answer
+        text = answer.json["message"] + " " + answer.json.get("hint", "")
+        assert variable in text and ".env" in text and "QCONNECTOR_ALLOW_HOSTS" in text, text
+        assert TOKEN[:8] not in answer.text
+    assert recorder.requests == [] and not recorder.received_secret()
+    assert TOKEN[:8] not in all_logs.text
