@@ -27,6 +27,7 @@ emulator. Nothing else in the package may use a private name of a dependency.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import threading
@@ -211,6 +212,7 @@ def install_session_hook(adapter_for_this_thread: Callable[[], Any | None]) -> b
             _note_fallback("RetrySession._initialize_retry", "HTTP sessions keep the client's own timeouts")
             return False
 
+        @functools.wraps(original)  # inspect.signature() still shows the client's own parameters
         def _initialize_retry(self: Any, *args: Any, **kwargs: Any) -> None:
             adapter = adapter_for_this_thread()
             if adapter is None:
