@@ -35,9 +35,10 @@ import os
 import re
 import stat
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
@@ -181,7 +182,9 @@ def _search_folders(start: Path, ceiling: Path) -> list[Path]:
     return folders
 
 
-def find_env_file(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> tuple[Path | None, tuple[str, ...]]:
+def find_env_file(
+    env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> tuple[Path | None, tuple[str, ...]]:
     """The .env in use and notes about .env files skipped on the way (see the module docstring for the rule)."""
     if env_file is not None and str(env_file) != "":
         return Path(env_file).expanduser(), ()
@@ -219,11 +222,14 @@ def _read_env_file(path: Path) -> dict[str, str | None]:
     try:
         raw = path.read_bytes()
     except IsADirectoryError:
-        raise ConfigError(where, "is a directory, not a .env file.", "Point --env/env_file at the file itself.") from None
+        raise ConfigError(where, "is a directory, not a .env file.",
+                          "Point --env/env_file at the file itself.") from None
     except FileNotFoundError:
-        raise ConfigError(where, "does not exist.", "Check the path, or leave it out to look for .env upward from the working directory.") from None
+        raise ConfigError(where, "does not exist.",
+                          "Check the path, or leave it out to search for the .env (README, Configuration).") from None
     except OSError as exc:
-        raise ConfigError(where, f"cannot be read ({exc.strerror}).", "Fix its permissions (chmod 600 is right for a .env).") from None
+        raise ConfigError(where, f"cannot be read ({exc.strerror}).",
+                          "Fix its permissions (chmod 600 is right for a .env).") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -396,8 +402,9 @@ def _positive_float(src: _Sources, name: str, value: Any) -> float:
     except (TypeError, ValueError):
         raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",
                           f"Set {name} to a positive number, e.g. 10.") from None
-    if not number > 0 or number != number or number == float("inf"):
-        raise ConfigError(name, f"is {src.quote(value)}; it must be a positive number of seconds.", f"Set {name} to e.g. 10.")
+    if not 0 < number < float("inf"):  # also refuses NaN
+        raise ConfigError(name, f"is {src.quote(value)}; it must be a positive number of seconds.",
+                          f"Set {name} to e.g. 10.")
     return number
 
 
@@ -414,9 +421,10 @@ def _channel(src: _Sources, found: Found) -> str:
     if channel in RETIRED_CHANNELS:
         raise ConfigError(found.name, f"is {src.quote(found.value.strip())}, a channel IBM retired.",
                           f'Set {found.name}="{RETIRED_CHANNELS[channel]}" and use an IBM Quantum Platform API key.')
-    if channel not in CHANNELS + (LOCAL_CHANNEL,):
+    if channel not in (*CHANNELS, LOCAL_CHANNEL):
         raise ConfigError(found.name, f"is {src.quote(found.value.strip())}, not a known channel.",
-                          f'Set {found.name}="ibm_quantum_platform" (or "ibm_cloud", or "local" for the offline fleet).')
+                          f'Set {found.name}="ibm_quantum_platform" (or "ibm_cloud", '
+                          'or "local" for the offline fleet).')
     return channel
 
 
@@ -510,14 +518,15 @@ def _plan_variables(plan: Plan | None, suffix: str) -> tuple[str, ...]:
     else:
         switch = next(var for var, p in PLAN_SWITCHES.items() if p is plan)
         names = (f"PAID_PLAN_{suffix}", f"{switch}_{suffix}")
-    return names + (f"QISKIT_IBM_{suffix}",)
+    return (*names, f"QISKIT_IBM_{suffix}")
 
 
 def _token(src: _Sources, origins: dict[str, str]) -> tuple[Secret, Found]:
     found = src.get(*TOKEN_VARIABLES)
     if found is None:
         raise ConfigError("IQP_API_TOKEN", "is not set, so IBM Quantum cannot be reached.",
-                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet (%qconnect --local, connect(local=True)).")
+                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet "
+                          "(%qconnect --local, connect(local=True)).")
     if _PLACEHOLDER.match(found.value):  # the template's own text, not a secret: safe to name
         raise ConfigError(found.name, f"still holds the README template's placeholder {found.value.strip()}.",
                           "Replace it with your own value, or delete the line.")
@@ -607,7 +616,7 @@ def _tolerant(notes: list[str], what: str, read: Callable[[], Any], fallback: An
         return fallback
 
 
-def _sources(env_file: Any, token: str | None, channel: str | None, instance: str | None,
+def _sources(env_file: Any, *, token: str | None, channel: str | None, instance: str | None,
              environ: Mapping[str, str], local: bool, notes: list[str]) -> _Sources:
     path, search_notes = find_env_file(env_file, environ)
     notes.extend(search_notes)
@@ -645,7 +654,8 @@ def load_settings(
     """
     environ = os.environ if environ is None else environ
     notes: list[str] = []
-    src = _sources(env_file, token, channel, instance, environ, bool(local), notes)
+    src = _sources(env_file, token=token, channel=channel, instance=instance, environ=environ, local=bool(local),
+                   notes=notes)
     if not local and not src.is_set(*TOKEN_VARIABLES):
         saved_path = Path(saved_accounts_file) if saved_accounts_file else Path.home() / ".qiskit" / "qiskit-ibm.json"
         src.add_saved_account(*_read_saved_account(saved_path))
@@ -685,7 +695,8 @@ def load_settings(
     _placeholders_in_use(src, TOKEN_VARIABLES, channel_vars, instance_vars, *((n,) for n in ENDPOINT_VARIABLES))
     secret, token_found = _token(src, origins)
     if (token_found.name == "IQP_API_TOKEN" or any_switch) and chosen is None:
-        raise ConfigError("OPEN_PLAN", "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
+        raise ConfigError("OPEN_PLAN",
+                          "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
                           'Set the one your instance is on, e.g. OPEN_PLAN="on".')
     channel_value = _channel(src, channel_found) if channel_found else DEFAULT_CHANNEL
     origins["channel"] = channel_found.origin if channel_found else "default"

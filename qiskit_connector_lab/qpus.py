@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import BadResponse
@@ -87,7 +87,7 @@ class Listing:
     def age(self, now: datetime | None = None) -> float:
         return ((now or utcnow()) - self.fetched_at).total_seconds()
 
-    def marked_stale(self, reason: str) -> "Listing":
+    def marked_stale(self, reason: str) -> Listing:
         return replace(self, stale=True, stale_reason=reason)
 
     def as_dict(self) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def whole_number(value: Any) -> int | None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 #: What a QPU name may be (the server's routes take the same): no device with another name is listed.

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .errors import NoBackendAvailable, UnknownBackend
 from .qpus import QPU, Listing
-
 
 #: The most names an unknown-name error lists (a 5000-QPU instance must not make a 75 kB message).
 HINT_NAMES = 8

@@ -16,8 +16,8 @@ Where a value may come from, highest first (one rule for every variable):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 #: Value types, with what a valid value is (the README's "Valid values" column starts from these).
 TYPES = {

@@ -13,13 +13,13 @@ from IPython.core.error import UsageError
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would fail it
+from server_conftest import server_config  # noqa: E402
 
 from qiskit_connector_lab.connection import connect  # noqa: E402
 from qiskit_connector_lab.errors import BadResponse, DeadlineExceeded  # noqa: E402
+from qiskit_connector_lab.providers.bounded import call_with_deadline  # noqa: E402
 from qiskit_connector_lab.qpus import QPU, Listing, listing_from_devices, utcnow  # noqa: E402
 from qiskit_connector_lab.ranking import least_busy, ranked, select  # noqa: E402
-from qiskit_connector_lab.providers.bounded import call_with_deadline  # noqa: E402
-from server_conftest import server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 

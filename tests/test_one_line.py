@@ -8,18 +8,17 @@ import json
 import re
 
 import pytest
-from IPython.core.error import UsageError
 
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would fail it
+from server_conftest import server_config  # noqa: E402
 
 from qiskit_connector_lab.config import load_settings  # noqa: E402
 from qiskit_connector_lab.connection import connect  # noqa: E402
 from qiskit_connector_lab.errors import ConfigError, UnknownBackend  # noqa: E402
 from qiskit_connector_lab.qpus import QPU, Listing, utcnow  # noqa: E402
 from qiskit_connector_lab.ranking import select  # noqa: E402
-from server_conftest import server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 

@@ -11,9 +11,10 @@ from IPython.core.error import UsageError
 
 pytest.register_assert_rewrite("server_conftest")
 
+from server_conftest import server_config  # noqa: E402
+
 from qiskit_connector_lab.config import load_settings  # noqa: E402
 from qiskit_connector_lab.errors import ConfigError  # noqa: E402
-from server_conftest import server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 

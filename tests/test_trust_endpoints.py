@@ -20,11 +20,11 @@ from IPython.core.error import UsageError
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would fail it
+from server_conftest import server_config  # noqa: E402
 
 from qiskit_connector_lab.config import load_settings  # noqa: E402
 from qiskit_connector_lab.connection import connect  # noqa: E402
 from qiskit_connector_lab.errors import ConfigError  # noqa: E402
-from server_conftest import server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
@@ -180,7 +180,7 @@ def test_the_opt_in_keeps_the_emulator_working_and_a_dotenv_cannot_opt_in(emulat
     ibm_dotenv("open")
     assert connect(mode="job").qpu.name  # the emulator fixture opted in: QCONNECTOR_ALLOW_HOSTS=127.0.0.1
     monkeypatch.delenv("QCONNECTOR_ALLOW_HOSTS")
-    with pytest.raises(ConfigError, match="QCONNECTOR_ALLOW_HOSTS=127.0.0.1"):
+    with pytest.raises(ConfigError, match=r"QCONNECTOR_ALLOW_HOSTS=127\.0\.0\.1"):
         connect(mode="job")
     path = ibm_dotenv("open", QCONNECTOR_ALLOW_HOSTS="127.0.0.1")  # a .env cannot widen trust
     with pytest.raises(ConfigError, match="QCONNECTOR_ALLOW_HOSTS"):

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from concurrent.futures import Future
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import (
     BadResponse,
@@ -247,30 +248,30 @@ class _CaptureFilter(logging.Filter):
             return True
         if not getattr(record, "_qconnector_captured", False):
             try:
-                captured.append(_one_line(record.getMessage()))
-            except Exception:  # noqa: BLE001 - a broken record is still not printed
-                pass
-            record._qconnector_captured = True  # type: ignore[attr-defined]
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a record whose arguments do not fit its format: keep the format
+                message = str(record.msg)
+            captured.append(_one_line(message))
+            record._qconnector_captured = True
         return False
 
 
 _capture_filter = _CaptureFilter()
-_original_showwarning = warnings.showwarning
+_shown_before: list[Callable[..., None]] = [warnings.showwarning]  # what printed warnings before us
 
 
-def _showwarning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+def _showwarning(message: Any, category: Any, filename: str, lineno: int, *rest: Any) -> None:
     captured = _captured_here()
     if captured is None:
-        _original_showwarning(message, category, filename, lineno, file, line)
+        _shown_before[-1](message, category, filename, lineno, *rest)
     else:
         captured.append(_one_line(str(message)))
 
 
 def capture_client_warnings() -> None:
     """Fold the IBM client's warnings raised inside deadline workers (idempotent; other threads are untouched)."""
-    global _original_showwarning
     if warnings.showwarning is not _showwarning:
-        _original_showwarning = warnings.showwarning
+        _shown_before.append(warnings.showwarning)
         warnings.showwarning = _showwarning
     manager = logging.Logger.manager
     names = [n for n in list(manager.loggerDict) if n.split(".")[0] in _CLIENT_LOGGERS] + list(_CLIENT_LOGGERS)

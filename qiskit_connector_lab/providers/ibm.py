@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..config import Settings
 from ..errors import ConfigError, Unauthorized
-from ..qpus import Listing, listing_from_devices, usable_devices
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
-from .base import Provider, Usage
+from ..qpus import Listing, listing_from_devices, usable_devices
 from ..secret import guard_loggers, redacting_filter
 from . import runtime_internals as internals
+from .base import Provider, Usage
 from .bounded import call_with_deadline, capture_client_warnings, install_bounded_http
 
 T = TypeVar("T")

@@ -23,7 +23,6 @@ import re
 
 from tornado import web
 
-from .backoff import RETRY_AFTER_CAP
 from ..errors import (
     ConfigError,
     ConnectorError,
@@ -35,6 +34,7 @@ from ..errors import (
     Unreachable,
     UpstreamError,
 )
+from .backoff import RETRY_AFTER_CAP
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 

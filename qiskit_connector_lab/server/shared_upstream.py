@@ -28,20 +28,21 @@ import os
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from ..config import LOCAL_CHANNEL, find_env_file, load_settings
-from ..render.qpu_detail import qpu_detail
 from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UpstreamError
-from ..qpus import QPU, Listing, utcnow
 from ..plans import InstanceInfo, PlanCheck
 from ..providers import Provider, Usage, provider_for
-from ..secret import redact, redacting_filter
-from ..ranking import least_busy, ranked, select
 from ..providers.bounded import classify
+from ..qpus import QPU, Listing, utcnow
+from ..ranking import least_busy, ranked, select
+from ..render.qpu_detail import qpu_detail
+from ..secret import redact, redacting_filter
 from .backoff import Backoff
 from .http_errors import first_sentence
 from .single_flight import SingleFlight
@@ -229,7 +230,7 @@ class SharedUpstream:
             return await asyncio.wait_for(future, guard)
         except ConnectorError:  # first: DeadlineExceeded is a TimeoutError too, and must keep its own figures
             raise
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise DeadlineExceeded(what, guard) from None
         except Exception as exc:  # noqa: BLE001 - turned into a one-line error; the log keeps the traceback
             kind = self._provider.kind if self._provider is not None else "local"
