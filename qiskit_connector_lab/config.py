@@ -46,14 +46,14 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 from .plans import PLAN_NAME_VARIABLES, PLAN_SWITCHES, Plan, parse_plan
 from .secret import Secret
-from .variables import CLIENT_HOST_VARIABLES, ENDPOINT_VARIABLES, PROCESS_ONLY, SECRET_NAMES
+from .variables import CLIENT_HOST_VARIABLES, ENDPOINT_VARIABLES, PROCESS_ONLY, SECRET_NAMES, variable
 
 CHANNELS = ("ibm_quantum_platform", "ibm_cloud")
 LOCAL_CHANNEL = "local"
 RETIRED_CHANNELS = {"ibm_quantum": "ibm_quantum_platform"}
 DEFAULT_CHANNEL = "ibm_quantum_platform"
-DEFAULT_DEADLINE = 10.0
-DEFAULT_LISTING_TTL = 10.0
+DEFAULT_DEADLINE = float(variable("QCONNECTOR_DEADLINE").default or 10)
+DEFAULT_LISTING_TTL = float(variable("QCONNECTOR_LISTING_TTL").default or 10)
 #: IBM Quantum and IBM Cloud hosts: an endpoint override may point at these (or a subdomain), over https.
 IBM_HOSTS = ("quantum.ibm.com", "quantum-computing.ibm.com", "cloud.ibm.com")
 ALLOW_HOSTS_VARIABLE = "QCONNECTOR_ALLOW_HOSTS"

@@ -111,18 +111,35 @@ def variable(name: str) -> Variable:
     return BY_NAME[name]
 
 
-def _rows() -> Iterator[tuple[str, ...]]:
+def rows() -> list[tuple[str, ...]]:
+    """The README table's rows: variables that differ only in name (and default) share one row."""
+    groups: list[list[Variable]] = []
     for v in VARIABLES:
-        names = f"`{v.name}`" + (f" (also {', '.join(f'`{a}`' for a in v.aliases)})" if v.aliases else "")
-        source = "process environment only" if not v.dotenv else "environment or `.env`"
-        yield (names, v.meaning, TYPES[v.type], v.default or "-", source, "yes" if v.secret else "no")
+        last = groups[-1][0] if groups else None
+        if last is not None and (last.meaning, last.type, last.dotenv, last.secret, last.aliases) == (
+                v.meaning, v.type, v.dotenv, v.secret, v.aliases):
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    out = []
+    for group in groups:
+        first = group[0]
+        names = ", ".join(f"`{v.name}`" for v in group)
+        if first.aliases:
+            names += f" (also {', '.join(f'`{a}`' for a in first.aliases)})"
+        defaults = ", ".join(dict.fromkeys(v.default or "-" for v in group))
+        source = "process environment only" if not first.dotenv else "environment or `.env`"
+        out.append((names, first.meaning, TYPES[first.type], defaults, source, "yes" if first.secret else "no"))
+    return out
+
+
+HEADER = ("Variable", "Meaning", "Valid values", "Default", "Read from", "Secret")
 
 
 def markdown_table() -> str:
-    """The README's variables table."""
-    header = ("Variable", "Meaning", "Valid values", "Default", "Read from", "Secret")
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines.extend("| " + " | ".join(row) + " |" for row in _rows())
+    """The README's variables table (``tests/test_variables.py`` checks the README holds these rows)."""
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows())
     return "\n".join(lines)
 
 
