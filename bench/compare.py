@@ -127,6 +127,7 @@ class Workspace:
         crn = emulator.instance_crn("open-instance")
         self.crn = crn
         emu_env = {k: v for k, v in emulator.client_env().items() if k != "QISKIT_IBM_URL"}  # IAM, search, catalog
+        emu_env["QCONNECTOR_ALLOW_HOSTS"] = "127.0.0.1"  # our explicit opt-in for the loopback emulator
         self.dirs: dict[str, Path] = {}
         self.envs: dict[str, dict[str, str]] = {}
         for tool in TOOLS:

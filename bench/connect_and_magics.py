@@ -120,6 +120,7 @@ def main() -> None:
     try:
         ibm_env = dict(base_env)
         ibm_env.update({k: v for k, v in emulator.client_env().items() if k != "QISKIT_IBM_URL"})
+        ibm_env["QCONNECTOR_ALLOW_HOSTS"] = "127.0.0.1"  # the explicit opt-in for the loopback emulator
         Path(work, ".env").write_text(ibm_dotenv_text(emulator, "open", QCONNECTOR_LISTING_TTL="0.2"))
         cold = []
         for _ in range(args.runs):
@@ -130,7 +131,8 @@ def main() -> None:
         record(f"ibm: cold connect() (latency {args.latency * 1000:.0f} ms)", cold)
         cold_q = [child(COLD_QCONNECT, ibm_env, work) for _ in range(args.runs)]
         record(f"ibm: cold %qconnect (latency {args.latency * 1000:.0f} ms)", cold_q)
-        os.environ.update({k: v for k, v in ibm_env.items() if k in ("IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL")})
+        os.environ.update({k: v for k, v in ibm_env.items() if k in ("IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL",
+                                                                     "QCONNECTOR_ALLOW_HOSTS")})
         provider_module.forget_providers()
         record("ibm: warm connect() after the listing TTL", warm_connect(args.runs, 0.25, emulator.reset_log))
         warm_requests = [(r.method, r.path) for r in emulator.requests]

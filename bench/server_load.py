@@ -154,7 +154,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         emulator = IBMQuantumEmulator(seed=3).start()
         env.update({k: v for k, v in emulator.client_env().items() if k != "QISKIT_IBM_URL"})
         env.update({"IQP_API_TOKEN": emulator.api_key, "OPEN_PLAN": "on", "OPEN_PLAN_INSTANCE": "open-instance",
-                    "CLOUD_API_URL": emulator.base_url, "IQP_RUNTIME_API_URL": emulator.base_url + "/api/v1"})
+                    "CLOUD_API_URL": emulator.base_url, "IQP_RUNTIME_API_URL": emulator.base_url + "/api/v1",
+                    "QCONNECTOR_ALLOW_HOSTS": "127.0.0.1"})  # the explicit opt-in for the loopback emulator
 
     server = Server(home, env, traits)
     client = AsyncHTTPClient(force_instance=True, max_clients=args.clients + 4)

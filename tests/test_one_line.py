@@ -102,6 +102,25 @@ async def test_backends_is_ranked_and_serialized_once_per_listing(api, shared_up
     assert (await api("GET", "status")).json["upstream"]["payload_renders"] == 1
 
 
+def test_a_rendered_listing_is_the_same_json_plain_and_gzipped():
+    import gzip
+
+    from qiskit_connector_lab.server.shared_upstream import RenderedListing
+
+    payload = {"provider": "ibm", "qpus": [{"name": f"q{i}", "queue": i or None} for i in range(3000)]}
+    rendered = RenderedListing(payload)
+    for age in (0.0, 1.234, 12345.5):
+        plain = rendered.body(age)
+        assert json.loads(plain) == {"age_seconds": age, **payload}
+        assert gzip.decompress(rendered.gzipped(age)) == plain
+    assert len(rendered.gzipped(1.0)) < len(rendered.body(1.0)) / 5
+
+
+async def test_backends_without_gzip(api):
+    answer = await api("GET", "backends", headers={"Accept-Encoding": "identity"}, decompress_response=False)
+    assert answer.status == 200 and "Content-Encoding" not in answer.headers and answer.json["qpus"]
+
+
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "POST"])
 async def test_an_unauthenticated_method_is_told_so(api, method):
     answer = await api(method, "selection", body="{}" if method != "DELETE" else None,

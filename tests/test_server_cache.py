@@ -149,6 +149,22 @@ async def test_cache_single_flight_with_a_slow_upstream(make_cache, flaky):
     assert flaky.calls == 1
 
 
+async def test_while_a_refresh_is_under_way_the_others_get_the_listing_it_replaces(make_cache, flaky):
+    """Only the request that starts a refresh waits for it; the rest are answered at once from memory."""
+    clock = Clock()
+    cache = make_cache(clock=clock, ttl=10)
+    first = await cache.listing()
+    clock.now += 11
+    flaky.delay = 0.5
+    refresh = asyncio.ensure_future(cache.listing())  # starts the refresh, and waits for it
+    await asyncio.sleep(0.05)
+    meanwhile = await asyncio.gather(*(cache.listing() for _ in range(10)))
+    assert not refresh.done()  # the upstream call is still going...
+    assert all(listing is first for listing in meanwhile)  # ...and nobody else waited for it
+    fresh = await refresh
+    assert fresh is not first and flaky.calls == 2
+
+
 async def test_stale_data_during_backoff_then_fresh_again(make_cache, flaky):
     clock = Clock()
     cache = make_cache(clock=clock, ttl=10)

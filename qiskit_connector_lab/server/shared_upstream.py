@@ -25,8 +25,10 @@ import importlib
 import json
 import logging
 import os
+import struct
 import time
 import traceback
+import zlib
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,6 +91,40 @@ def backends_payload(listing: Listing, refresh_interval: float) -> dict[str, Any
         "notes": list(listing.notes),
         "qpus": [dict(qpu.as_dict(), least_busy=qpu.name == name) for qpu in ranked(listing.qpus)],
     }
+
+
+_GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF])  # deflate, no name, no mtime, unknown OS
+
+
+class RenderedListing:
+    """One ``GET backends`` answer, serialized and gzipped once, with ``age_seconds`` written per request.
+
+    The body is everything that never changes for a listing, then ``"age_seconds":AGE}``. For gzip, that fixed
+    prefix is deflated once (ending on a sync flush, so a second raw deflate stream may follow it) with its CRC;
+    per request only the few bytes of the age are deflated and the gzip trailer is completed. A 5000-QPU answer
+    (1.1 MB of JSON, ~100 kB gzipped) then costs a request microseconds of CPU instead of a serialization.
+    """
+
+    def __init__(self, payload_without_age: dict[str, Any]) -> None:
+        text = json.dumps(payload_without_age, separators=(",", ":"))
+        self.prefix = (text[:-1] + ("," if text != "{}" else "") + '"age_seconds":').encode("utf-8")
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.prefix_deflated = deflate.compress(self.prefix) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        self.prefix_crc = zlib.crc32(self.prefix)
+
+    @staticmethod
+    def _suffix(age: float) -> bytes:
+        return json.dumps(age).encode("ascii") + b"}"
+
+    def body(self, age: float) -> bytes:
+        return self.prefix + self._suffix(age)
+
+    def gzipped(self, age: float) -> bytes:
+        suffix = self._suffix(age)
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        suffix_deflated = deflate.compress(suffix) + deflate.flush(zlib.Z_FINISH)
+        trailer = struct.pack("<II", zlib.crc32(suffix, self.prefix_crc), (len(self.prefix) + len(suffix)) & 0xFFFFFFFF)
+        return b"".join((_GZIP_HEADER, self.prefix_deflated, suffix_deflated, trailer))
 
 
 def build_provider(options: Any) -> Provider:
@@ -308,6 +344,12 @@ class SharedUpstream:
             if self._listing is None:
                 raise self._blocking_error()
             return self._serve_listing()
+        if self._listing is not None and self._flights.in_flight("listing"):
+            # A refresh is under way (started by the refresher or an earlier request): serve the listing it
+            # replaces, at most one refresh old, rather than queue every request behind the upstream call (a
+            # 5000-QPU listing takes seconds). Only the request that started the refresh waits for it.
+            self.stats.cache_hits += 1
+            return self._serve_listing()
         try:
             await self._refresh_listing()
         except ConnectorError:
@@ -350,26 +392,31 @@ class SharedUpstream:
         self._record_history(listing)
         return listing
 
-    async def backends_json(self) -> str:
-        """The ``GET backends`` answer as JSON: ranked and serialized once per listing, off the event loop.
+    async def backends_rendered(self) -> tuple[RenderedListing, float]:
+        """The ``GET backends`` answer for the current listing, and its age in seconds.
 
-        Every request for the same listing shares the text; only ``age_seconds`` is written per request.
+        Ranked, serialized and gzipped once per listing, off the event loop; every request for the same listing
+        shares the bytes, and only ``age_seconds`` is written per request (see :class:`RenderedListing`).
         """
         listing = await self.listing()
         key = (id(self._listing), listing.fetched_at, listing.stale, listing.stale_reason)
         cached = self._payload
         if cached is None or cached[0] != key:
-            def render() -> str:
+            def render() -> RenderedListing:
                 self.stats.payload_renders += 1
                 payload = backends_payload(listing, self.options.refresh_interval)
                 del payload["age_seconds"]
-                return json.dumps(payload)
+                return RenderedListing(payload)
 
-            text = await self._renders.run(key, functools.partial(
+            rendered = await self._renders.run(key, functools.partial(
                 asyncio.get_running_loop().run_in_executor, None, render))
-            self._payload = cached = (key, text)
-        age = round(listing.age(utcnow()), 3)
-        return '{"age_seconds": ' + json.dumps(age) + ", " + cached[1][1:]
+            self._payload = cached = (key, rendered)
+        return cached[1], round(listing.age(utcnow()), 3)
+
+    async def backends_json(self) -> str:
+        """The ``GET backends`` answer as JSON text (the route sends :meth:`backends_rendered`'s bytes)."""
+        rendered, age = await self.backends_rendered()
+        return rendered.body(age).decode("utf-8")
 
     def _record_history(self, listing: Listing) -> None:
         stamp = listing.fetched_at.isoformat()
