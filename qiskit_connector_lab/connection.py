@@ -204,7 +204,7 @@ def connect(
         mode_notes += (f"{qpu.name} is {qpu.status}{': ' + qpu.status_reason if qpu.status_reason else ''}; jobs wait "
                        "until it is back online. Connect without a name for the least busy online QPU.",)
     if qpu.queue is None:
-        mode_notes += (f"IBM did not report the queue of {qpu.name} (shown as ?).",)
+        mode_notes += (f"IBM did not report a usable queue length for {qpu.name}: its queue is unknown.",)
     notes = (load_notes + tuple(check.notes) + mode_notes + tuple(listing.notes) + tuple(settings.notes)
              + _source_notes(settings) + tuple(provider.take_notes()))
     return Connection(plan=check.plan, instance=info, backend=backend_obj, qpu=qpu, mode=chosen_mode,

@@ -45,6 +45,11 @@ class QPU:
         return self.status == ONLINE
 
     @property
+    def queue_text(self) -> str:
+        """The queue for display: the count, or "?" when IBM did not report a usable one."""
+        return "?" if self.queue is None else str(self.queue)
+
+    @property
     def processor(self) -> str:
         if not self.family:
             return "unknown"

@@ -132,6 +132,8 @@ async def test_the_server_serves_the_readable_devices_with_the_note(api, ibm_env
     assert rows[names[0]]["queue"] is None and answer.json["least_busy"] != names[0]
     assert answer.json["qpus"][-1]["name"] == names[0] or answer.json["qpus"][-1]["status"] != "online"
     assert any(n.startswith("Skipped 1 of the") for n in answer.json["notes"])
+    plan = (await api("GET", "plan")).json  # the sidebar can show the endpoint that is not IBM's default
+    assert plan["endpoint"] == ibm_env.base_url + "/api/v1" and plan["env_file"] is None
 
 
 async def test_the_server_answers_an_unreadable_listing_with_bad_response(api, ibm_env):

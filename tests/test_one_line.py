@@ -55,6 +55,21 @@ def test_local_always_reaches_the_local_fleet_with_a_note(clean_env, shell, caps
         connect(local=True, deadline=-1)
 
 
+def test_qplan_and_the_summary_show_which_dotenv_was_read(clean_env, shell, capsys):
+    (clean_env / ".env").write_text('QCONNECTOR_FLEET="fez"\n')
+    shell.run_line_magic("qplan", "--local")
+    shown = capsys.readouterr().out
+    assert "Configuration" in shown and "~/.env" in shown, shown
+    assert any("Configuration read from ~/.env" in n for n in connect(local=True).notes)
+
+
+def test_qplan_and_the_plan_route_name_an_endpoint_that_is_not_ibms(emulator, ibm_dotenv, shell, capsys):
+    ibm_dotenv("open")
+    shell.run_line_magic("qplan", "")
+    shown = capsys.readouterr().out
+    assert "Endpoint" in shown and emulator.base_url in shown and "not IBM's default" in shown, shown
+
+
 # --- finding 8: the client's own warnings are folded, never printed raw -------------------------------------
 def test_client_warnings_are_folded_into_one_line(emulator, ibm_dotenv, shell, capsys):
     """A device without a name trips the client's own init, which logs a warning ("Invalid instance crn:...") to
