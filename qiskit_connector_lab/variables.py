@@ -121,7 +121,7 @@ def rows() -> list[tuple[str, ...]]:
             groups[-1].append(v)
         else:
             groups.append([v])
-    out = []
+    out: list[tuple[str, ...]] = []
     for group in groups:
         first = group[0]
         names = ", ".join(f"`{v.name}`" for v in group)

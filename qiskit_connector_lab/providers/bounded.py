@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from ..errors import (
     BadResponse,
@@ -260,10 +260,11 @@ _capture_filter = _CaptureFilter()
 _shown_before: list[Callable[..., None]] = [warnings.showwarning]  # what printed warnings before us
 
 
-def _showwarning(message: Any, category: Any, filename: str, lineno: int, *rest: Any) -> None:
+def _showwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
     captured = _captured_here()
     if captured is None:
-        _shown_before[-1](message, category, filename, lineno, *rest)
+        _shown_before[-1](message, category, filename, lineno, file, line)
     else:
         captured.append(_one_line(str(message)))
 

@@ -200,7 +200,7 @@ class SharedUpstream:
         self.refresher_state = "not started"
         self._stamp: tuple[Any, ...] | None = None  # config_stamp() of the provider in use
         self._stamp_checked = -1e9
-        self._payload: tuple[Any, str] | None = None  # (listing key, JSON of GET backends minus its age)
+        self._payload: tuple[Any, RenderedListing] | None = None  # (listing key, GET backends minus its age)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
