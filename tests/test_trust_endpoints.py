@@ -10,6 +10,7 @@ recording server receives nothing: neither the API key nor a bearer token. The r
 from __future__ import annotations
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -208,6 +209,24 @@ def test_the_search_never_goes_above_home_nor_reads_an_untrusted_file(clean_env,
     (home / ".env").write_text('QCONNECTOR_DEADLINE="4"\n')  # the home's own .env, found from below
     assert load_settings().deadline == 4
     shared.chmod(0o755)
+
+
+def test_a_dotenv_writable_by_all_or_owned_by_another_user_is_skipped(clean_env, monkeypatch):
+    project = clean_env / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    planted = project / ".env"
+    planted.write_text('QCONNECTOR_DEADLINE="3"\n')
+    planted.chmod(0o666)
+    settings = load_settings()
+    assert settings.deadline == 10 and any("writable by every user" in n for n in settings.notes)
+    planted.chmod(0o644)
+    assert load_settings().deadline == 3
+    if os.geteuid() == 0:  # only root can give a file away
+        os.chown(planted, 12345, 12345)
+        settings = load_settings()
+        assert settings.deadline == 10 and any("belongs to another user" in n for n in settings.notes)
+    assert load_settings(planted).deadline == 3  # named explicitly: trusted
 
 
 # --- the server's plan and backends routes ------------------------------------------------------------------
