@@ -9,8 +9,8 @@ Importing this package is cheap: qiskit and the IBM client load on first use.
 Architecture: one core, thin faces.
 
 * The core, which imports no tornado, IPython or ipywidgets:
-  ``config`` (the .env and the environment → ``Settings``) → ``plans`` (open or paid, checked against the
-  instance) → ``providers`` (``ibm``: IBM Quantum through qiskit-ibm-runtime, every call bounded by
+  ``config`` (the .env and the environment → ``Settings``, every variable described once in ``variables``) →
+  ``plans`` (open or paid, checked against the instance) → ``providers`` (``ibm``: IBM Quantum through qiskit-ibm-runtime, every call bounded by
   ``providers.bounded``; ``local_fleet``: the offline fleet) → ``qpus`` (the QPU and listing data) and ``ranking``
   (least busy first) → ``connection`` (``connect()``). ``compat`` keeps the original Qiskit Connector's API.
 * ``render``: text and HTML tables, a chip's layout and the notebook chip art.
