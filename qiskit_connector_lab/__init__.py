@@ -10,9 +10,10 @@ Architecture: one core, thin faces.
 
 * The core, which imports no tornado, IPython or ipywidgets:
   ``config`` (the .env and the environment → ``Settings``, every variable described once in ``variables``) →
-  ``plans`` (open or paid, checked against the instance) → ``providers`` (``ibm``: IBM Quantum through qiskit-ibm-runtime, every call bounded by
-  ``providers.bounded``; ``local_fleet``: the offline fleet) → ``qpus`` (the QPU and listing data) and ``ranking``
-  (least busy first) → ``connection`` (``connect()``). ``compat`` keeps the original Qiskit Connector's API.
+  ``plans`` (open or paid, checked against the instance) → ``providers`` (``ibm``: IBM Quantum through
+  qiskit-ibm-runtime, every call bounded by ``providers.bounded``; ``local_fleet``: the offline fleet) → ``qpus``
+  (the QPU and listing data) and ``ranking`` (least busy first) → ``connection`` (``connect()``). ``compat`` keeps
+  the original Qiskit Connector's API.
 * ``render``: text and HTML tables, a chip's layout and the notebook chip art.
 * The faces: ``magics`` (IPython) and ``server`` (the Jupyter server routes the sidebar in ``src/`` talks to).
 """
