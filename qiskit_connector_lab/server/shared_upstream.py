@@ -432,7 +432,10 @@ class SharedUpstream:
     async def detail(self, name: str) -> dict[str, Any]:
         """``detail.qpu_detail`` for a listed QPU, plus its queue history (raises UnknownBackend if unlisted)."""
         listing = await self.listing()
-        qpu = select(listing, name)
+        qpu = listing.by_name(name)
+        if qpu is None:  # UnknownBackend; its did-you-mean hint reads every name (5000 of them): off the loop
+            await asyncio.get_running_loop().run_in_executor(None, select, listing, name)
+            raise AssertionError("select() raises for a name the listing does not have")
         entry = self._details.get(name)
         stale_error: ConnectorError | None = None
         if entry is None or self._clock() > entry.expires:
