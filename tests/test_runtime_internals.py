@@ -44,6 +44,8 @@ def test_the_api_client_methods_take_a_backend_name():
     assert list(inspect.signature(RuntimeClient.list_backends).parameters)[:1] == ["self"]
     for method in (RuntimeClient.backend_configuration, RuntimeClient.backend_properties):
         assert list(inspect.signature(method).parameters)[:2] == ["self", "backend_name"]
+    jobs_get = inspect.signature(RuntimeClient.jobs_get).parameters
+    assert {"limit", "skip", "backend_name", "pending", "descending"} <= set(jobs_get)
 
 
 def test_the_retry_hook_has_the_shape_the_adapter_wraps():
@@ -108,17 +110,18 @@ def test_the_fallbacks_list_load_and_describe_with_the_public_api(emulator, ibm_
         configuration = internals.backend_configuration(service, name)
         internals.list_devices(service)  # the second time: no second note
         first = internals.first_listing(service)
+        jobs = internals.jobs_page(service, limit=5, skip=0, pending=None, backend_name=None)
 
     expected = {emulator.backend(b)["name"]: emulator.backend(b)["queue_length"] for b in emulator.backend_names}
     assert {q.name: q.queue for q in listing.qpus} == expected  # the same queues as the one-request listing
     assert backend.name == name and configuration["backend_name"] == name
-    assert first is None
+    assert first is None and jobs is None  # the caller then pages with the public service.jobs()
     status_requests = sum(1 for r in emulator.requests if r.method == "GET" and r.path.endswith("/status"))
     assert status_requests >= len(expected)  # the public API's cost: a status request per QPU
     assert {"RuntimeClient.list_backends", "QiskitRuntimeService._create_backend_obj",
-            "RuntimeClient.backend_configuration"} <= internals.fallbacks_used()
+            "RuntimeClient.backend_configuration", "RuntimeClient.jobs_get"} <= internals.fallbacks_used()
     notes = [r.getMessage() for r in caplog.records if "public API instead" in r.getMessage()]
-    assert len(notes) == len(set(notes)) == 4, notes  # one note per missing name, never repeated
+    assert len(notes) == len(set(notes)) == 5, notes  # one note per missing name, never repeated
 
 
 def test_connect_still_works_when_the_retry_hook_is_gone(emulator, ibm_dotenv, monkeypatch, caplog):

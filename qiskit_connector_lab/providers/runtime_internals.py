@@ -14,6 +14,8 @@ one backend, one request               ``service._create_backend_obj(name,      
                                        instance=..., use_fractional_gates=...)``  every QPU first (one more request)
 configuration / properties as dicts    ``_active_api_client.backend_             ``service.backend(name)
                                        configuration(name)`` / ``..._properties`` .configuration().to_dict()``
+a page of jobs with their states       ``_active_api_client.jobs_get(...)``      ``service.jobs()`` + one status
+and the total, in one request                                                    request per unfinished job
 a read timeout and a short retry on    ``qiskit_ibm_runtime.api.session           none: the deadline still holds (the
 the client's HTTP sessions             .RetrySession._initialize_retry``         caller is freed), but an abandoned
                                                                                  worker lives until the client gives up
@@ -181,6 +183,28 @@ def backend_properties(service: Any, name: str) -> dict[str, Any] | None:
     _note_fallback("RuntimeClient.backend_properties", "a backend object is built first")
     properties = service.backend(name).properties()
     return None if properties is None else dict(properties.to_dict())
+
+
+def jobs_page(service: Any, *, limit: int, skip: int, pending: bool | None,
+              backend_name: str | None) -> dict[str, Any] | None:
+    """One ``GET /api/v1/jobs`` as the API answers it: ``{"jobs": [...with their state...], "count": total}``.
+
+    Returns None, with one note, when the client has no such call: the caller then uses the public
+    ``service.jobs()``, whose job objects carry no status (one more request per unfinished job).
+    """
+    client = _api_client(service)
+    get = getattr(client, "jobs_get", None) if client is not None else None
+    wanted = {"limit", "skip", "backend_name", "pending", "descending"}
+    try:
+        usable = callable(get) and wanted <= set(inspect.signature(get).parameters)
+    except (TypeError, ValueError):
+        usable = False
+    if not usable:
+        _note_fallback("RuntimeClient.jobs_get", "one status request per unfinished job")
+        return None
+    assert get is not None
+    page = get(limit=limit, skip=skip, pending=pending, backend_name=backend_name, descending=True)
+    return page if isinstance(page, dict) else {"jobs": page, "count": None}
 
 
 # --- bounded HTTP for the client's own sessions ---------------------------------------------------------------
