@@ -98,7 +98,7 @@ def test_bell_notebook(run_notebook):
 def test_fleet_comparison_notebook(run_notebook):
     nb = run_notebook(EXAMPLES / "02-compare-queues-and-processors.ipynb")
     cells = code_cells(nb)
-    assert "Open (Open Plan)" in texts(cells[1])
+    assert "Open (simulated)" in texts(cells[1])
     table = texts(cells[2], mimes=("text/plain",))
     assert table.count("← least busy") == 1 and "fake_fez" in table
     families = texts(cells[4])
