@@ -179,3 +179,42 @@ def test_the_pick_file_is_pick_json_and_an_old_selection_json_is_read_once(clean
     assert read_pick("local").backend == "fake_fez"  # pick.json wins
     write_pick(None, "local")
     assert read_pick() is None and not old.exists()  # clearing forgets both
+
+
+def test_the_notebook_art_and_the_sidebar_share_one_colour_scale():
+    """chip_art.py and src/art.ts hold the same bins, outlier marks and colours (one scale everywhere)."""
+    from qiskit_connector_lab import chip_art
+
+    source = (ROOT / "src" / "art.ts").read_text()
+    for ts_name, py_name in (("readout", "readout"), ("'two-qubit'", "two_qubit")):
+        match = re.search(rf"{ts_name}: \{{ edges: \[([^\]]*)\], outlier: ([0-9.]+) \}}", source)
+        assert match, ts_name
+        edges = tuple(float(v) for v in match.group(1).split(","))
+        assert edges == chip_art.ERROR_SCALES[py_name]["edges"]
+        assert float(match.group(2)) == chip_art.ERROR_SCALES[py_name]["outlier"]
+    colours = re.search(r"BIN_COLOURS = \[([^\]]*)\]", source).group(1)
+    assert tuple(re.findall(r"'(#[0-9a-f]{6})'", colours)) == chip_art.BIN_COLOURS
+    css = (ROOT / "style" / "base.css").read_text()
+    for index, colour in enumerate(chip_art.BIN_COLOURS):
+        assert re.search(rf"edge\.jp-QiskitConnectorLab-bin{index} \{{\s*stroke: {colour};", css)
+
+
+def test_chip_art_uses_the_absolute_scale_and_marks_outliers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_hex
+    from qiskit_ibm_runtime.fake_provider import FakeFez
+
+    from qiskit_connector_lab.chip_art import BIN_COLOURS, error_bin, is_outlier, plot_chip
+
+    assert [error_bin(v, "readout") for v in (0.005, 0.015, 0.03, 0.05, 0.5)] == [0, 1, 2, 3, 4]
+    assert error_bin(None, "readout") is None and is_outlier(1.0, "two_qubit") and not is_outlier(0.05, "two_qubit")
+    fig = plot_chip(FakeFez(), color_by="two_qubit")
+    lines = fig.axes[0].lines
+    used = {to_hex(line.get_color()) for line in lines}
+    assert used <= set(BIN_COLOURS) | {"#9e9e9e"} and len(used & set(BIN_COLOURS)) >= 3
+    dashed = [line for line in lines if line.get_linestyle() != "-"]
+    label = fig.axes[1].get_ylabel()
+    assert label.startswith("2-qubit error (one scale for every QPU)")
+    assert f"{len(dashed)} outliers ≥ 10 %, dashed" in label and dashed
