@@ -15,10 +15,14 @@ NODE_MIN=20
 PYTHON="${PYTHON:-python3}"
 
 inputs_hash() {  # what the installed product is built from; file names and contents, in a stable order
+  local inputs=() path
+  for path in pyproject.toml package.json yarn.lock install.json tsconfig.json src style schema jupyter-config \
+    qiskit_connector_lab; do
+    if [ -e "$path" ]; then inputs+=("$path"); fi
+  done
   {
     "$PYTHON" --version 2>&1
-    find pyproject.toml package.json yarn.lock install.json tsconfig.json src style schema jupyter-config \
-      qiskit_connector_lab -type f \
+    find "${inputs[@]}" -type f \
       ! -path '*/__pycache__/*' ! -path 'qiskit_connector_lab/labextension/*' ! -name '_version.py' \
       ! -path 'src/__tests__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1

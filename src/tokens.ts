@@ -45,7 +45,14 @@ export interface IPlanInfo {
   usage: IUsage | null;
   notes: string[];
   /**
-   * Which configuration the server read (when the server reports it).
+   * The `.env` the server read (shown relative to home; null for none) and
+   * the endpoint when it is not IBM's default.
+   */
+  env_file?: string | null;
+  endpoint?: string | null;
+  /**
+   * Which configuration the server read and when it changed (when the
+   * server reports it): a configuration error is retried when it changes.
    */
   config?: IConfigInfo;
 }

@@ -83,7 +83,10 @@ export class BannerView {
       replaceChildren(this._text, trans.__('Loading QPUs…'));
     } else if (kind === 'error') {
       const envFile = model.waitsForConfig
-        ? (error?.config?.env_file ?? model.plan?.config?.env_file ?? null)
+        ? (error?.config?.env_file ??
+          model.plan?.config?.env_file ??
+          model.plan?.env_file ??
+          null)
         : null;
       replaceChildren(
         this._text,
