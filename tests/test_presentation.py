@@ -183,7 +183,7 @@ def test_the_pick_file_is_pick_json_and_an_old_selection_json_is_read_once(clean
 
 def test_the_notebook_art_and_the_sidebar_share_one_colour_scale():
     """chip_art.py and src/art.ts hold the same bins, outlier marks and colours (one scale everywhere)."""
-    from qiskit_connector_lab import chip_art
+    from qiskit_connector_lab.render import chip_art
 
     source = (ROOT / "src" / "art.ts").read_text()
     for ts_name, py_name in (("readout", "readout"), ("'two-qubit'", "two_qubit")):
@@ -206,7 +206,7 @@ def test_chip_art_uses_the_absolute_scale_and_marks_outliers():
     from matplotlib.colors import to_hex
     from qiskit_ibm_runtime.fake_provider import FakeFez
 
-    from qiskit_connector_lab.chip_art import BIN_COLOURS, error_bin, is_outlier, plot_chip
+    from qiskit_connector_lab.render.chip_art import BIN_COLOURS, error_bin, is_outlier, plot_chip
 
     assert [error_bin(v, "readout") for v in (0.005, 0.015, 0.03, 0.05, 0.5)] == [0, 1, 2, 3, 4]
     assert error_bin(None, "readout") is None and is_outlier(1.0, "two_qubit") and not is_outlier(0.05, "two_qubit")
