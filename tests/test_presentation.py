@@ -90,7 +90,7 @@ def test_qbackends_title_and_coloured_status_dots(shell, capsys, tmp_path, monke
     fleet_file = tmp_path / "fleet.json"
     fleet_file.write_text('{"fake_fez": {"status": "paused"}, "fake_kyiv": {"status": "offline"}}')
     monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(fleet_file))
-    result, out, _ = run(shell, capsys, "%qbackends")
+    _, out, _ = run(shell, capsys, "%qbackends")
     assert out.splitlines()[0] == "10 QPUs on the local fleet (offline simulation, not IBM), least busy first"
     table = shell.find_line_magic("qbackends").__self__
     from qiskit_connector_lab.providers import provider_for
@@ -132,11 +132,13 @@ def test_qconnect_help_has_no_rst_marker(shell):
 
 def test_the_env_example_unchanged_names_its_placeholders(shell, capsys, tmp_path):
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
-    result, out, err = run(shell, capsys, "%qconnect")
+    result, _, err = run(shell, capsys, "%qconnect")
     assert not result.success
     lines = [line for line in err.splitlines() if line.startswith("UsageError")]
-    assert lines == ["UsageError: IQP_API_TOKEN, OPEN_PLAN_INSTANCE: still hold the placeholders from .env.example. "
-                     "Replace each with your own value; delete the optional URL lines to use IBM's defaults."]
+    assert lines == [(
+        "UsageError: IQP_API_TOKEN, OPEN_PLAN_INSTANCE: still hold the placeholders from .env.example. "
+        "Replace each with your own value; delete the optional URL lines to use IBM's defaults."
+    )]
 
 
 def test_one_placeholder_names_the_file(shell, capsys, tmp_path):

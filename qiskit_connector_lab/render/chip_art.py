@@ -96,7 +96,8 @@ def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annota
     size = 160 if backend.num_qubits <= 40 else 70
     ax.scatter(xs, ys, s=size, c=colors, zorder=2, edgecolors="white", linewidths=0.8)
     if any(marked_qubits):
-        ax.scatter([x for x, m in zip(xs, marked_qubits) if m], [y for y, m in zip(ys, marked_qubits) if m],
+        ax.scatter([x for x, m in zip(xs, marked_qubits, strict=True) if m],
+                   [y for y, m in zip(ys, marked_qubits, strict=True) if m],
                    s=size * 2.2, facecolors="none", edgecolors="black", linewidths=1.2, linestyles="--", zorder=3)
     if annotate if annotate is not None else backend.num_qubits <= 40:
         for q, (x, y) in enumerate(layout.coordinates):

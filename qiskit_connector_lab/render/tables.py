@@ -6,13 +6,14 @@ Notebook 7 and a saved notebook).
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
-from ..qpus import Listing
 from ..plans import InstanceInfo, Plan, PlanCheck
 from ..providers.base import Usage
+from ..qpus import Listing
 from ..ranking import ranked
 
 _DOT = {"online": "●", "paused": "◐", "offline": "○"}
@@ -84,7 +85,7 @@ def status_dot_html(status: str) -> str:
 class BackendTable:
     """The QPUs of a listing, least busy first; the least busy operational one and the sidebar's pick marked."""
 
-    headers = ["", "QPU", "Status", "Qubits", "Processor", "Queue", ""]
+    headers = ("", "QPU", "Status", "Qubits", "Processor", "Queue", "")
 
     def __init__(self, listing: Listing, min_qubits: int | None = None, pick: str | None = None) -> None:
         self.listing = listing
@@ -130,7 +131,8 @@ class BackendTable:
                      html.escape(q.status + (f" ({q.status_reason})" if q.status_reason else "")), str(q.qubits),
                      html.escape(q.processor), "?" if q.queue is None else str(q.queue), html.escape(self.marks(q.name))]
             tds = "".join(
-                f"<td style='{_TD}{';text-align:right' if i in (3, 5) else ''}'>{cell}</td>" for i, cell in enumerate(cells)
+                f"<td style='{_TD}{';text-align:right' if i in (3, 5) else ''}'>{cell}</td>"
+                for i, cell in enumerate(cells)
             )
             body.append(f"<tr style='{_ROW}' data-qpu='{html.escape(q.name)}'>{tds}</tr>")
         footer = "".join(f"<div style='{_FACT}'>{html.escape(line)}</div>" for line in self.footer)

@@ -73,9 +73,9 @@ test('draws the chip with one node per qubit, coloured by error, with a legend',
   await expect(legend).toContainText('≥ 8.0 %');
   await expect(legend).toContainText('(one scale for every QPU)');
   // The local fleet's detail says whose data it shows.
-  await expect(detail.locator('.jp-QiskitConnectorLab-localSource')).toContainText(
-    'snapshot of fake_brisbane that qiskit-ibm-runtime ships'
-  );
+  await expect(
+    detail.locator('.jp-QiskitConnectorLab-localSource')
+  ).toContainText('snapshot of fake_brisbane that qiskit-ibm-runtime ships');
   await expect(chip.locator('circle[data-qubit="0"]')).toHaveClass(
     /jp-QiskitConnectorLab-bin\d/
   );

@@ -101,7 +101,8 @@ test('a configuration error shows the server’s hint and waits for the .env', a
   page
 }) => {
   const error = {
-    message: 'OPEN_PLAN_INSTANCE: is not set, so the connector does not know which instance to use.',
+    message:
+      'OPEN_PLAN_INSTANCE: is not set, so the connector does not know which instance to use.',
     code: 'config_error',
     hint: 'Set OPEN_PLAN_INSTANCE to your instance’s name or CRN (IBM Quantum Platform → Instances).',
     config: {
@@ -125,9 +126,9 @@ test('a configuration error shows the server’s hint and waits for the .env', a
   await openSidebar(page, false);
   await expect(banner(page)).toHaveAttribute('data-kind', 'error');
   await expect(banner(page)).toContainText(error.message);
-  await expect(
-    banner(page).locator('.jp-QiskitConnectorLab-hint')
-  ).toHaveText(error.hint);
+  await expect(banner(page).locator('.jp-QiskitConnectorLab-hint')).toHaveText(
+    error.hint
+  );
   await expect(banner(page)).toContainText(
     'Tried again when /home/student/class/.env changes.'
   );

@@ -93,9 +93,11 @@ test('Notebook 7: the QPU list, a detail in place, and %qconnect', async ({
     '.jp-QiskitConnectorLab-detail[data-qpu="fake_manila"]'
   );
   await expect(detail).toBeVisible();
-  await expect(detail.locator('svg.jp-QiskitConnectorLab-chipSvg')).toBeVisible({
-    timeout: 30_000
-  });
+  await expect(detail.locator('svg.jp-QiskitConnectorLab-chipSvg')).toBeVisible(
+    {
+      timeout: 30_000
+    }
+  );
   await expect(detail.locator('circle[data-qubit]')).toHaveCount(5);
   await expect(rows.first()).toBeHidden();
   ensureScreenshotDir();
