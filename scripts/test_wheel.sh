@@ -33,8 +33,9 @@ if "${nodeless[@]}" sh -c 'command -v node' >/dev/null 2>&1; then
   echo "test_wheel.sh: node is still on the PATH of the wheel's environment" >&2
   exit 1
 fi
-labext="$("${nodeless[@]}" "$work/venv/bin/jupyter" labextension list 2>&1)"
-serverext="$("${nodeless[@]}" "$work/venv/bin/jupyter" server extension list 2>&1)"
+plain() { sed 's/\x1b\[[0-9;]*m//g'; }  # without the terminal colours
+labext="$("${nodeless[@]}" "$work/venv/bin/jupyter" labextension list 2>&1 | plain)"
+serverext="$("${nodeless[@]}" "$work/venv/bin/jupyter" server extension list 2>&1 | plain)"
 if ! grep -Eq "qiskit-connector-lab v[0-9.]+ enabled +OK" <<<"$labext"; then
   echo "$labext" >&2
   echo "test_wheel.sh: the labextension is not listed as enabled" >&2
