@@ -120,7 +120,8 @@ class Connection:
 
     def summary(self) -> str:
         actions, facts = self._notes()
-        title = ("[local fleet] " if self.local else "") + f"Connected to {self.qpu.name}"
+        title = f"[local fleet] Connected to {self.qpu.name}" if self.local else (
+            f"Connected to {self.qpu.name} on IBM Quantum")
         lines = [title, *(f"Note: {note}" for note in actions), tabulate(self.summary_rows(), tablefmt="plain"),
                  *facts]
         return "\n".join(lines)
@@ -140,8 +141,11 @@ class Connection:
 
         first, last = notes_html(*self._notes())
         badge = local_badge_html() if self.local else ""
-        return (f"<div class='qcl-connection'><div>{badge}<b>Connected to {html.escape(self.qpu.name)}</b></div>"
-                f"{first}<div class='qcl-summary'>{two_column_html(self.summary_rows())}</div>{last}</div>")
+        where = "" if self.local else " on IBM Quantum"
+        title = f"{badge}<b>Connected to {html.escape(self.qpu.name)}</b>{where}"
+        table = two_column_html(self.summary_rows())
+        body = f"<div>{title}</div>{first}<div class='qcl-summary'>{table}</div>{last}"
+        return f"<div class='qcl-connection'>{body}</div>"
 
 
 def resolve_mode(plan: Plan, requested: str | None) -> tuple[str, tuple[str, ...]]:
