@@ -11,7 +11,8 @@ Honest semantics of the seed's helpers:
   (nothing is swallowed into a print). It saves nothing.
 * ``qpu_verify()`` returns the QPUs the account can use, least busy first (one listing request).
 * ``is_verified()`` is ``True`` once, in this process, a ``qiskit_smart()``, ``qpu_verify()`` or ``connector()``
-  call got a listing with at least one online QPU for the current configuration. It makes no request.
+  call got an IBM listing with at least one online QPU for the current configuration. It makes no request. On the
+  local fleet it stays ``False``: nothing is verified with IBM there (``%qplan`` says the same).
 * ``save_account()`` is opt-in: it saves the configured token as a qiskit-ibm-runtime account file with mode
   0600, never as the default unless asked.
 """
@@ -82,8 +83,9 @@ def last_connection() -> Connection | None:
 
 
 def _remember(listing: Listing, settings_key: str) -> None:
-    """Mark the configuration verified once a listing of it shows an online QPU."""
-    if any(q.operational for q in listing.qpus):
+    """Mark the configuration verified once an IBM listing of it shows an online QPU (the local fleet checks nothing
+    with IBM, as ``%qplan`` says, so it is never verified)."""
+    if not listing.local and any(q.operational for q in listing.qpus):
         _verified.add(settings_key)
 
 

@@ -382,7 +382,7 @@ class _Sources:
 
 def _check_placeholder(name: str, value: str) -> None:
     if _PLACEHOLDER.match(value):
-        raise ConfigError(name, f"still holds the README template's placeholder {value.strip()}.",
+        raise ConfigError(name, f"still holds the placeholder {value.strip()} from .env.example.",
                           "Replace it with your own value, or delete the line.")
 
 
@@ -528,7 +528,7 @@ def _token(src: _Sources, origins: dict[str, str]) -> tuple[Secret, Found]:
                           "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet "
                           "(%qconnect --local, connect(local=True)).")
     if _PLACEHOLDER.match(found.value):  # the template's own text, not a secret: safe to name
-        raise ConfigError(found.name, f"still holds the README template's placeholder {found.value.strip()}.",
+        raise ConfigError(found.name, f"still holds the placeholder {found.value.strip()} from .env.example.",
                           "Replace it with your own value, or delete the line.")
     clean = found.value.strip()
     if not clean:
@@ -580,11 +580,11 @@ def _endpoints(src: _Sources, origins: dict[str, str]) -> tuple[str | None, str 
 
 
 def _placeholders_in_use(src: _Sources, *variable_groups: tuple[str, ...]) -> None:
-    """The template's placeholders are reported all at once, when more than one is left in."""
+    """The .env.example placeholders are reported all at once, when more than one is left in."""
     in_use = [found.name for names in variable_groups if (found := src.get(*names)) is not None]
     placeholders = [n for n in dict.fromkeys(in_use) if _PLACEHOLDER.match((src.get(n) or Found("", n, "")).value)]
     if len(placeholders) > 1:
-        raise ConfigError(", ".join(placeholders), "still hold the README template's placeholders.",
+        raise ConfigError(", ".join(placeholders), "still hold the placeholders from .env.example.",
                           "Replace each with your own value; delete the optional URL lines to use IBM's defaults.")
 
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from tabulate import tabulate
 
 from .config import Settings, load_settings
-from .errors import ConfigError, NoBackendAvailable, UnknownBackend
+from .errors import ConfigError, ConnectorError, NoBackendAvailable, UnknownBackend
 from .qpus import QPU, Listing
 from .plans import InstanceInfo, Plan
 from .providers import Provider, provider_for
@@ -43,6 +43,8 @@ class Connection:
     provider: Provider | None = field(default=None, repr=False)
     #: The cache key of the settings used (never the token itself).
     settings_key: str = ""
+    #: Whether the QPU is the one picked in the sidebar (set by a bare ``%qconnect``; shown in the summary).
+    picked_in_sidebar: bool = False
 
     @property
     def local(self) -> bool:
@@ -73,33 +75,55 @@ class Connection:
         self.close()
 
     # -- presentation ----------------------------------------------------------------------------------------
+    def _how_chosen(self) -> str:
+        if self.picked_in_sidebar:
+            return "picked in the sidebar"
+        try:
+            return "least busy" if select(self.listing).name == self.qpu.name else ""
+        except ConnectorError:
+            return ""
+
     def summary_rows(self) -> list[tuple[str, str]]:
+        """The summary's label/value rows: each fact once, in the words a user reads."""
+        from .render.tables import plan_text
+
         q = self.qpu
-        source = "local fleet (offline simulation, not IBM)" if self.local else "IBM Quantum"
-        mode = self.mode + (f" ({type(self.session).__name__})" if self.session is not None else "")
-        return [
-            ("Provider", source),
-            ("Plan", f"{self.plan.display_name} ({self.plan.label})"),
-            ("Instance", self.instance.name or "-"),
-            ("QPU", q.name),
-            ("Status", q.status + (f" ({q.status_reason})" if q.status_reason else "")),
-            ("Qubits", str(q.qubits)),
-            ("Processor", q.processor),
-            ("Version", q.version or "-"),
+        chosen = self._how_chosen()
+        processor = ", ".join(part for part in (q.processor if q.processor != "unknown" else "",
+                                                f"{q.qubits} qubits",
+                                                f"version {q.version}" if q.version else "") if part)
+        rows = [
+            ("QPU", q.name + (f" ({chosen})" if chosen else "")),
+            ("Processor", processor),
+            ("Status", q.status + (f": {q.status_reason}" if q.status_reason else "")),
             ("Queue", f"{q.queue} pending job{'s' if q.queue != 1 else ''}"),
-            ("Mode", mode),
-            ("Fetched", self.listing.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+            ("Mode", self.mode),
+            ("Plan", plan_text(self.plan) + (" (simulated)" if self.local else "")),
         ]
-
-    def _others_text(self) -> str:
-        return ", ".join(f"{q.name} ({q.queue} queued{'' if q.operational else ', ' + q.status})" for q in self.others)
-
-    def summary(self) -> str:
-        rows = self.summary_rows()
+        if not self.local:
+            rows.append(("Instance", self.instance.name or "-"))
         if self.others:
             rows.append(("Others", self._others_text()))
-        lines = [tabulate(rows, tablefmt="plain")]
-        lines.extend(f"Note: {note}" for note in self.notes)
+        rows.append(("Fetched", self.listing.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        return rows
+
+    def _others_text(self, limit: int = 4) -> str:
+        """The next least busy QPUs, with their queues; the rest counted (``%qbackends`` lists them all)."""
+        shown = [f"{q.name} ({q.queue}{'' if q.operational else ', ' + q.status})" for q in self.others[:limit]]
+        more = len(self.others) - limit
+        return ", ".join(shown) + (f" and {more} more (%qbackends)" if more > 0 else "")
+
+    def _notes(self) -> tuple[list[str], list[str]]:
+        from .render.tables import split_notes
+
+        return split_notes(self.notes, self.local)
+
+    def summary(self) -> str:
+        actions, facts = self._notes()
+        title = f"[local fleet] Connected to {self.qpu.name}" if self.local else (
+            f"Connected to {self.qpu.name} on IBM Quantum")
+        lines = [title, *(f"Note: {note}" for note in actions), tabulate(self.summary_rows(), tablefmt="plain"),
+                 *facts]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -113,16 +137,15 @@ class Connection:
         printer.text(self.summary())
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        rows = self.summary_rows()
-        if self.others:
-            rows.append(("Others", self._others_text()))
-        table = tabulate(rows, tablefmt="html")
-        notes = "".join(f"<div class='qcl-note'>{esc(n)}</div>" for n in self.notes)
-        badge = ("<span class='qcl-local' style='padding:0 4px;border:1px solid currentColor;border-radius:3px'>"
-                 "LOCAL FLEET</span> " if self.local else "")
-        return (f"<div class='qcl-connection'><div>{badge}<b>Connected to {esc(self.qpu.name)}</b></div>"
-                f"<div class='qcl-summary'>{table}</div>{notes}</div>")
+        from .render.tables import local_badge_html, notes_html, two_column_html
+
+        first, last = notes_html(*self._notes())
+        badge = local_badge_html() if self.local else ""
+        where = "" if self.local else " on IBM Quantum"
+        title = f"{badge}<b>Connected to {html.escape(self.qpu.name)}</b>{where}"
+        table = two_column_html(self.summary_rows())
+        body = f"<div>{title}</div>{first}<div class='qcl-summary'>{table}</div>{last}"
+        return f"<div class='qcl-connection'>{body}</div>"
 
 
 def resolve_mode(plan: Plan, requested: str | None) -> tuple[str, tuple[str, ...]]:

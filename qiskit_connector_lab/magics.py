@@ -209,7 +209,8 @@ class QConnect(Magics):
             pick = read_pick(settings.provider_kind)
             if pick is not None:
                 backend = pick.backend
-                notes.append(f"Using {pick.backend}, picked in the sidebar (--least-busy ignores the pick).")
+                notes.append(f"{pick.backend} was picked in the sidebar: %qconnect --least-busy ignores the pick, "
+                             "the sidebar's Clear button forgets it.")
         options = dict(settings=settings, mode=args.mode or self.default_mode,
                        min_qubits=args.min_qubits or self.min_qubits or None, exclude=args.exclude, progress=progress)
         try:
@@ -219,6 +220,8 @@ class QConnect(Magics):
                 raise
             notes = [f"{pick.backend}, picked in the sidebar, is no longer listed: using the least busy QPU instead."]
             connection = connect(None, **options)
+        if pick is not None and connection.qpu.name == pick.backend:
+            connection.picked_in_sidebar = True
         if pick is not None and connection.qpu.name == pick.backend and not connection.qpu.operational:
             notes.append(f"{pick.backend} is {connection.qpu.status}: jobs wait until it is back. "
                          "%qconnect --least-busy picks an online QPU.")
@@ -238,11 +241,14 @@ class QConnect(Magics):
         args = self._parse(self.qbackends, line)
 
         def table() -> Any:
+            from .pick import read_pick
             from .providers import provider_for
             from .render.tables import BackendTable
 
-            listing = provider_for(self._load_settings(args)).listing()
-            return BackendTable(listing, min_qubits=args.min_qubits)
+            provider = provider_for(self._load_settings(args))
+            listing = provider.listing()
+            pick = read_pick(provider.kind)
+            return BackendTable(listing, min_qubits=args.min_qubits, pick=pick.backend if pick else None)
 
         result = self._run(table)
         self._display(result)
@@ -284,6 +290,15 @@ class QConnect(Magics):
         if prefix.startswith("%"):
             prefix = ""
         return [name for name in listing.names() if name.startswith(prefix)]
+
+
+def _plain_help(func: Any) -> None:
+    """``%qconnect?`` shows "Usage: %qconnect ..." rather than IPython's reStructuredText ``::`` block marker."""
+    func.__doc__ = (func.__doc__ or "").replace("::\n\n  %", "Usage: %", 1)
+
+
+for _magic in (QConnect.qconnect, QConnect.qbackends, QConnect.qplan):
+    _plain_help(_magic)
 
 
 def _session_types() -> tuple[type, ...]:

@@ -26,7 +26,11 @@ def least_busy(listing: Listing) -> QPU | None:
 
 
 def unknown_name_hint(name: str, names: Sequence[str]) -> str:
-    """A short hint for a name that is not listed: the closest name, else a capped list."""
+    """A short hint for a name that is not listed: the local fleet's copy of an IBM QPU (``ibm_fez`` →
+    ``fake_fez``), else the closest name, else a capped list."""
+    fake = "fake_" + name.removeprefix("ibm_")
+    if name.startswith("ibm_") and fake in names:
+        return f" Did you mean {fake}?"
     close = difflib.get_close_matches(name, names, n=1)
     if close:
         return f" Did you mean {close[0]}?"

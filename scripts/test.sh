@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Run every test: Python (pytest), TypeScript (jest) and the UI (Galata in Debian Chromium).
-# Installs what is missing first (scripts/setup.sh). This is the command CI runs (.ci/run).
+# Run every test: TypeScript (jest), the UI (Galata in Debian Chromium, JupyterLab and Notebook 7), the built wheel
+# in a fresh virtual environment without Node.js, and Python (pytest). Installs what is missing first
+# (scripts/setup.sh). This is the command CI runs (.ci/run). The output stays short unless something fails, and
+# the checkout stays clean (screenshots go to the ignored ui-tests/test-results/screenshots/; scripts/screenshots.sh
+# refreshes the README's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QCL_WITH_BROWSER=1 bash scripts/setup.sh
 # shellcheck disable=SC1091
 . .venv/bin/activate
 
-echo "==> TypeScript unit tests"
+echo "==> TypeScript unit tests (jest)"
 jlpm test
 
-echo "==> UI tests (Galata, Chromium)"
-(cd ui-tests && jlpm playwright test)
+echo "==> UI tests (Galata, Chromium: JupyterLab and Notebook 7)"
+export QCONNECTOR_UI_STATE_DIR="${QCONNECTOR_UI_STATE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-tests-XXXXXX")}"
+if ! (cd ui-tests && jlpm playwright test); then
+  echo "--- the Jupyter server's log ---" >&2
+  cat "$QCONNECTOR_UI_STATE_DIR/jupyter-server.log" >&2 || true
+  exit 1
+fi
 
-echo "==> Python tests"
-python -m pytest -q
+echo "==> The wheel, installed alone into a fresh venv with no Node.js"
+bash scripts/test_wheel.sh
+
+echo "==> Python tests (pytest)"
+python -m pytest -q -p no:warnings
 
 echo "==> IBM-path tests on the older qiskit-ibm-runtime minors"
 bash scripts/runtime_matrix.sh

@@ -1,8 +1,8 @@
 /**
  * Processor art, as pure geometry: where each qubit and coupler of a chip
  * goes in an SVG view box, how big a qubit is drawn, and how error rates
- * map to colour bins and legend stops. No DOM here, so it is unit tested
- * directly.
+ * map to the colour bins of one absolute scale per metric. No DOM here, so
+ * it is unit tested directly.
  */
 import { ILayout } from './tokens';
 
@@ -163,9 +163,40 @@ export function chipGeometry(
 }
 
 /**
+ * The metrics the chip can be coloured by.
+ */
+export type ErrorMetric = 'readout' | 'two-qubit';
+
+/**
+ * One absolute colour scale per metric, the same for every QPU, in the
+ * sidebar and in the notebook art (`qiskit_connector_lab/render/chip_art.py`
+ * holds the same numbers; a test compares them). `edges` split the five bins;
+ * values at or above `outlier` are clamped into the last bin and marked.
+ */
+export const ERROR_SCALES: Record<
+  ErrorMetric,
+  { edges: number[]; outlier: number }
+> = {
+  readout: { edges: [0.01, 0.02, 0.04, 0.08], outlier: 0.2 },
+  'two-qubit': { edges: [0.003, 0.006, 0.012, 0.03], outlier: 0.1 }
+};
+
+/**
+ * The colours of the bins, best (0) to worst (4): the same hex values as the
+ * notebook art, so a colour means the same error everywhere.
+ */
+export const BIN_COLOURS = [
+  '#1a9850',
+  '#91cf60',
+  '#fee08b',
+  '#fc8d59',
+  '#d73027'
+];
+
+/**
  * The number of colour bins of an error scale.
  */
-export const BIN_COUNT = 5;
+export const BIN_COUNT = BIN_COLOURS.length;
 
 /**
  * A legend entry: the values of one colour bin.
@@ -178,82 +209,72 @@ export interface ILegendStop {
 }
 
 /**
- * An error-rate colour scale: log-spaced bins between the 2nd and 98th
- * percentiles of the data (so one broken qubit does not wash out the rest).
+ * An error-rate colour scale: fixed bins per metric (see `ERROR_SCALES`).
  * Bin 0 is the best (lowest error), bin `count - 1` the worst.
  */
 export interface IErrorScale {
+  metric: ErrorMetric;
   /**
-   * The number of bins in use (0 without data, 1 when all values are equal).
+   * The number of bins (0 without data).
    */
   count: number;
-  lo: number;
-  hi: number;
   stops: ILegendStop[];
+  /**
+   * The value from which an error is an outlier (clamped and marked).
+   */
+  outlier: number;
+  /**
+   * How many of the values are outliers.
+   */
+  outliers: number;
   /**
    * The bin of a value; null for a missing value.
    */
   bin(value: number | null | undefined): number | null;
+  isOutlier(value: number | null | undefined): boolean;
 }
 
 /**
- * Build the colour scale of a set of error rates.
+ * The colour scale of a metric, with the outliers among `values` counted.
  */
 export function errorScale(
   values: (number | null | undefined)[],
-  bins: number = BIN_COUNT
+  metric: ErrorMetric = 'readout'
 ): IErrorScale {
-  const clean = values
-    .filter((v): v is number => typeof v === 'number' && isFinite(v) && v >= 0)
-    .sort((a, b) => a - b);
-  if (clean.length === 0) {
-    return { count: 0, lo: 0, hi: 0, stops: [], bin: () => null };
-  }
-  const lo = quantile(clean, 0.02);
-  const hi = quantile(clean, 0.98);
-  if (!(hi > lo)) {
-    return {
-      count: 1,
-      lo,
-      hi,
-      stops: [{ bin: 0, from: lo, to: hi, label: formatError(lo) }],
-      bin: v => (typeof v === 'number' && isFinite(v) ? 0 : null)
-    };
-  }
-  // Log spacing when every value is positive, linear otherwise (zeros).
-  const log = lo > 0;
-  const f = (v: number) => (log ? Math.log10(v) : v);
-  const g = (v: number) => (log ? Math.pow(10, v) : v);
-  const edges: number[] = [];
-  for (let i = 0; i <= bins; i++) {
-    edges.push(g(f(lo) + ((f(hi) - f(lo)) * i) / bins));
-  }
-  edges[0] = lo;
-  edges[bins] = hi;
+  const { edges, outlier } = ERROR_SCALES[metric];
+  const clean = values.filter(
+    (v): v is number => typeof v === 'number' && isFinite(v) && v >= 0
+  );
   const bin = (v: number | null | undefined): number | null => {
     if (typeof v !== 'number' || !isFinite(v)) {
       return null;
     }
-    for (let i = 1; i < bins; i++) {
-      if (v < edges[i]) {
-        return i - 1;
-      }
-    }
-    return bins - 1;
+    const i = edges.findIndex(edge => v < edge);
+    return i < 0 ? edges.length : i;
   };
+  const isOutlier = (v: number | null | undefined): boolean =>
+    typeof v === 'number' && isFinite(v) && v >= outlier;
   const stops: ILegendStop[] = [];
-  for (let i = 0; i < bins; i++) {
-    const from = edges[i];
-    const to = edges[i + 1];
-    let label = `${formatError(from)}–${formatError(to)}`;
-    if (i === 0) {
-      label = `< ${formatError(to)}`;
-    } else if (i === bins - 1) {
-      label = `≥ ${formatError(from)}`;
-    }
+  for (let i = 0; i <= edges.length; i++) {
+    const from = i === 0 ? 0 : edges[i - 1];
+    const to = i === edges.length ? outlier : edges[i];
+    const label =
+      i === 0
+        ? `< ${formatError(to)}`
+        : i === edges.length
+          ? `≥ ${formatError(from)}`
+          : `${formatError(from)}–${formatError(to)}`;
     stops.push({ bin: i, from, to, label });
   }
-  return { count: bins, lo, hi, stops, bin };
+  return {
+    metric,
+    count: clean.length === 0 ? 0 : edges.length + 1,
+    stops: clean.length === 0 ? [] : stops,
+    outlier,
+    outliers: clean.filter(isOutlier).length,
+    bin,
+    isOutlier
+  };
 }
 
 /**
@@ -354,18 +375,6 @@ export function sparkline(
     last: series[series.length - 1].v,
     end: xy[xy.length - 1]
   };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 1) {
-    return sorted[0];
-  }
-  const pos = (sorted.length - 1) * q;
-  const i = Math.floor(pos);
-  const frac = pos - i;
-  return i + 1 < sorted.length
-    ? sorted[i] + frac * (sorted[i + 1] - sorted[i])
-    : sorted[i];
 }
 
 function round(v: number): number {

@@ -1,5 +1,6 @@
 /**
- * Command ids and the pure helpers behind the commands.
+ * The command ids and the pure helpers behind the commands (no JupyterLab
+ * import here: `addCommands.ts` registers the commands).
  */
 
 export namespace CommandIDs {
@@ -16,9 +17,13 @@ export namespace CommandIDs {
    */
   export const showDetail = 'qiskit-connector-lab:show-qpu';
   /**
-   * "Use this QPU": store it for a bare `%qconnect` (`{name}`).
+   * "Use this QPU": pick it for a bare `%qconnect` (`{name}`).
    */
   export const use = 'qiskit-connector-lab:use-qpu';
+  /**
+   * Forget the pick: a bare `%qconnect` takes the least busy QPU again.
+   */
+  export const clearPick = 'qiskit-connector-lab:clear-pick';
   /**
    * "Insert connect cell" into the active notebook (`{name}`).
    */
@@ -39,12 +44,29 @@ export function isBackendName(name: unknown): name is string {
 }
 
 /**
- * The source of a connect cell: load the extension and connect to the QPU
- * (a bare `%qconnect` without a name, which uses the stored selection).
+ * The source of a connect cell: connect to the QPU (a bare `%qconnect`
+ * without a name uses the pick), after loading the extension unless the
+ * notebook already does.
  */
-export function connectCellSource(name?: string | null): string {
+export function connectCellSource(
+  name?: string | null,
+  loaded = false
+): string {
   const target = name && isBackendName(name) ? ` ${name}` : '';
-  return `%load_ext qiskit_connector_lab\n%qconnect${target}`;
+  const load = loaded ? '' : '%load_ext qiskit_connector_lab\n';
+  return `${load}%qconnect${target}`;
+}
+
+/**
+ * Whether one of these cell sources loads the extension already.
+ */
+export function loadsExtension(sources: Iterable<string>): boolean {
+  for (const source of sources) {
+    if (/^\s*%(re)?load_ext\s+qiskit_connector_lab\b/m.test(source)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -63,7 +85,7 @@ export const QPU_ARGS_SCHEMA = {
     name: {
       type: 'string' as const,
       description:
-        'The QPU, e.g. fake_fez or ibm_torino; without it, the QPU of the detail view in focus, else ask.'
+        'The QPU, e.g. fake_fez or ibm_torino; without it, the QPU of the active detail view, else ask.'
     }
   }
 };

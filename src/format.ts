@@ -46,21 +46,3 @@ export function formatAge(seconds: number | null | undefined): string {
   }
   return `${Math.floor(s / 86400)} d ago`;
 }
-
-/**
- * Format the age of a timestamp (milliseconds since the epoch) relative to
- * `now` (defaults to `Date.now()`).
- */
-export function formatAgeSince(
-  timestampMs: number | null | undefined,
-  now: number = Date.now()
-): string {
-  if (
-    timestampMs === null ||
-    timestampMs === undefined ||
-    !Number.isFinite(timestampMs)
-  ) {
-    return '—';
-  }
-  return formatAge((now - timestampMs) / 1000);
-}

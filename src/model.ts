@@ -3,15 +3,16 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { toFleetError } from './request';
 import {
+  CONFIG_ERROR_CODES,
   FleetPhase,
   IBackendsReply,
   IFleetError,
+  IPick,
   IPlanInfo,
   IQPUClient,
   IQPUDetail,
   IQPUFleetModel,
-  IQPUSummary,
-  ISelection
+  IQPUSummary
 } from './tokens';
 
 /**
@@ -40,9 +41,9 @@ const MIN_MAX_INTERVAL = 60_000;
 interface ITickPayload {
   backends: IBackendsReply;
   plan: IPlanInfo | null;
-  selection: ISelection | null;
+  pick: IPick | null;
   /**
-   * Whether plan and selection were asked for this time.
+   * Whether plan and pick were asked for this time.
    */
   meta: boolean;
 }
@@ -79,8 +80,8 @@ export class QPUFleetModel implements IQPUFleetModel {
     return this._changed;
   }
 
-  get selectionChanged(): ISignal<this, ISelection | null> {
-    return this._selectionChanged;
+  get pickChanged(): ISignal<this, IPick | null> {
+    return this._pickChanged;
   }
 
   get phase(): FleetPhase {
@@ -109,8 +110,27 @@ export class QPUFleetModel implements IQPUFleetModel {
     return this._backends?.qpus ?? [];
   }
 
-  get selection(): ISelection | null {
-    return this._selection;
+  get pick(): IPick | null {
+    const pick = this._pick;
+    if (pick && this._backends && pick.provider !== this._backends.provider) {
+      return null; // a pick made on the other provider is not used here
+    }
+    return pick;
+  }
+
+  get waitsForConfig(): boolean {
+    return (
+      this._error !== null &&
+      CONFIG_ERROR_CODES.has(this._error.code) &&
+      this._errorStamp !== undefined
+    );
+  }
+
+  /**
+   * The configuration the server read, as last reported (error or plan).
+   */
+  get config(): IPlanInfo['config'] | null {
+    return this._error?.config ?? this._plan?.config ?? null;
   }
 
   get error(): IFleetError | null {
@@ -258,11 +278,11 @@ export class QPUFleetModel implements IQPUFleetModel {
     return this._poll.stop();
   }
 
-  async select(backend: string | null): Promise<ISelection> {
-    const selection = await this._client.setSelection(backend);
-    this._setSelection(selection);
+  async setPick(backend: string | null): Promise<IPick> {
+    const pick = await this._client.setPick(backend);
+    this._setPick(pick);
     this._changed.emit();
-    return selection;
+    return pick;
   }
 
   detail(name: string): Promise<IQPUDetail> {
@@ -277,7 +297,7 @@ export class QPUFleetModel implements IQPUFleetModel {
     if (!this._backends) {
       const backends = await this._client.getBackends();
       if (!this._backends) {
-        this._apply({ backends, plan: null, selection: null, meta: false });
+        this._apply({ backends, plan: null, pick: null, meta: false });
         this._changed.emit();
       }
     }
@@ -298,26 +318,56 @@ export class QPUFleetModel implements IQPUFleetModel {
   }
 
   /**
-   * The poll's factory: the listing every time; the plan and the selection
-   * at the start, on a manual refresh, and until they have been received.
+   * The poll's factory: the listing every time; the plan and the pick at the
+   * start, on a manual refresh, and until they have been received. After a
+   * configuration error it first asks whether the configuration changed, and
+   * asks for nothing else until it has (or the user asks).
    */
   private async _fetch(
     state: IPoll.State<ITickPayload, unknown, 'standby'>
   ): Promise<ITickPayload> {
-    const meta =
-      this._plan === null ||
-      this._selection === null ||
-      state.phase === 'started' ||
-      state.phase === 'refreshed';
+    const asked = state.phase === 'started' || state.phase === 'refreshed';
+    if (this.waitsForConfig && !asked) {
+      const stamp = await this._configStamp();
+      if (stamp === this._errorStamp) {
+        throw this._errorReason;
+      }
+    }
+    const meta = this._plan === null || this._pick === null || asked;
     this._setBusy(true);
-    const [backends, plan, selection] = await Promise.all([
-      this._client.getBackends(),
-      // A failed plan or selection does not hide the listing: they are
-      // asked again at the next tick.
+    let backends: IBackendsReply;
+    try {
+      backends = await this._client.getBackends();
+    } catch (reason) {
+      const error = toFleetError(reason);
+      this._pendingStamp = CONFIG_ERROR_CODES.has(error.code)
+        ? error.config
+          ? error.config.changed_at
+          : await this._configStamp()
+        : undefined;
+      throw reason;
+    }
+    const [plan, pick] = await Promise.all([
+      // A failed plan or pick does not hide the listing: they are asked
+      // again at the next tick.
       meta ? this._client.getPlan().catch(() => null) : null,
-      meta ? this._client.getSelection().catch(() => null) : null
+      meta ? this._client.getPick().catch(() => null) : null
     ]);
-    return { backends, plan, selection, meta };
+    return { backends, plan, pick, meta };
+  }
+
+  /**
+   * When the server's configuration last changed, from `GET plan` (its
+   * reply or its error); undefined when the server does not say.
+   */
+  private async _configStamp(): Promise<string | null | undefined> {
+    try {
+      const plan = await this._client.getPlan();
+      return plan.config ? plan.config.changed_at : undefined;
+    } catch (reason) {
+      const error = toFleetError(reason);
+      return error.config ? error.config.changed_at : undefined;
+    }
   }
 
   private _onTick(
@@ -329,11 +379,21 @@ export class QPUFleetModel implements IQPUFleetModel {
       case 'reconnected':
         this._failures = 0;
         this._error = null;
+        this._errorReason = null;
+        this._errorStamp = undefined;
         this._apply(state.payload as ITickPayload);
         this._busy = false;
         break;
       case 'rejected':
-        if (state.interval < this._interval) {
+        if (state.payload !== this._errorReason) {
+          this._errorReason = state.payload;
+          this._errorStamp = this._pendingStamp;
+        }
+        if (
+          state.interval < this._interval ||
+          (this._waitsForConfigAfter(state.payload) &&
+            state.interval !== this._interval)
+        ) {
           // Poll draws a backoff from the previous wait, which is zero after
           // a start or a refresh: never retry sooner than the interval. The
           // rescheduled tick comes back here with the right wait.
@@ -358,29 +418,38 @@ export class QPUFleetModel implements IQPUFleetModel {
     this._changed.emit();
   }
 
+  /**
+   * Whether a failure is a configuration error the model can watch for a
+   * change of the configuration (no backoff then: nothing is retried).
+   */
+  private _waitsForConfigAfter(reason: unknown): boolean {
+    return (
+      CONFIG_ERROR_CODES.has(toFleetError(reason).code) &&
+      this._errorStamp !== undefined
+    );
+  }
+
   private _apply(payload: ITickPayload): void {
-    this._backends = {
-      ...payload.backends,
-      qpus: sortByQueue(payload.backends.qpus ?? [])
-    };
+    // The server ranks the QPUs (least busy first); its order is kept.
+    this._backends = { ...payload.backends, qpus: payload.backends.qpus ?? [] };
     this._receivedAt = Date.now();
     if (payload.plan) {
       this._plan = payload.plan;
     }
-    if (payload.selection) {
-      this._setSelection(payload.selection);
+    if (payload.pick) {
+      this._setPick(payload.pick);
     }
   }
 
-  private _setSelection(selection: ISelection): void {
-    const old = this._selection;
-    this._selection = selection;
+  private _setPick(pick: IPick): void {
+    const old = this._pick;
+    this._pick = pick;
     if (
       !old ||
-      old.backend !== selection.backend ||
-      old.provider !== selection.provider
+      old.backend !== pick.backend ||
+      old.provider !== pick.provider
     ) {
-      this._selectionChanged.emit(selection);
+      this._pickChanged.emit(pick);
     }
   }
 
@@ -397,14 +466,21 @@ export class QPUFleetModel implements IQPUFleetModel {
   private _visible = new Set<string>();
   private _backends: IBackendsReply | null = null;
   private _plan: IPlanInfo | null = null;
-  private _selection: ISelection | null = null;
+  private _pick: IPick | null = null;
   private _error: IFleetError | null = null;
+  private _errorReason: unknown = null;
+  /**
+   * The configuration's stamp when the current configuration error came
+   * (undefined: the server does not report one, so it is retried on time).
+   */
+  private _errorStamp: string | null | undefined = undefined;
+  private _pendingStamp: string | null | undefined = undefined;
   private _failures = 0;
   private _busy = false;
   private _receivedAt = 0;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
-  private _selectionChanged = new Signal<this, ISelection | null>(this);
+  private _pickChanged = new Signal<this, IPick | null>(this);
 }
 
 export namespace QPUFleetModel {
@@ -427,24 +503,6 @@ export namespace QPUFleetModel {
      */
     backoff?: boolean | number;
   }
-}
-
-/**
- * The QPUs by queue, shortest first; unknown queues and QPUs that are not
- * online last. The sort is stable, so equal queues keep the server's order.
- */
-export function sortByQueue(qpus: IQPUSummary[]): IQPUSummary[] {
-  const rank = (q: IQPUSummary) => (q.status === 'online' ? 0 : 1);
-  const queue = (q: IQPUSummary) =>
-    q.queue === null || q.queue === undefined || !isFinite(q.queue)
-      ? Number.MAX_SAFE_INTEGER
-      : q.queue;
-  return qpus
-    .map((q, i) => ({ q, i }))
-    .sort(
-      (a, b) => rank(a.q) - rank(b.q) || queue(a.q) - queue(b.q) || a.i - b.i
-    )
-    .map(({ q }) => q);
 }
 
 function clampInterval(ms: number): number {

@@ -3,11 +3,12 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   IBackendsReply,
+  IConfigInfo,
   IFleetError,
+  IPick,
   IPlanInfo,
   IQPUClient,
-  IQPUDetail,
-  ISelection
+  IQPUDetail
 } from './tokens';
 
 /**
@@ -20,16 +21,31 @@ export const API_NAMESPACE = 'qiskit-connector-lab';
  * HTTP status.
  */
 export class APIError extends ServerConnection.ResponseError {
-  constructor(response: Response, message: string, code: string) {
+  constructor(
+    response: Response,
+    message: string,
+    code: string,
+    extra: { hint?: string; config?: IConfigInfo } = {}
+  ) {
     super(response, message);
     this.name = 'APIError';
     this.code = code;
+    this.hint = extra.hint ?? '';
+    this.config = extra.config;
   }
 
   /**
    * The server's error code, e.g. `unknown_backend`.
    */
   readonly code: string;
+  /**
+   * What to do about it ('' when the server says nothing).
+   */
+  readonly hint: string;
+  /**
+   * The configuration the server read, when the reply names it.
+   */
+  readonly config?: IConfigInfo;
 }
 
 /**
@@ -107,7 +123,12 @@ export async function requestAPI<T>(
     const code =
       (data && typeof data === 'object' && data.code) ||
       `http_${response.status}`;
-    throw new APIError(response, String(message), String(code));
+    const body = data && typeof data === 'object' ? data : {};
+    throw new APIError(response, String(message), String(code), {
+      hint: typeof body.hint === 'string' ? body.hint : undefined,
+      config:
+        body.config && typeof body.config === 'object' ? body.config : undefined
+    });
   }
   return data as T;
 }
@@ -117,11 +138,18 @@ export async function requestAPI<T>(
  */
 export function toFleetError(reason: unknown): IFleetError {
   if (reason instanceof APIError) {
-    return {
+    const error: IFleetError = {
       message: reason.message,
       code: reason.code,
       status: reason.response.status
     };
+    if (reason.hint) {
+      error.hint = reason.hint;
+    }
+    if (reason.config) {
+      error.config = reason.config;
+    }
+    return error;
   }
   if (reason instanceof ServerConnection.ResponseError) {
     return {
@@ -184,18 +212,13 @@ export class QPUClient implements IQPUClient {
     );
   }
 
-  getSelection(): Promise<ISelection> {
-    return requestAPI<ISelection>(
-      'selection',
-      {},
-      this.serverSettings,
-      this.timeout
-    );
+  getPick(): Promise<IPick> {
+    return requestAPI<IPick>('pick', {}, this.serverSettings, this.timeout);
   }
 
-  setSelection(backend: string | null): Promise<ISelection> {
-    return requestAPI<ISelection>(
-      'selection',
+  setPick(backend: string | null): Promise<IPick> {
+    return requestAPI<IPick>(
+      'pick',
       {
         method: 'POST',
         body: JSON.stringify({ backend }),

@@ -44,6 +44,30 @@ export interface IPlanInfo {
   default_mode: string;
   usage: IUsage | null;
   notes: string[];
+  /**
+   * The `.env` the server read (shown relative to home; null for none) and
+   * the endpoint when it is not IBM's default.
+   */
+  env_file?: string | null;
+  endpoint?: string | null;
+  /**
+   * Which configuration the server read and when it changed (when the
+   * server reports it): a configuration error is retried when it changes.
+   */
+  config?: IConfigInfo;
+}
+
+/**
+ * The configuration the server read: its `.env` file (null when none) and
+ * when it last changed. A configuration error is retried when this changes.
+ */
+export interface IConfigInfo {
+  env_file: string | null;
+  endpoint: string | null;
+  /**
+   * ISO 8601.
+   */
+  changed_at: string | null;
 }
 
 /**
@@ -131,9 +155,9 @@ export interface IQPUDetail extends Omit<
 }
 
 /**
- * GET/POST `selection`: the QPU picked for a bare `%qconnect`.
+ * GET/POST `pick`: the QPU picked in the sidebar for a bare `%qconnect`.
  */
-export interface ISelection {
+export interface IPick {
   backend: string | null;
   provider: ProviderKind;
   updated_at: string | null;
@@ -146,8 +170,8 @@ export interface IQPUClient {
   getPlan(): Promise<IPlanInfo>;
   getBackends(): Promise<IBackendsReply>;
   getBackend(name: string): Promise<IQPUDetail>;
-  getSelection(): Promise<ISelection>;
-  setSelection(backend: string | null): Promise<ISelection>;
+  getPick(): Promise<IPick>;
+  setPick(backend: string | null): Promise<IPick>;
 }
 
 /**
@@ -163,7 +187,25 @@ export interface IFleetError {
    * The HTTP status, 0 for a network error.
    */
   status: number;
+  /**
+   * What to do about it, when the server says.
+   */
+  hint?: string;
+  /**
+   * The configuration the server read, when the error reply names it.
+   */
+  config?: IConfigInfo;
 }
+
+/**
+ * The errors a user fixes in the configuration (`.env`): retrying them on a
+ * timer cannot help, so they are retried when the configuration changes.
+ */
+export const CONFIG_ERROR_CODES: ReadonlySet<string> = new Set([
+  'config_error',
+  'plan_mismatch',
+  'unauthorized'
+]);
 
 /**
  * What the fleet panel is showing.
@@ -183,14 +225,24 @@ export interface IQPUFleetModel {
    */
   readonly changed: ISignal<IQPUFleetModel, void>;
   /**
-   * Emitted when the stored selection changes.
+   * Emitted when the pick changes.
    */
-  readonly selectionChanged: ISignal<IQPUFleetModel, ISelection | null>;
+  readonly pickChanged: ISignal<IQPUFleetModel, IPick | null>;
   readonly phase: FleetPhase;
+  /**
+   * Whether a request is in flight.
+   */
+  readonly busy: boolean;
   readonly plan: IPlanInfo | null;
   readonly backends: IBackendsReply | null;
+  /**
+   * The QPUs in the server's order (least busy first): the one ranking.
+   */
   readonly qpus: IQPUSummary[];
-  readonly selection: ISelection | null;
+  /**
+   * The pick of this provider (a pick made on another provider is not shown).
+   */
+  readonly pick: IPick | null;
   /**
    * The last error, or null after a success.
    */
@@ -214,6 +266,11 @@ export interface IQPUFleetModel {
    */
   readonly nextAttempt: number | null;
   /**
+   * Whether the last error is one of the configuration, retried when the
+   * server's configuration changes rather than on a timer.
+   */
+  readonly waitsForConfig: boolean;
+  /**
    * The polling interval, in milliseconds.
    */
   interval: number;
@@ -226,13 +283,22 @@ export interface IQPUFleetModel {
    */
   refresh(): Promise<void>;
   /**
+   * Tell the model whether one of its views is visible (the poll stands by
+   * while none is).
+   */
+  setViewVisible(view: string, visible: boolean): void;
+  /**
    * Store the QPU used by a bare `%qconnect` (null clears it).
    */
-  select(backend: string | null): Promise<ISelection>;
+  setPick(backend: string | null): Promise<IPick>;
   /**
    * The detail of one QPU.
    */
   detail(name: string): Promise<IQPUDetail>;
+  /**
+   * The QPUs, fetched once if there are none yet.
+   */
+  ensureQpus(): Promise<IQPUSummary[]>;
   readonly isDisposed: boolean;
   dispose(): void;
 }

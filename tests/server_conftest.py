@@ -31,7 +31,7 @@ def qc_env(clean_env, monkeypatch):
     for key in _PROXIES:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(clean_env / "picks" / "selection.json"))
+    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(clean_env / "picks" / "pick.json"))
     monkeypatch.setenv("QCONNECTOR_FLEET_SEED", "11")
     forget_providers()
     yield clean_env

@@ -57,7 +57,7 @@ async def test_fault_after_good_data_serves_it_stale_and_keeps_serving(api, ibm_
         assert first_sentence in answer.json["stale_reason"], answer.json
         assert "\n" not in answer.json["stale_reason"]
     # The other routes keep answering while the listing is failing.
-    routes = [("plan",), ("selection",), ("status",)] + ([("backends", least_busy)] if fault != "empty" else [])
+    routes = [("plan",), ("pick",), ("status",)] + ([("backends", least_busy)] if fault != "empty" else [])
     for route in routes:
         other = await api("GET", *route)
         assert other.status == 200, (route, other)
@@ -86,7 +86,7 @@ async def test_fault_with_no_data_is_one_json_sentence(api, ibm_env, name, fault
     assert answer.json["code"] == code
     assert "\n" not in answer.json["message"] and answer.json["message"].endswith(".")
     assert_clean(answer, emulator)
-    assert (await api("GET", "selection")).status == 200
+    assert (await api("GET", "pick")).status == 200
     emulator.clear_faults()
 
 
@@ -96,11 +96,11 @@ BAD_REQUESTS = [
     ("dot-dot name", "GET", ("backends", ".."), None, (400, 404)),
     ("overlong name", "GET", ("backends", "x" * 300), None, 400),
     ("nul byte", "GET", ("backends", "fez%00"), None, 400),
-    ("oversized body", "POST", ("selection",), {"backend": "x" * 10000}, 413),
-    ("not json", "POST", ("selection",), "{not json", 400),
-    ("wrong type", "POST", ("selection",), {"backend": 42}, 400),
-    ("unlisted pick", "POST", ("selection",), {"backend": "ibm_nowhere"}, 404),
-    ("PUT selection", "PUT", ("selection",), {"backend": None}, 405),
+    ("oversized body", "POST", ("pick",), {"backend": "x" * 10000}, 413),
+    ("not json", "POST", ("pick",), "{not json", 400),
+    ("wrong type", "POST", ("pick",), {"backend": 42}, 400),
+    ("unlisted pick", "POST", ("pick",), {"backend": "ibm_nowhere"}, 404),
+    ("PUT pick", "PUT", ("pick",), {"backend": None}, 405),
     ("DELETE backends", "DELETE", ("backends",), None, 405),
     ("POST plan", "POST", ("plan",), {}, 405),
     ("unknown route", "GET", ("nothing-here",), None, 404),
@@ -133,7 +133,7 @@ async def test_sign_in_faults_are_one_json_sentence(api, ibm_env, name, fault, k
     assert time.perf_counter() - start < DEADLINE + MARGIN
     assert answer.status == status and answer.json["code"] == code, answer
     assert_clean(answer, ibm_env)
-    assert (await api("GET", "selection")).status == 200
+    assert (await api("GET", "pick")).status == 200
     ibm_env.clear_faults()
 
 

@@ -36,7 +36,7 @@ def test_seed_snippet_open_plan(emulator, ibm_dotenv, clean_env):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Your Plan: Open Plan" in result.stdout
     assert f"Least Busy QPU: {least_busy_name(emulator)}" in result.stdout
-    assert "IBM Quantum" in result.stdout and "local fleet" not in result.stdout
+    assert "on IBM Quantum" in result.stdout and "local fleet" not in result.stdout
     assert emulator.count("POST", "/api/v1/sessions") == 0  # open plan: no session
     assert emulator.api_key not in result.stdout + result.stderr
 
@@ -160,7 +160,7 @@ def test_magic_open_plan_batch_and_paid_plan_session(shell, ibm_dotenv, emulator
     emulator.set_usage("premium-instance", consumed=120, limit=3600)
     result = shell.run_cell("%qplan")
     out = capsys.readouterr()
-    assert "Premium (Paid Plan)" in out.out and "premium-instance" in out.out
+    assert "Premium (paid), checked with IBM" in out.out and "premium-instance" in out.out
     assert "2.0 min used of 60.0 min" in out.out and "58.0 min" in out.out  # the usage IBM reports
 
 

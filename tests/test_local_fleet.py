@@ -178,7 +178,7 @@ def test_seed_usage_snippet_runs_on_local_fleet_with_no_env(tmp_path):
     assert "Your Plan: Open Plan" in result.stdout
     least = [line for line in result.stdout.splitlines() if line.startswith("Least Busy QPU:")][0].split(": ")[1]
     assert least.startswith("fake_")
-    assert re.search(rf"^QPU\s+{least}$", result.stdout, re.M)  # the diagnostics describe the backend returned
+    assert re.search(rf"^QPU\s+{least} \(least busy\)$", result.stdout, re.M)  # the diagnostics describe the backend returned
     assert "local fleet" in result.stdout
 
 
@@ -205,7 +205,7 @@ def test_compat_helpers_on_local_fleet(local_settings, monkeypatch):
     monkeypatch.setattr(compat, "_verified", set())
     assert compat.is_verified(environ={}) is False
     assert compat.qiskit_smart(environ={}) is True
-    assert compat.is_verified(environ={}) is True
+    assert compat.is_verified(environ={}) is False  # as %qplan says: nothing on the local fleet is checked with IBM
     qpus = compat.qpu_verify(environ={})
     assert [q.queue for q in qpus if q.operational] == sorted(q.queue for q in qpus if q.operational)
 

@@ -91,7 +91,7 @@ def test_qbackends_and_qplan(shell, capsys):
     assert sorted(line.split()[1] for line in big) == ["fake_aachen", "fake_fez", "fake_torino"]
     assert all(int(line.split()[3]) >= 130 for line in big)
     result, out, _ = run(shell, capsys, "%qplan")
-    assert result.success and "Open (Open Plan)" in out and "local fleet" in out
+    assert result.success and "Open (simulated)" in out and "local fleet" in out
 
 
 def test_help_is_real(shell, capsys):

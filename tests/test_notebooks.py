@@ -98,7 +98,7 @@ def test_bell_notebook(run_notebook):
 def test_fleet_comparison_notebook(run_notebook):
     nb = run_notebook(EXAMPLES / "02-compare-queues-and-processors.ipynb")
     cells = code_cells(nb)
-    assert "Open (Open Plan)" in texts(cells[1])
+    assert "Open (simulated)" in texts(cells[1])
     table = texts(cells[2], mimes=("text/plain",))
     assert table.count("← least busy") == 1 and "fake_fez" in table
     families = texts(cells[4])
@@ -116,3 +116,15 @@ def test_min_qubits_and_coupling_map_notebook(run_notebook):
     assert "couplers: 176" in described  # a 156-qubit Heron: the heavy-hex lattice has 176 couplers
     assert has_image(cells[3]) and has_image(cells[4])
     assert "lowest readout error" in texts(cells[5])
+
+
+def test_bell_notebook_says_which_qpu_and_why_with_a_pick(run_notebook):
+    """Example 01's text holds with a pick too: the summary says the QPU was picked in the sidebar."""
+    from qiskit_connector_lab.pick import write_pick
+
+    write_pick("fake_kyiv", "local")
+    nb = run_notebook(EXAMPLES / "01-connect-and-run-a-bell-circuit.ipynb")
+    summary = texts(code_cells(nb)[1])
+    assert "Connected to fake_kyiv" in summary and "fake_kyiv (picked in the sidebar)" in summary
+    prose = "".join(nb.cells[2].source)
+    assert "picked in the" in prose and "least busy" in prose

@@ -36,7 +36,7 @@ def test_no_secret_in_any_notebook_output(emulator, clean_env, monkeypatch):
     NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(clean_env)}}).execute()
     outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
-    assert "premium-instance" in outputs and "Paid Plan" in outputs  # it really ran against the emulator
+    assert "premium-instance" in outputs and "Premium (paid)" in outputs  # it really ran against the emulator
     assert "UsageError" in outputs  # and the error path was taken
     assert emulator.api_key not in outputs
     assert "eyJ" not in outputs  # no bearer JWT

@@ -21,8 +21,8 @@ from server_conftest import BACKENDS, OPEN_INSTANCE, server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
-ROUTES = [("GET", "plan"), ("GET", "backends"), ("GET", "backends/fake_brisbane"), ("GET", "selection"),
-          ("POST", "selection"), ("GET", "status"), ("GET", "no-such-route"), ("POST", "no-such-route"),
+ROUTES = [("GET", "plan"), ("GET", "backends"), ("GET", "backends/fake_brisbane"), ("GET", "pick"),
+          ("POST", "pick"), ("GET", "status"), ("GET", "no-such-route"), ("POST", "no-such-route"),
           ("PUT", "no-such-route"), ("DELETE", "no-such-route"), ("PATCH", "no-such-route")]
 QPU_FIELDS = {"name", "status", "status_reason", "qubits", "queue", "family", "revision", "processor", "clops",
               "version", "least_busy"}
@@ -117,35 +117,35 @@ async def test_detail_of_an_unknown_or_malformed_name(api):
     _check_error(await api("GET", "backends/a/b"), 404, "not_found")
 
 
-async def test_selection_round_trip_and_the_pick_file(api, qc_env):
-    empty = await api("GET", "selection")
+async def test_pick_round_trip_and_the_pick_file(api, qc_env):
+    empty = await api("GET", "pick")
     assert empty.status == 200 and empty.json == {"backend": None, "provider": "local", "updated_at": None}
 
-    posted = await api("POST", "selection", body={"backend": "fake_kyiv"})
+    posted = await api("POST", "pick", body={"backend": "fake_kyiv"})
     assert posted.status == 200
     assert posted.json["backend"] == "fake_kyiv" and posted.json["provider"] == "local"
     assert datetime.fromisoformat(posted.json["updated_at"])
-    assert (await api("GET", "selection")).json == posted.json
+    assert (await api("GET", "pick")).json == posted.json
 
-    stored = json.loads((qc_env / "picks" / "selection.json").read_text())
+    stored = json.loads((qc_env / "picks" / "pick.json").read_text())
     assert stored == posted.json  # what the kernel's bare %qconnect reads
 
-    cleared = await api("POST", "selection", body={"backend": None})
+    cleared = await api("POST", "pick", body={"backend": None})
     assert cleared.json == {"backend": None, "provider": "local", "updated_at": None}
-    assert not (qc_env / "picks" / "selection.json").exists()
+    assert not (qc_env / "picks" / "pick.json").exists()
 
 
-async def test_selection_rejects_bad_bodies(api, qc_env):
-    _check_error(await api("POST", "selection", body={"backend": "fake_nowhere"}), 404, "unknown_backend")
-    _check_error(await api("POST", "selection", body="{not json"), 400, "invalid_json")
-    _check_error(await api("POST", "selection", body=b"\xff\xfe"), 400, "invalid_json")
-    _check_error(await api("POST", "selection", body=["fake_kyiv"]), 400, "bad_request")
-    _check_error(await api("POST", "selection", body={"name": "fake_kyiv"}), 400, "bad_request")
-    _check_error(await api("POST", "selection", body={"backend": 7}), 400, "bad_name")
-    _check_error(await api("POST", "selection", body={"backend": "../../etc"}), 400, "bad_name")
+async def test_pick_rejects_bad_bodies(api, qc_env):
+    _check_error(await api("POST", "pick", body={"backend": "fake_nowhere"}), 404, "unknown_backend")
+    _check_error(await api("POST", "pick", body="{not json"), 400, "invalid_json")
+    _check_error(await api("POST", "pick", body=b"\xff\xfe"), 400, "invalid_json")
+    _check_error(await api("POST", "pick", body=["fake_kyiv"]), 400, "bad_request")
+    _check_error(await api("POST", "pick", body={"name": "fake_kyiv"}), 400, "bad_request")
+    _check_error(await api("POST", "pick", body={"backend": 7}), 400, "bad_name")
+    _check_error(await api("POST", "pick", body={"backend": "../../etc"}), 400, "bad_name")
     big = json.dumps({"backend": "fake_kyiv", "padding": "x" * 5000})
-    _check_error(await api("POST", "selection", body=big), 413, "too_large")
-    assert not (qc_env / "picks" / "selection.json").exists()
+    _check_error(await api("POST", "pick", body=big), 413, "too_large")
+    assert not (qc_env / "picks" / "pick.json").exists()
 
 
 @pytest.mark.parametrize("server_traits", [{"refresh_interval": 30, "history_length": 2}])
@@ -222,11 +222,11 @@ async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, ht
                         body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
     assert login.code in (302, 303) and any(name.startswith("username-") for name in jar)
 
-    url = "qiskit-connector-lab/selection"
+    url = "qiskit-connector-lab/pick"
     assert (await fetch("qiskit-connector-lab/backends")).code == 200  # the cookie authenticates
     refused = await fetch(url, method="POST", body=json.dumps({"backend": "fake_kyiv"}))
     assert refused.code == 403 and json.loads(refused.body)["code"] == "xsrf_failed"
-    assert not (qc_env / "picks" / "selection.json").exists()
+    assert not (qc_env / "picks" / "pick.json").exists()
 
     accepted = await fetch(url, method="POST", body=json.dumps({"backend": "fake_kyiv"}),
                            headers={"X-XSRFToken": jar["_xsrf"]})
@@ -269,10 +269,10 @@ async def test_every_route_on_the_ibm_path(api, ibm_env, qc_env, all_logs, jp_lo
     assert emulator.count("GET", f"{BACKENDS}/{name}/properties") == 1
     _check_error(await api("GET", "backends/ibm_nowhere"), 404, "unknown_backend")
 
-    posted = await api("POST", "selection", body={"backend": name})
+    posted = await api("POST", "pick", body={"backend": name})
     assert posted.json["backend"] == name and posted.json["provider"] == "ibm"
-    assert (await api("GET", "selection")).json == posted.json
-    assert json.loads((qc_env / "picks" / "selection.json").read_text())["provider"] == "ibm"
+    assert (await api("GET", "pick")).json == posted.json
+    assert json.loads((qc_env / "picks" / "pick.json").read_text())["provider"] == "ibm"
 
     status = (await api("GET", "status")).json
     assert status["provider"] == "ibm" and status["upstream"]["failures"] == 0

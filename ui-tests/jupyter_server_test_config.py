@@ -29,7 +29,7 @@ _state = Path(os.environ.get("QCONNECTOR_UI_STATE_DIR") or tempfile.mkdtemp(pref
 _state.mkdir(parents=True, exist_ok=True)
 os.environ["QCONNECTOR_UI_STATE_DIR"] = str(_state)
 os.environ["QCONNECTOR_FLEET_FILE"] = str(_state / "fleet.json")
-os.environ["QCONNECTOR_PICK_FILE"] = str(_state / "selection.json")
+os.environ["QCONNECTOR_PICK_FILE"] = str(_state / "pick.json")
 os.environ.setdefault("QCONNECTOR_FLEET_SEED", "7")
 # Never reach IBM from the tests, whatever .env or saved account the machine has.
 os.environ["QCONNECTOR_ENV_FILE"] = str(_state / "no.env")

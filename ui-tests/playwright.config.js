@@ -30,8 +30,24 @@ const chromiumArgs = [
   '--disable-sync'
 ];
 
+// The port of the test server (QCL_UI_PORT, default 8888); the tests find it
+// in TARGET_URL, as Galata does.
+const port = process.env.QCL_UI_PORT || '8888';
+process.env.TARGET_URL = process.env.TARGET_URL || `http://localhost:${port}`;
+
+// The Jupyter server's log goes to a file, printed by scripts/test.sh only
+// when a test fails (a passing run stays quiet).
+const serverLog = path.join(
+  process.env.QCONNECTOR_UI_STATE_DIR,
+  'jupyter-server.log'
+);
+
 module.exports = {
   ...baseConfig,
+  // One line of progress, the counts, and the failures in full.
+  reporter: [['line'], ['html', { open: 'never' }]],
+  // The wheel's test runs against another server (playwright.wheel.config.js).
+  testIgnore: ['**/wheel.spec.ts'],
   // The tests share one server and its fleet file: run them one at a time.
   workers: 1,
   fullyParallel: false,
@@ -49,8 +65,8 @@ module.exports = {
     trace: 'off'
   },
   webServer: {
-    command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
+    command: `jlpm start --port ${port} > "${serverLog}" 2>&1`,
+    url: `http://localhost:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI,
     env: {

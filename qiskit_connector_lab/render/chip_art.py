@@ -2,11 +2,41 @@
 
 ``plot_chip(backend)`` draws every qubit at its lattice position (see :mod:`.layout`), every coupler as a line,
 and colours qubits by readout error and couplers by 2-qubit error when calibration data is available.
+
+The colours follow ONE absolute scale per metric, the same for every QPU and the same as the sidebar's
+(``src/art.ts``: ``ERROR_SCALES`` and ``BIN_COLOURS``; a test checks they agree), so two chips can be compared by
+colour. An error at or above the scale's outlier mark is clamped into the last colour and marked (a dashed ring
+or a dashed coupler), and the colour bar says how many there are.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+#: The bins of each metric's scale (upper edges of bins 0-3; bin 4 is everything above) and the outlier mark.
+ERROR_SCALES: dict[str, dict[str, Any]] = {
+    "readout": {"edges": (0.01, 0.02, 0.04, 0.08), "outlier": 0.2, "label": "readout error"},
+    "two_qubit": {"edges": (0.003, 0.006, 0.012, 0.03), "outlier": 0.1, "label": "2-qubit error"},
+}
+#: Best (bin 0) to worst (bin 4): the sidebar's colours.
+BIN_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
+NO_DATA_COLOUR = "#9e9e9e"
+
+
+def error_bin(value: float | None, metric: str) -> int | None:
+    """The colour bin of an error on ``metric``'s absolute scale (None for no data)."""
+    if value is None:
+        return None
+    edges = ERROR_SCALES[metric]["edges"]
+    return next((i for i, edge in enumerate(edges) if value < edge), len(edges))
+
+
+def is_outlier(value: float | None, metric: str) -> bool:
+    return value is not None and value >= ERROR_SCALES[metric]["outlier"]
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.2g} %"
 
 
 def _errors(backend: Any) -> tuple[list[float | None], dict[tuple[int, int], float]]:
@@ -29,11 +59,12 @@ def _errors(backend: Any) -> tuple[list[float | None], dict[tuple[int, int], flo
 def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annotate: bool | None = None) -> Any:
     """Draw ``backend``'s chip. ``color_by`` is "readout", "two_qubit" or "none". Returns the Figure."""
     import matplotlib.pyplot as plt
-    from matplotlib import colormaps
-    from matplotlib.colors import Normalize
+    from matplotlib.colors import BoundaryNorm, ListedColormap
 
     from .chip_layout import chip_layout
 
+    if color_by not in ("readout", "two_qubit", "none"):
+        raise ValueError(f"color_by is {color_by!r}; use 'readout', 'two_qubit' or 'none'.")
     coupling = [tuple(edge) for edge in (backend.coupling_map or [])]
     layout = chip_layout(backend.num_qubits, coupling)
     readout, couplers = _errors(backend) if color_by != "none" else ([None] * backend.num_qubits, {})
@@ -43,27 +74,45 @@ def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annota
         fig, ax = plt.subplots(figsize=(width, height))
     else:
         fig = ax.figure
-    cmap = colormaps["viridis_r"]
-    edge_values = [couplers.get(edge) for edge in layout.edges]
-    known_edges = [v for v in edge_values if v is not None]
-    edge_norm = Normalize(min(known_edges), max(known_edges)) if known_edges and color_by == "two_qubit" else None
-    for (a, b), value in zip(layout.edges, edge_values):
+
+    def colour(value: float | None, metric: str) -> str:
+        index = error_bin(value, metric)
+        return NO_DATA_COLOUR if index is None else BIN_COLOURS[index]
+
+    outliers = 0
+    for (a, b) in layout.edges:
         (x0, y0), (x1, y1) = layout.coordinates[a], layout.coordinates[b]
-        color = cmap(edge_norm(value)) if edge_norm is not None and value is not None else "#9e9e9e"
-        ax.plot([x0, x1], [y0, y1], color=color, linewidth=2.5, zorder=1)
-    known = [v for v in readout if v is not None]
-    node_norm = Normalize(min(known), max(known)) if known and color_by == "readout" else None
-    colors = [cmap(node_norm(v)) if node_norm is not None and v is not None else "#6f42c1" for v in readout]
+        value = couplers.get((a, b)) if color_by == "two_qubit" else None
+        marked = is_outlier(value, "two_qubit")
+        outliers += marked
+        ax.plot([x0, x1], [y0, y1], color=colour(value, "two_qubit") if color_by == "two_qubit" else NO_DATA_COLOUR,
+                linewidth=3.5 if color_by == "two_qubit" else 2.5, linestyle=(0, (2, 1)) if marked else "-", zorder=1)
+    values = readout if color_by == "readout" else [None] * backend.num_qubits
+    colors = [colour(v, "readout") if color_by == "readout" else "#6f42c1" for v in values]
+    marked_qubits = [is_outlier(v, "readout") for v in values]
+    outliers += sum(marked_qubits)
     xs = [p[0] for p in layout.coordinates]
     ys = [p[1] for p in layout.coordinates]
-    ax.scatter(xs, ys, s=160 if backend.num_qubits <= 40 else 70, c=colors, zorder=2, edgecolors="white", linewidths=0.8)
+    size = 160 if backend.num_qubits <= 40 else 70
+    ax.scatter(xs, ys, s=size, c=colors, zorder=2, edgecolors="white", linewidths=0.8)
+    if any(marked_qubits):
+        ax.scatter([x for x, m in zip(xs, marked_qubits, strict=True) if m],
+                   [y for y, m in zip(ys, marked_qubits, strict=True) if m],
+                   s=size * 2.2, facecolors="none", edgecolors="black", linewidths=1.2, linestyles="--", zorder=3)
     if annotate if annotate is not None else backend.num_qubits <= 40:
         for q, (x, y) in enumerate(layout.coordinates):
-            ax.text(x, y, str(q), ha="center", va="center", fontsize=7, color="white", zorder=3)
-    norm = node_norm or edge_norm
-    if norm is not None:
-        mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-        fig.colorbar(mappable, ax=ax, shrink=0.7, label="readout error" if node_norm else "2-qubit error")
+            ax.text(x, y, str(q), ha="center", va="center", fontsize=7, color="black", zorder=4)
+    if color_by != "none":
+        scale = ERROR_SCALES[color_by]
+        bounds = [0.0, *scale["edges"], scale["outlier"]]
+        norm = BoundaryNorm(bounds, len(BIN_COLOURS))
+        mappable = plt.cm.ScalarMappable(norm=norm, cmap=ListedColormap(BIN_COLOURS))
+        label = f"{scale['label']} (one scale for every QPU)"
+        if outliers:
+            label += f"\n{outliers} outlier{'s' if outliers != 1 else ''} ≥ {_percent(scale['outlier'])}, dashed"
+        bar = fig.colorbar(mappable, ax=ax, shrink=0.7, spacing="uniform", extend="max", label=label)
+        bar.set_ticks(bounds[1:-1])
+        bar.set_ticklabels([_percent(edge) for edge in bounds[1:-1]])
     ax.set_aspect("equal")
     ax.invert_yaxis()
     ax.axis("off")

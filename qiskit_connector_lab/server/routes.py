@@ -8,8 +8,8 @@ errors included, are JSON; an error is ``{"message": one sentence, "code": ..., 
 GET  plan                      plan, instance, channel, modes, usage
 GET  backends                  every QPU (ranked), least busy, fetched_at, stale flag and reason
 GET  backends/{name}           one QPU: layout, errors, medians, queue history
-GET  selection                 the QPU picked in the sidebar (used by a bare ``%qconnect``)
-POST selection                 ``{"backend": name | null}``: pick (or clear) a listed QPU
+GET  pick                      the QPU picked in the sidebar (used by a bare ``%qconnect``)
+POST pick                      ``{"backend": name | null}``: pick (or clear) a listed QPU
 GET  status                    what the shared upstream cache is doing (counts, backoff, refresher)
 =============================  =========================================================================
 """
@@ -58,7 +58,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def selection_payload(pick: Pick | None, provider: str) -> dict[str, Any]:
+def pick_payload(pick: Pick | None, provider: str) -> dict[str, Any]:
     return {
         "backend": pick.backend if pick else None,
         "provider": provider,
@@ -144,13 +144,13 @@ class BackendHandler(QConnectorHandler):
         self.reply(await self.cache.detail(check_name(name)))
 
 
-class SelectionHandler(QConnectorHandler):
+class PickHandler(QConnectorHandler):
     @web.authenticated
     @_answers
     async def get(self) -> None:
         kind = (await self.cache.provider()).kind
         pick = await asyncio.get_running_loop().run_in_executor(None, read_pick, kind)
-        self.reply(selection_payload(pick, kind))
+        self.reply(pick_payload(pick, kind))
 
     @web.authenticated
     @_answers
@@ -176,7 +176,7 @@ class SelectionHandler(QConnectorHandler):
             self.cache.touch()
         pick = await asyncio.get_running_loop().run_in_executor(None, write_pick, name, kind)
         self.log.info("qiskit-connector-lab: picked %s (%s)", name or "nothing", kind)
-        self.reply(selection_payload(pick, kind))
+        self.reply(pick_payload(pick, kind))
 
 
 class StatusHandler(QConnectorHandler):
@@ -205,7 +205,7 @@ def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, d
         (path("plan"), PlanHandler, kwargs),
         (path("backends"), BackendsHandler, kwargs),
         (path(r"backends/(?P<name>[^/]+)"), BackendHandler, kwargs),
-        (path("selection"), SelectionHandler, kwargs),
+        (path("pick"), PickHandler, kwargs),
         (path("status"), StatusHandler, kwargs),
         (path("(.*)"), NotFoundHandler, kwargs),
     ]

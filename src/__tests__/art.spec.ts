@@ -1,5 +1,7 @@
 import {
+  BIN_COLOURS,
   chipGeometry,
+  ERROR_SCALES,
   errorScale,
   formatError,
   formatMicroseconds,
@@ -185,58 +187,67 @@ describe('chipGeometry', () => {
 });
 
 describe('errorScale', () => {
-  it('bins error rates on a log scale, best first, with legend stops', () => {
-    const values = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, null];
-    const scale = errorScale(values);
-    expect(scale.count).toBe(5);
-    expect(scale.stops).toHaveLength(5);
-    expect(scale.bin(null)).toBeNull();
-    expect(scale.bin(scale.lo)).toBe(0);
-    expect(scale.bin(scale.hi)).toBe(4);
-    expect(scale.bin(1)).toBe(4);
-    expect(scale.bin(0)).toBe(0);
+  it('uses one absolute scale per metric: the same bins for every QPU', () => {
+    const a = errorScale([0.005, 0.015], 'readout');
+    const b = errorScale([0.03, 0.09], 'readout');
+    expect(a.stops.map(s => s.label)).toEqual(b.stops.map(s => s.label));
+    expect(a.stops.map(s => s.label)).toEqual([
+      '< 1.0 %',
+      '1.0 %–2.0 %',
+      '2.0 %–4.0 %',
+      '4.0 %–8.0 %',
+      '≥ 8.0 %'
+    ]);
+    // The same error gets the same bin whatever else the QPU has.
+    expect(a.bin(0.015)).toBe(1);
+    expect(b.bin(0.015)).toBe(1);
+    expect(a.bin(null)).toBeNull();
+    expect(a.bin(0)).toBe(0);
+    const twoQubit = errorScale([0.004], 'two-qubit');
+    expect(twoQubit.stops.map(s => s.label)).toEqual([
+      '< 0.30 %',
+      '0.30 %–0.60 %',
+      '0.60 %–1.2 %',
+      '1.2 %–3.0 %',
+      '≥ 3.0 %'
+    ]);
     // Monotonic: a larger error never gets a better bin.
-    const bins = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032].map(v =>
-      scale.bin(v)
-    );
+    const values = [0.001, 0.004, 0.008, 0.02, 0.05, 0.5];
+    const bins = values.map(v => twoQubit.bin(v));
     expect([...bins].sort()).toEqual(bins);
-    // Stops tile the range, and name it.
-    for (let i = 1; i < scale.stops.length; i++) {
-      expect(scale.stops[i].from).toBeCloseTo(scale.stops[i - 1].to, 12);
-    }
-    expect(scale.stops[0].label.startsWith('< ')).toBe(true);
-    expect(scale.stops[4].label.startsWith('≥ ')).toBe(true);
-    // Log spacing: equal ratios between stop edges.
-    const ratios = scale.stops.map(s => s.to / s.from);
-    ratios.forEach(r => expect(r).toBeCloseTo(ratios[0], 6));
+    expect(ERROR_SCALES.readout.edges).toHaveLength(BIN_COLOURS.length - 1);
   });
 
-  it('is not washed out by one broken qubit', () => {
-    const values = Array.from({ length: 100 }, (_, i) => 0.01 + i * 0.0002);
-    values.push(0.5);
-    const scale = errorScale(values);
-    expect(scale.hi).toBeLessThan(0.5);
-    const used = new Set(values.map(v => scale.bin(v)));
-    expect(used.size).toBe(5);
+  it('clamps an outlier into the last bin and counts it', () => {
+    const values = Array.from({ length: 100 }, (_, i) => 0.002 + i * 0.00005);
+    values.push(1.0);
+    const scale = errorScale(values, 'two-qubit');
+    expect(scale.bin(1.0)).toBe(4);
+    expect(scale.isOutlier(1.0)).toBe(true);
+    expect(scale.isOutlier(0.05)).toBe(false);
+    expect(scale.outliers).toBe(1);
+    // One broken coupler does not change the colour of the others.
+    const without = errorScale(values.slice(0, -1), 'two-qubit');
+    expect(values.slice(0, -1).map(v => scale.bin(v))).toEqual(
+      values.slice(0, -1).map(v => without.bin(v))
+    );
   });
 
-  it('copes with no data and with equal values', () => {
+  it('has no stops without data', () => {
     expect(errorScale([null, undefined]).count).toBe(0);
-    expect(errorScale([]).bin(0.1)).toBeNull();
-    const flat = errorScale([0.01, 0.01]);
-    expect(flat.count).toBe(1);
-    expect(flat.bin(0.01)).toBe(0);
-    expect(flat.stops).toHaveLength(1);
+    expect(errorScale([]).stops).toEqual([]);
   });
 
   it('colours fake_brisbane’s readout and 2-qubit errors', () => {
     const detail = brisbane as unknown as IQPUDetail;
-    const readout = errorScale(detail.qubit_errors.readout);
+    const readout = errorScale(detail.qubit_errors.readout, 'readout');
     expect(readout.count).toBe(5);
-    const twoQubit = errorScale(detail.edge_errors.map(e => e.error));
+    const twoQubit = errorScale(
+      detail.edge_errors.map(e => e.error),
+      'two-qubit'
+    );
     expect(twoQubit.count).toBe(5);
-    expect(twoQubit.lo).toBeLessThanOrEqual(detail.medians.two_qubit_error!);
-    expect(twoQubit.hi).toBeGreaterThanOrEqual(detail.medians.two_qubit_error!);
+    expect(twoQubit.bin(detail.medians.two_qubit_error)).toBe(2);
   });
 });
 

@@ -9,8 +9,8 @@ import {
   IBackendsReply,
   IPlanInfo,
   IQPUDetail,
-  IQPUSummary,
-  ISelection
+  IPick,
+  IQPUSummary
 } from '../tokens';
 
 export const BASE_URL = 'http://localhost:8888/';
@@ -69,7 +69,7 @@ export class FakeServer {
     this.routes = {
       plan: () => ({ status: 200, body: localPlan() }),
       backends: () => ({ status: 200, body: this.backendsReply() }),
-      selection: (method, body) => {
+      pick: (method, body) => {
         if (method === 'POST') {
           const { backend } = JSON.parse(body ?? '{}');
           if (backend !== null && !this.qpus.some(q => q.name === backend)) {
@@ -81,19 +81,19 @@ export class FakeServer {
               }
             };
           }
-          this.selection = {
+          this.pick = {
             backend,
             provider: 'local',
             updated_at: backend ? '2025-01-01T00:00:00+00:00' : null
           };
         }
-        return { status: 200, body: this.selection };
+        return { status: 200, body: this.pick };
       }
     };
   }
 
+  // Ranked as the server ranks them (least busy online first).
   qpus: IQPUSummary[] = [
-    qpu('fake_b', 30),
     qpu('fake_a', 3, {
       least_busy: true,
       qubits: 156,
@@ -101,12 +101,13 @@ export class FakeServer {
       revision: '2',
       processor: 'Heron r2'
     }),
+    qpu('fake_b', 30),
     qpu('fake_c', 12, { status: 'paused', status_reason: 'calibration' })
   ];
   stale = false;
   staleReason = '';
   ageSeconds = 0;
-  selection: ISelection = {
+  pick: IPick = {
     backend: null,
     provider: 'local',
     updated_at: null

@@ -1,4 +1,4 @@
-import { QPUFleetModel, sortByQueue } from '../model';
+import { QPUFleetModel } from '../model';
 import { APIError, QPUClient } from '../request';
 import { FakeServer, qpu } from './fakeserver';
 
@@ -51,7 +51,7 @@ describe('QPUFleetModel', () => {
     jest.useRealTimers();
   });
 
-  it('starts loading, then shows the fleet, the plan and the selection', async () => {
+  it('starts loading, then shows the fleet, the plan and the pick', async () => {
     create();
     expect(model.phase).toBe('loading');
     expect(model.qpus).toEqual([]);
@@ -64,16 +64,16 @@ describe('QPUFleetModel', () => {
     expect(model.stale).toBe(false);
     expect(model.plan?.local).toBe(true);
     expect(model.plan?.instance).toBe('local fleet');
-    expect(model.selection).toEqual({
+    expect(model.pick).toEqual({
       backend: null,
       provider: 'local',
       updated_at: null
     });
-    // Least busy first; a paused QPU after the online ones.
+    // The server's order: least busy first, a paused QPU after the online ones.
     expect(model.qpus.map(q => q.name)).toEqual(['fake_a', 'fake_b', 'fake_c']);
     expect(server.count('backends')).toBe(1);
     expect(server.count('plan')).toBe(1);
-    expect(server.count('selection')).toBe(1);
+    expect(server.count('pick')).toBe(1);
     expect(changes).toBeGreaterThan(0);
   });
 
@@ -82,7 +82,7 @@ describe('QPUFleetModel', () => {
     await advance(0);
     expect(server.count('backends')).toBe(1);
 
-    server.qpus = [qpu('fake_a', 9), qpu('fake_b', 1)];
+    server.qpus = [qpu('fake_b', 1), qpu('fake_a', 9)];
     await advance(INTERVAL - 1);
     expect(server.count('backends')).toBe(1);
     await advance(1);
@@ -96,11 +96,11 @@ describe('QPUFleetModel', () => {
     expect(server.count('backends')).toBe(5);
     expect(server.count('plan')).toBe(1);
 
-    // A manual refresh asks at once, for the plan and selection too.
+    // A manual refresh asks at once, for the plan and pick too.
     await refresh(model);
     expect(server.count('backends')).toBe(6);
     expect(server.count('plan')).toBe(2);
-    expect(server.count('selection')).toBe(2);
+    expect(server.count('pick')).toBe(2);
   });
 
   it('follows a new interval (the settings registry)', async () => {
@@ -165,6 +165,66 @@ describe('QPUFleetModel', () => {
     requests = server.count('backends');
     await advance(INTERVAL);
     expect(server.count('backends')).toBe(requests + 1);
+  });
+
+  it('retries a configuration error when the .env changes, not on a timer', async () => {
+    let changedAt = '2026-01-01T10:00:00+00:00';
+    const configError = () => ({
+      status: 500,
+      body: {
+        message: 'OPEN_PLAN_INSTANCE: is not set.',
+        code: 'config_error',
+        hint: 'Set OPEN_PLAN_INSTANCE to your instance’s CRN.',
+        config: {
+          env_file: '/home/me/class/.env',
+          endpoint: null,
+          changed_at: changedAt
+        }
+      }
+    });
+    let broken = true;
+    const backends = server.routes.backends;
+    server.routes.backends = (m, b) =>
+      broken ? configError() : backends(m, b);
+    server.routes.plan = () => configError();
+    create();
+    await advance(0);
+    expect(model.phase).toBe('error');
+    expect(model.error?.hint).toBe(
+      'Set OPEN_PLAN_INSTANCE to your instance’s CRN.'
+    );
+    expect(model.waitsForConfig).toBe(true);
+
+    // Unchanged: each interval only asks whether the configuration changed.
+    const listings = server.count('backends');
+    for (let i = 0; i < 4; i++) {
+      await advance(INTERVAL);
+      expect(model.retryDelay).toBe(INTERVAL); // no backoff
+    }
+    expect(server.count('backends')).toBe(listings);
+    expect(server.count('plan')).toBeGreaterThanOrEqual(4);
+
+    // The user fixes the .env: the next look sees the change and loads.
+    broken = false;
+    changedAt = '2026-01-01T10:05:00+00:00';
+    await advance(INTERVAL);
+    expect(server.count('backends')).toBe(listings + 1);
+    expect(model.phase).toBe('ready');
+    expect(model.waitsForConfig).toBe(false);
+  });
+
+  it('retries on a timer when the server does not report its configuration', async () => {
+    server.routes.backends = () => ({
+      status: 500,
+      body: { message: 'OPEN_PLAN_INSTANCE: is not set.', code: 'config_error' }
+    });
+    create();
+    await advance(0);
+    expect(model.phase).toBe('error');
+    expect(model.waitsForConfig).toBe(false);
+    const listings = server.count('backends');
+    await advance(model.retryDelay as number);
+    expect(server.count('backends')).toBe(listings + 1);
   });
 
   it('keeps the last good data, marked stale, when the server fails', async () => {
@@ -292,26 +352,60 @@ describe('QPUFleetModel', () => {
     expect(server.count('backends')).toBe(before + 1);
   });
 
-  it('stores the selection and signals it', async () => {
+  it('stores the pick, clears it, and signals both', async () => {
     create();
     await advance(0);
     const seen: (string | null)[] = [];
-    model.selectionChanged.connect((_, s) => seen.push(s?.backend ?? null));
+    model.pickChanged.connect((_, s) => seen.push(s?.backend ?? null));
 
-    const selection = await model.select('fake_b');
-    expect(selection.backend).toBe('fake_b');
-    expect(model.selection?.backend).toBe('fake_b');
+    const pick = await model.setPick('fake_b');
+    expect(pick.backend).toBe('fake_b');
+    expect(model.pick?.backend).toBe('fake_b');
     expect(seen).toEqual(['fake_b']);
     const post = server.requests.find(r => r.method === 'POST');
-    expect(post?.path).toBe('selection');
+    expect(post?.path).toBe('pick');
     expect(JSON.parse(post?.body ?? '')).toEqual({ backend: 'fake_b' });
 
-    await expect(model.select('fake_zzz')).rejects.toMatchObject({
+    await expect(model.setPick('fake_zzz')).rejects.toMatchObject({
       code: 'unknown_backend',
       message: "QPU 'fake_zzz' is not listed."
     });
-    await expect(model.select('fake_zzz')).rejects.toBeInstanceOf(APIError);
-    expect(model.selection?.backend).toBe('fake_b');
+    await expect(model.setPick('fake_zzz')).rejects.toBeInstanceOf(APIError);
+    expect(model.pick?.backend).toBe('fake_b');
+
+    await model.setPick(null);
+    expect(model.pick?.backend).toBeNull();
+    expect(seen).toEqual(['fake_b', null]);
+  });
+
+  it('keeps the server’s ranking as it is: one ranking, the server’s', async () => {
+    // Equal queues: the server breaks the tie (more qubits, then the name);
+    // the frontend must not re-sort them by its own rule.
+    server.qpus = [
+      qpu('fake_z', 2, { qubits: 156 }),
+      qpu('fake_a', 2, { qubits: 5 }),
+      qpu('fake_m', null),
+      qpu('fake_b', 1, { status: 'paused' })
+    ];
+    create();
+    await advance(0);
+    expect(model.qpus.map(q => q.name)).toEqual([
+      'fake_z',
+      'fake_a',
+      'fake_m',
+      'fake_b'
+    ]);
+  });
+
+  it('does not show a pick made on the other provider', async () => {
+    server.pick = {
+      backend: 'ibm_fez',
+      provider: 'ibm',
+      updated_at: '2025-01-01T00:00:00+00:00'
+    };
+    create();
+    await advance(0);
+    expect(model.pick).toBeNull();
   });
 
   it('fetches a QPU’s detail, and reports an unknown one', async () => {
@@ -341,18 +435,5 @@ describe('QPUFleetModel', () => {
     expect(model.isDisposed).toBe(true);
     await advance(INTERVAL * 3);
     expect(server.count('backends')).toBe(1);
-  });
-});
-
-describe('sortByQueue', () => {
-  it('puts online QPUs first, shortest queue first, unknown queues last', () => {
-    const sorted = sortByQueue([
-      qpu('a', 5),
-      qpu('b', null),
-      qpu('c', 1, { status: 'offline' }),
-      qpu('d', 2),
-      qpu('e', 5)
-    ]);
-    expect(sorted.map(q => q.name)).toEqual(['d', 'a', 'e', 'b', 'c']);
   });
 });

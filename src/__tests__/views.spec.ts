@@ -1,7 +1,12 @@
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { connectCellSource, detailId, isBackendName } from '../commands';
+import {
+  connectCellSource,
+  detailId,
+  isBackendName,
+  loadsExtension
+} from '../commands';
 import { QPUFleetModel } from '../model';
 import { QPUClient } from '../request';
 import { IQPUDetail } from '../tokens';
@@ -145,7 +150,8 @@ describe('views', () => {
     b.focus();
     expect(document.activeElement).toBe(b);
 
-    server.qpus = [qpu('fake_a', 40), qpu('fake_b', 1, { least_busy: true })];
+    // The server ranks them again (least busy first); the list follows.
+    server.qpus = [qpu('fake_b', 1, { least_busy: true }), qpu('fake_a', 40)];
     await advance(5_000);
     panel.fleet.render();
     expect(rows().map(r => r.dataset.qpu)).toEqual(['fake_b', 'fake_a']);
@@ -212,13 +218,69 @@ describe('views', () => {
     ).toContain('stale');
   });
 
-  it('marks the QPU in use', async () => {
+  it('marks the QPU in use, and clears the pick from the sidebar', async () => {
     await advance(0);
-    await model.select('fake_c');
+    const bar = () =>
+      panel.node.querySelector('.jp-QiskitConnectorLab-pickBar') as HTMLElement;
+    panel.fleet.render();
+    expect(bar().hidden).toBe(true);
+    await model.setPick('fake_c');
     panel.fleet.render();
     const c = rows().find(r => r.dataset.qpu === 'fake_c')!;
     expect(c.textContent).toContain('In use');
     expect(c.closest('li')?.classList.contains('jp-mod-selected')).toBe(true);
+    expect(bar().hidden).toBe(false);
+    expect(bar().textContent).toContain(
+      'A bare %qconnect uses fake_c, picked here.'
+    );
+
+    const clear = bar().querySelector('button') as HTMLButtonElement;
+    expect(clear.textContent).toBe('Clear');
+    clear.click();
+    await advance(0);
+    panel.fleet.render();
+    expect(
+      JSON.parse(server.requests[server.requests.length - 1]?.body ?? '{}')
+    ).toEqual({
+      backend: null
+    });
+    expect(bar().hidden).toBe(true);
+    expect(rows().some(r => r.textContent?.includes('In use'))).toBe(false);
+  });
+
+  it('shows the server’s hint, and waits for the .env on a configuration error', async () => {
+    server.routes.backends = () => ({
+      status: 500,
+      body: {
+        message: 'OPEN_PLAN_INSTANCE: is not set.',
+        code: 'config_error',
+        hint: 'Set OPEN_PLAN_INSTANCE to your instance’s CRN.',
+        config: {
+          env_file: '/home/me/class/.env',
+          endpoint: null,
+          changed_at: '2026-01-01T10:00:00+00:00'
+        }
+      }
+    });
+    await advance(0);
+    panel.fleet.render();
+    expect(banner().dataset.kind).toBe('error');
+    const hint = banner().querySelector('.jp-QiskitConnectorLab-hint');
+    expect(hint?.textContent).toBe(
+      'Set OPEN_PLAN_INSTANCE to your instance’s CRN.'
+    );
+    expect(banner().textContent).toContain(
+      'Tried again when /home/me/class/.env changes.'
+    );
+    expect(banner().textContent).not.toContain('Next try in');
+  });
+
+  it('keeps the search placeholder short, with the full text as its title', () => {
+    const input = panel.node.querySelector(
+      'input[type="search"]'
+    ) as HTMLInputElement;
+    expect(input.placeholder).toBe('Search');
+    expect(input.title).toBe('Search QPUs by name or processor');
   });
 
   it('tells the model when the sidebar is shown or hidden', async () => {
@@ -245,7 +307,7 @@ describe('views', () => {
         trans,
         onUse: name => {
           used.push(name);
-          return model.select(name);
+          return model.setPick(name);
         },
         onInsert: name => inserted.push(name)
       });
@@ -294,9 +356,18 @@ describe('views', () => {
       expect(line.getAttribute('class')).toMatch(/jp-QiskitConnectorLab-bin\d/);
       const circle = detail.node.querySelector('circle[data-qubit]')!;
       expect(circle.getAttribute('class')).toContain('neutral');
+      // Five bins, brisbane's one clamped outlier coupler, no data.
       expect(
         detail.node.querySelectorAll('.jp-QiskitConnectorLab-legendItem')
-      ).toHaveLength(6);
+      ).toHaveLength(7);
+      expect(legend()).toContain('1 outlier ≥ 10 %, drawn as the last colour');
+      const outliers = detail.node.querySelectorAll(
+        'line.jp-QiskitConnectorLab-outlier'
+      );
+      expect(outliers).toHaveLength(1);
+      expect(outliers[0].getAttribute('class')).toContain(
+        'jp-QiskitConnectorLab-bin4'
+      );
     });
 
     it('shows the queue sparkline, medians and basis gates', () => {
@@ -315,6 +386,17 @@ describe('views', () => {
       expect(gates).toEqual(['ecr', 'id', 'rz', 'sx', 'x']);
       expect(text).toContain('Eagle r3');
       expect(text).toContain('Queue: 17 jobs');
+      // The local fleet's detail says whose data it is and what the date means.
+      expect(
+        detail.node.querySelector('.jp-QiskitConnectorLab-localBadge')
+          ?.textContent
+      ).toBe('Local fleet');
+      expect(text).toContain(
+        'Local fleet: these are the calibration data of the snapshot of fake_brisbane that qiskit-ibm-runtime ships (taken on the date above), not live data; the queue is simulated.'
+      );
+      expect(text).toContain('Snapshot of');
+      expect(text).not.toContain('Calibrated');
+      expect(text).toContain('(one scale for every QPU)');
     });
 
     it('runs "Use this QPU" and "Insert connect cell"', async () => {
@@ -356,10 +438,19 @@ describe('views', () => {
 });
 
 describe('helpers', () => {
-  it('writes the connect cell', () => {
+  it('writes the connect cell, loading the extension only when needed', () => {
     expect(connectCellSource('fake_fez')).toBe(
       '%load_ext qiskit_connector_lab\n%qconnect fake_fez'
     );
+    expect(connectCellSource('fake_fez', true)).toBe('%qconnect fake_fez');
+    expect(
+      loadsExtension(['import numpy', '%load_ext qiskit_connector_lab'])
+    ).toBe(true);
+    expect(loadsExtension(['x = 1\n  %reload_ext qiskit_connector_lab'])).toBe(
+      true
+    );
+    expect(loadsExtension(['# %load_ext other', '%qconnect'])).toBe(false);
+    expect(loadsExtension(['%load_ext qiskit_connector_labs'])).toBe(false);
     expect(connectCellSource(null)).toBe(
       '%load_ext qiskit_connector_lab\n%qconnect'
     );

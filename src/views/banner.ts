@@ -1,8 +1,8 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { formatAge } from '../format';
-import { QPUFleetModel } from '../model';
 import { cls, h, replaceChildren } from './dom';
+import { IQPUFleetModel } from '../tokens';
 
 /**
  * What the banner says: loading, an error with no data, or stale data.
@@ -16,7 +16,7 @@ export type BannerKind = 'none' | 'loading' | 'error' | 'stale';
  */
 export class BannerView {
   constructor(
-    private _model: QPUFleetModel,
+    private _model: IQPUFleetModel,
     private _trans: TranslationBundle
   ) {
     const trans = this._trans;
@@ -82,6 +82,12 @@ export class BannerView {
     } else if (kind === 'loading') {
       replaceChildren(this._text, trans.__('Loading QPUs…'));
     } else if (kind === 'error') {
+      const envFile = model.waitsForConfig
+        ? (error?.config?.env_file ??
+          model.plan?.config?.env_file ??
+          model.plan?.env_file ??
+          null)
+        : null;
       replaceChildren(
         this._text,
         h('strong', {}, trans.__('Cannot load the QPUs.')),
@@ -89,6 +95,16 @@ export class BannerView {
         error?.message ?? '',
         error?.code
           ? h('span', { class: cls('errorCode') }, ` (${error.code})`)
+          : null,
+        error?.hint ? h('span', { class: cls('hint') }, error.hint) : null,
+        model.waitsForConfig
+          ? h(
+              'span',
+              { class: cls('configWait') },
+              envFile
+                ? trans.__('Tried again when %1 changes.', envFile)
+                : trans.__('Tried again when the configuration changes.')
+            )
           : null
       );
     } else {
@@ -111,7 +127,7 @@ export class BannerView {
     this._retry.setAttribute('aria-busy', String(model.busy));
     const next = model.nextAttempt;
     const wait =
-      error && next !== null && !model.busy
+      error && next !== null && !model.busy && !model.waitsForConfig
         ? Math.max(0, Math.round((next - now) / 1000))
         : 0;
     this._note.textContent =

@@ -118,8 +118,8 @@ export class ChipView {
     }
     const byReadout = this._colorBy === 'readout';
     const scale: IErrorScale = byReadout
-      ? errorScale(readout)
-      : errorScale(Array.from(edgeError.values()));
+      ? errorScale(readout, 'readout')
+      : errorScale(Array.from(edgeError.values()), 'two-qubit');
     const gate = detail.two_qubit_gate ?? trans.__('2-qubit');
 
     const lines = geometry.edges.map(e => {
@@ -141,7 +141,8 @@ export class ChipView {
           y2: e.y2,
           class: cls(
             'edge',
-            byReadout ? 'neutral' : bin === null ? 'binNone' : `bin${bin}`
+            byReadout ? 'neutral' : bin === null ? 'binNone' : `bin${bin}`,
+            !byReadout && scale.isOutlier(error) && 'outlier'
           ),
           'stroke-width': byReadout
             ? geometry.strokeWidth
@@ -170,7 +171,8 @@ export class ChipView {
           r: geometry.radius,
           class: cls(
             'qubit',
-            byReadout ? (bin === null ? 'binNone' : `bin${bin}`) : 'neutral'
+            byReadout ? (bin === null ? 'binNone' : `bin${bin}`) : 'neutral',
+            byReadout && scale.isOutlier(error) && 'outlier'
           ),
           'data-qubit': n.index,
           'data-tip': tip
@@ -235,6 +237,24 @@ export class ChipView {
         stop.label
       )
     );
+    if (scale.outliers > 0) {
+      items.push(
+        h(
+          'li',
+          { class: cls('legendItem', 'outlierItem') },
+          h('span', {
+            class: cls('swatch', `bin${scale.count - 1}`, 'outlier'),
+            'aria-hidden': 'true'
+          }),
+          trans._n(
+            '%1 outlier ≥ %2, drawn as the last colour',
+            '%1 outliers ≥ %2, drawn as the last colour',
+            scale.outliers,
+            formatError(scale.outlier)
+          )
+        )
+      );
+    }
     items.push(
       h(
         'li',
@@ -245,7 +265,16 @@ export class ChipView {
     );
     replaceChildren(
       this._legend,
-      h('span', { class: cls('legendTitle') }, title),
+      h(
+        'span',
+        { class: cls('legendTitle') },
+        title,
+        h(
+          'span',
+          { class: cls('legendNote') },
+          trans.__(' (one scale for every QPU)')
+        )
+      ),
       scale.count === 0
         ? h('span', { class: cls('muted') }, trans.__('No calibration data.'))
         : null,

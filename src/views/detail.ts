@@ -5,9 +5,8 @@ import { Widget } from '@lumino/widgets';
 import { detailId } from '../commands';
 import { formatError, formatMicroseconds, sparkline } from '../art';
 import { formatQueueLength } from '../format';
-import { QPUFleetModel } from '../model';
 import { toFleetError } from '../request';
-import { IFleetError, IQPUDetail } from '../tokens';
+import { IFleetError, IQPUDetail, IQPUFleetModel } from '../tokens';
 import { ChipView } from './chip';
 import { cls, h, replaceChildren, svg } from './dom';
 import { processorLabel, statusText } from './list';
@@ -95,7 +94,7 @@ export class QPUDetailWidget extends Widget {
         },
         this._useButton,
         this._insertButton,
-        this._selectionNote
+        this._pickNote
       ),
       h(
         'div',
@@ -128,9 +127,9 @@ export class QPUDetailWidget extends Widget {
       )
     );
     this._model.changed.connect(this._onModelChanged, this);
-    this._model.selectionChanged.connect(this._renderSelection, this);
+    this._model.pickChanged.connect(this._renderPick, this);
     this._renderStatus();
-    this._renderSelection();
+    this._renderPick();
   }
 
   /**
@@ -228,7 +227,7 @@ export class QPUDetailWidget extends Widget {
       await this._onUse(this._name);
     } finally {
       this._useButton.disabled = false;
-      this._renderSelection();
+      this._renderPick();
     }
   }
 
@@ -294,19 +293,30 @@ export class QPUDetailWidget extends Widget {
     }
   }
 
-  private _renderSelection(): void {
+  private _renderPick(): void {
     const trans = this._trans;
-    const selection = this._model.selection;
-    const provider = this._model.backends?.provider ?? selection?.provider;
-    const selected =
-      !!selection &&
-      selection.backend === this._name &&
-      (!provider || selection.provider === provider);
-    this._useButton.setAttribute('aria-pressed', String(selected));
-    this._useButton.classList.toggle('jp-mod-active', selected);
-    this._selectionNote.textContent = selected
-      ? trans.__('A bare %%qconnect uses %1.', this._name)
-      : '';
+    const picked = this._model.pick?.backend === this._name;
+    this._useButton.setAttribute('aria-pressed', String(picked));
+    this._useButton.classList.toggle('jp-mod-active', picked);
+    replaceChildren(
+      this._pickNote,
+      picked ? trans.__('A bare %%qconnect uses %1.', this._name) : null,
+      picked ? ' ' : null,
+      picked
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: cls('jp-Button', 'linkButton', 'clearPick'),
+              title: trans.__(
+                'Forget the pick: a bare %%qconnect then takes the least busy QPU'
+              ),
+              onclick: () => void this._model.setPick(null)
+            },
+            trans.__('Clear')
+          )
+        : null
+    );
   }
 
   /**
@@ -322,7 +332,20 @@ export class QPUDetailWidget extends Widget {
       replaceChildren(this._facts);
       return;
     }
+    const local = this._model.backends?.local ?? this._model.plan?.local;
     const facts: (HTMLElement | null)[] = [
+      local
+        ? h(
+            'span',
+            {
+              class: cls('badge', 'localBadge'),
+              title: trans.__(
+                'A copy of the IBM processor, from qiskit-ibm-runtime’s snapshot; the queue is simulated.'
+              )
+            },
+            trans.__('Local fleet')
+          )
+        : null,
       h(
         'span',
         { class: cls('fact', 'statusFact') },
@@ -381,7 +404,7 @@ export class QPUDetailWidget extends Widget {
     this._chip.render(detail);
     this._renderSparkline(detail);
     this._renderCalibration(detail);
-    this._renderSelection();
+    this._renderPick();
   }
 
   private _renderSparkline(detail: IQPUDetail): void {
@@ -463,11 +486,19 @@ export class QPUDetailWidget extends Widget {
       [trans.__('Median T1'), formatMicroseconds(m.t1_us)],
       [trans.__('Median T2'), formatMicroseconds(m.t2_us)]
     ];
+    const local = this._model.backends?.local ?? this._model.plan?.local;
     if (detail.calibrated_at) {
       const date = new Date(detail.calibrated_at);
+      const text = isNaN(date.getTime())
+        ? detail.calibrated_at
+        : date.toLocaleDateString(undefined, {
+            year: 'numeric',
+            month: 'short',
+            day: 'numeric'
+          });
       rows.push([
-        trans.__('Calibrated'),
-        isNaN(date.getTime()) ? detail.calibrated_at : date.toLocaleString()
+        local ? trans.__('Snapshot of') : trans.__('Last calibrated'),
+        text
       ]);
     }
     const list = h('dl', { class: cls('medians') });
@@ -484,15 +515,33 @@ export class QPUDetailWidget extends Widget {
         h('li', { class: cls('gate') }, h('code', {}, g))
       )
     );
+    const source = local
+      ? h(
+          'p',
+          { class: cls('dataSource', 'localSource') },
+          trans.__(
+            'Local fleet: these are the calibration data of the snapshot of %1 that qiskit-ibm-runtime ships (taken on the date above), not live data; the queue is simulated.',
+            detail.name
+          )
+        )
+      : h(
+          'p',
+          { class: cls('dataSource') },
+          trans.__(
+            'As IBM Quantum reports them; the date is the last calibration of %1.',
+            detail.name
+          )
+        );
     replaceChildren(
       this._calibration,
+      source,
       list,
       h('h4', { class: cls('subTitle') }, trans.__('Basis gates')),
       gates
     );
   }
 
-  private _model: QPUFleetModel;
+  private _model: IQPUFleetModel;
   private _trans: TranslationBundle;
   private _name: string;
   private _onUse: (name: string) => Promise<unknown> | unknown;
@@ -506,8 +555,8 @@ export class QPUDetailWidget extends Widget {
   private _insertButton: HTMLButtonElement;
   private _facts = h('div', { class: cls('facts') });
   private _status = h('div', { class: cls('banner') });
-  private _selectionNote = h('span', {
-    class: cls('selectionNote'),
+  private _pickNote = h('span', {
+    class: cls('pickNote'),
     'aria-live': 'polite'
   });
   private _spark = h('div', { class: cls('spark') });
@@ -516,7 +565,7 @@ export class QPUDetailWidget extends Widget {
 
 export namespace QPUDetailWidget {
   export interface IOptions {
-    model: QPUFleetModel;
+    model: IQPUFleetModel;
     name: string;
     trans: TranslationBundle;
     /**

@@ -2,8 +2,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { formatAge } from '../format';
-import { QPUFleetModel } from '../model';
 import { cls, h, replaceChildren } from './dom';
+import { IQPUFleetModel } from '../tokens';
 
 /**
  * The top of the fleet panel: the plan and instance, a clear "Local fleet"
@@ -11,7 +11,7 @@ import { cls, h, replaceChildren } from './dom';
  */
 export class HeaderView {
   constructor(
-    private _model: QPUFleetModel,
+    private _model: IQPUFleetModel,
     private _trans: TranslationBundle
   ) {
     const trans = this._trans;

@@ -1,7 +1,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { formatQueueLength } from '../format';
-import { IQPUSummary, ISelection } from '../tokens';
+import { IPick, IQPUSummary } from '../tokens';
 import { cls, h, replaceChildren } from './dom';
 
 /**
@@ -72,7 +72,8 @@ export class FilterView {
     this._text = h('input', {
       type: 'search',
       class: cls('jp-InputGroup', 'filterText'),
-      placeholder: trans.__('Search QPUs'),
+      placeholder: trans.__('Search'),
+      title: trans.__('Search QPUs by name or processor'),
       'aria-label': trans.__('Filter QPUs by name or processor'),
       spellcheck: 'false',
       autocomplete: 'off'
@@ -126,19 +127,6 @@ export class FilterView {
     };
   }
 
-  /**
-   * Set the filter (e.g. from a command).
-   */
-  setFilter(filter: Partial<IFleetFilter>): void {
-    if (filter.text !== undefined) {
-      this._text.value = filter.text;
-    }
-    if (filter.minQubits !== undefined) {
-      this._minQubits.value = filter.minQubits ? String(filter.minQubits) : '';
-    }
-    this._onChange(this.filter);
-  }
-
   focus(): void {
     this._text.focus();
   }
@@ -173,13 +161,13 @@ export class ListView {
   update(
     qpus: IQPUSummary[],
     options: {
-      selection: ISelection | null;
+      pick: IPick | null;
       total: number;
       phase: 'loading' | 'ready' | 'error';
     }
   ): void {
     const trans = this._trans;
-    const selected = options.selection?.backend ?? null;
+    const selected = options.pick?.backend ?? null;
     const maxQueue = Math.max(
       1,
       ...qpus.map(q => (typeof q.queue === 'number' ? q.queue : 0))
@@ -287,6 +275,7 @@ export class ListView {
     ]
       .filter(Boolean)
       .join(' · ');
+    row.meta.title = row.meta.textContent ?? '';
     const queue = typeof q.queue === 'number' ? q.queue : null;
     row.queue.textContent = queue === null ? '—' : String(queue);
     row.queue.title = formatQueueLength(queue);

@@ -3,11 +3,11 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { qpuIcon } from '../icons';
-import { QPUFleetModel } from '../model';
 import { BannerView } from './banner';
 import { cls, h } from './dom';
 import { HeaderView } from './header';
 import { FilterView, filterQpus, IFleetFilter, ListView } from './list';
+import { IQPUFleetModel } from '../tokens';
 
 /**
  * The list part of the sidebar: header (plan, instance, Local fleet badge,
@@ -25,16 +25,36 @@ export class FleetView extends Widget {
     this.banner = new BannerView(options.model, trans);
     this.filters = new FilterView(trans, () => this.update());
     this.list = new ListView(trans, options.onOpen);
+    this._clear = h(
+      'button',
+      {
+        type: 'button',
+        class: cls('jp-Button', 'linkButton', 'clearPick'),
+        title: trans.__(
+          'Forget the pick: a bare %%qconnect then takes the least busy QPU'
+        ),
+        onclick: () => void this._clearPick()
+      },
+      trans.__('Clear')
+    );
+    this._pickBar = h(
+      'div',
+      { class: cls('pickBar'), 'aria-live': 'polite' },
+      this._pickText,
+      ' ',
+      this._clear
+    );
     this.node.append(
       this.header.node,
       this.banner.node,
+      this._pickBar,
       this.filters.node,
       this.list.node,
       this._count
     );
     this._count.setAttribute('aria-live', 'polite');
     this._model.changed.connect(this.update, this);
-    this._model.selectionChanged.connect(this.update, this);
+    this._model.pickChanged.connect(this.update, this);
   }
 
   readonly header: HeaderView;
@@ -59,13 +79,13 @@ export class FleetView extends Widget {
     this.banner.update(now);
     const all = model.qpus;
     const shown = filterQpus(all, this.filters.filter);
-    const selection =
-      model.selection &&
-      (!model.backends || model.selection.provider === model.backends.provider)
-        ? model.selection
-        : null;
+    const pick = model.pick;
+    this._pickBar.hidden = !pick?.backend;
+    this._pickText.textContent = pick?.backend
+      ? this._trans.__('A bare %%qconnect uses %1, picked here.', pick.backend)
+      : '';
     this.list.update(shown, {
-      selection,
+      pick,
       total: all.length,
       phase: model.phase
     });
@@ -82,14 +102,31 @@ export class FleetView extends Widget {
     this.render();
   }
 
+  private async _clearPick(): Promise<void> {
+    this._clear.disabled = true;
+    try {
+      await this._model.setPick(null);
+    } catch (reason) {
+      this._pickText.textContent = this._trans.__(
+        'Cannot clear the pick: %1',
+        (reason as Error)?.message ?? String(reason)
+      );
+    } finally {
+      this._clear.disabled = false;
+    }
+  }
+
   private _trans: TranslationBundle;
-  private _model: QPUFleetModel;
+  private _model: IQPUFleetModel;
   private _count = h('div', { class: cls('count') });
+  private _pickText = h('span', { class: cls('pickText') });
+  private _pickBar: HTMLElement;
+  private _clear: HTMLButtonElement;
 }
 
 export namespace FleetView {
   export interface IOptions {
-    model: QPUFleetModel;
+    model: IQPUFleetModel;
     trans: TranslationBundle;
     /**
      * Open the detail of a QPU.
@@ -125,6 +162,15 @@ export class FleetPanel extends Panel {
   readonly fleet: FleetView;
 
   /**
+   * Add another view below the QPU list (e.g. the jobs), in the same
+   * sidebar; it is hidden with the list while a detail replaces it.
+   */
+  addSection(widget: Widget): void {
+    this._sections.push(widget);
+    this.addWidget(widget);
+  }
+
+  /**
    * The detail shown in place of the list, if any.
    */
   get detail(): Widget | null {
@@ -139,6 +185,7 @@ export class FleetPanel extends Panel {
     this._detail = widget;
     widget.disposed.connect(this._onDetailDisposed, this);
     this.fleet.hide();
+    this._sections.forEach(section => section.hide());
     this.addWidget(widget);
   }
 
@@ -154,6 +201,7 @@ export class FleetPanel extends Panel {
     widget.disposed.disconnect(this._onDetailDisposed, this);
     widget.dispose();
     this.fleet.show();
+    this._sections.forEach(section => section.show());
     this.fleet.list.focusFirst();
   }
 
@@ -181,16 +229,18 @@ export class FleetPanel extends Panel {
   private _onDetailDisposed(): void {
     this._detail = null;
     this.fleet.show();
+    this._sections.forEach(section => section.show());
   }
 
-  private _model: QPUFleetModel;
+  private _model: IQPUFleetModel;
   private _detail: Widget | null = null;
+  private _sections: Widget[] = [];
 }
 
 export namespace FleetPanel {
   export interface IOptions {
     id: string;
-    model: QPUFleetModel;
+    model: IQPUFleetModel;
     trans: TranslationBundle;
     onOpen: (name: string) => void;
   }

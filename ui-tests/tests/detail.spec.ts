@@ -68,9 +68,14 @@ test('draws the chip with one node per qubit, coloured by error, with a legend',
   // Readout error first, with its legend.
   const legend = detail.locator('.jp-QiskitConnectorLab-legend');
   await expect(legend).toContainText('Readout error');
-  await expect(legend.locator('.jp-QiskitConnectorLab-legendItem')).toHaveCount(
-    6
-  );
+  // Five bins of the one readout scale, then "no data" (and outliers, if any).
+  await expect(legend).toContainText('< 1.0 %');
+  await expect(legend).toContainText('≥ 8.0 %');
+  await expect(legend).toContainText('(one scale for every QPU)');
+  // The local fleet's detail says whose data it shows.
+  await expect(
+    detail.locator('.jp-QiskitConnectorLab-localSource')
+  ).toContainText('snapshot of fake_brisbane that qiskit-ibm-runtime ships');
   await expect(chip.locator('circle[data-qubit="0"]')).toHaveClass(
     /jp-QiskitConnectorLab-bin\d/
   );
@@ -191,18 +196,22 @@ test('"Insert connect cell" from the detail view and from the command palette', 
     '%load_ext qiskit_connector_lab\n%qconnect fake_manila'
   );
 
-  // From the palette it acts on the QPU of the open detail view.
+  // From the palette, with the notebook active (the detail view is in the
+  // background), it asks which QPU, and loads nothing twice.
   await page.keyboard.press('Control+Shift+C');
   await page
     .locator('#modal-command-palette input')
     .fill('Insert connect cell');
   await page.keyboard.press('Enter');
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('QPU (least busy first)');
+  await dialog.locator('select').selectOption('fake_manila');
+  await dialog.getByRole('button', { name: /ok|select/i }).click();
   await expect(page.locator('.jp-NotebookPanel .jp-Cell')).toHaveCount(2);
-  expect(await page.notebook.getCellTextInput(1)).toBe(
-    '%load_ext qiskit_connector_lab\n%qconnect fake_manila'
-  );
+  expect(await page.notebook.getCellTextInput(1)).toBe('%qconnect fake_manila');
 
-  // Run it: the local fleet connects.
+  // Run both: the local fleet connects.
+  await page.notebook.runCell(0);
   await page.notebook.runCell(1);
   const output = (await page.notebook.getCellTextOutput(1))?.join('\n') ?? '';
   expect(output).toContain('fake_manila');

@@ -9,13 +9,14 @@ import * as path from 'path';
 export const SIDEBAR_ID = 'qiskit-connector-lab-sidebar';
 
 /**
- * The screenshots referenced from the README.
+ * Where the tests write their screenshots: an ignored folder, so the tests
+ * leave the checkout clean. `scripts/screenshots.sh` copies them into
+ * docs/screenshots/ (the README's) on purpose.
  */
 export const SCREENSHOTS = path.resolve(
   __dirname,
   '..',
-  '..',
-  'docs',
+  'test-results',
   'screenshots'
 );
 
@@ -78,7 +79,7 @@ export function writeFleet(
  * Forget the pick made with "Use this QPU".
  */
 export function clearPick(): void {
-  fs.rmSync(path.join(stateDir(), 'selection.json'), { force: true });
+  fs.rmSync(path.join(stateDir(), 'pick.json'), { force: true });
 }
 
 /**
@@ -148,4 +149,30 @@ export async function waitForFreshFleet(
       { timeout, intervals: [500, 1000] }
     )
     .toBe(false);
+}
+
+/**
+ * Run a command of the command palette by its label (JupyterLab and
+ * Notebook 7 alike).
+ */
+export async function runFromPalette(
+  page: import('@playwright/test').Page,
+  label: string
+): Promise<void> {
+  const input = page.locator('#modal-command-palette input');
+  const item = page
+    .locator('#modal-command-palette .lm-CommandPalette-item', {
+      hasText: label
+    })
+    .first();
+  // A document that has just opened may take the focus back (which closes
+  // the palette): open it again until it stays.
+  await expect(async () => {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press('Control+Shift+C');
+    }
+    await input.fill(label, { timeout: 2_000 });
+    await expect(item).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
 }

@@ -1,0 +1,87 @@
+"""The scripts a user runs first: scripts/setup.sh (behind run.sh and test.sh) says in one line when Node.js is
+missing or too old, and run.sh never opens the source tree."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the scripts in an empty project, so nothing is installed in the checkout."""
+    (tmp_path / "scripts").mkdir()
+    for name in ("setup.sh", "run.sh"):
+        shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "env", "find", "sort", "xargs", "sha256sum", "cut", "cat", "dirname", "mkdir", "id", "pwd",
+                 "cp", "basename", "sed"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    (bin_dir / "python3").symlink_to(sys.executable)
+    return tmp_path
+
+
+def run_setup(project: Path, node_version: str | None) -> subprocess.CompletedProcess[str]:
+    if node_version is not None:
+        node = project / "bin" / "node"
+        node.write_text(f"#!{shutil.which('bash')}\necho {node_version}\n")
+        node.chmod(0o755)
+    env = {"PATH": str(project / "bin"), "HOME": str(project), "PYTHON": sys.executable}
+    return subprocess.run([shutil.which("bash"), "scripts/setup.sh"], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_no_node_is_one_clear_line(project):
+    result = run_setup(project, None)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [(
+        "qiskit-connector-lab: building the sidebar from source needs Node.js >= 20, and there is no 'node' on the "
+        "PATH. Install Node.js 20 or newer, or install a built wheel instead (pip install "
+        "qiskit_connector_lab-*.whl needs no Node)."
+    )]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (project / ".venv").exists()  # nothing half-installed
+
+
+def test_an_old_node_is_one_clear_line(project):
+    result = run_setup(project, "v18.19.0")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [(
+        "qiskit-connector-lab: building the sidebar from source needs Node.js >= 20, but 'node' is v18.19.0. "
+        "Install Node.js 20 or newer, or install a built wheel instead (pip install qiskit_connector_lab-*.whl "
+        "needs no Node)."
+    )]
+
+
+def test_run_refuses_the_source_tree(project):
+    (project / ".venv" / "bin").mkdir(parents=True)
+    # An installed, up-to-date environment (so setup.sh has nothing to do).
+    env = {"PATH": str(project / "bin"), "HOME": str(project), "PYTHON": sys.executable}
+    jupyter = project / ".venv" / "bin" / "jupyter"
+    jupyter.write_text(f"#!{shutil.which('bash')}\necho jupyter \"$@\" in \"$PWD\"\n")
+    jupyter.chmod(0o755)
+    script = "source <(sed -n '/^inputs_hash()/,/^}/p' scripts/setup.sh); PYTHON=$PYTHON inputs_hash"
+    stamp = subprocess.run([shutil.which("bash"), "-c", script], cwd=project, env=env, capture_output=True,
+                           text=True, check=False)
+    (project / ".venv" / ".qcl-installed").write_text(stamp.stdout)
+    (project / "examples").mkdir()
+    (project / "examples" / "01-x.ipynb").write_text("{}")
+    refused = subprocess.run([shutil.which("bash"), "scripts/run.sh", str(project)], cwd=project, env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 2 and "not the source tree" in refused.stderr
+    default = subprocess.run([shutil.which("bash"), "scripts/run.sh", "--no-browser"], cwd=project, env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert default.returncode == 0, default.stderr
+    assert "up to date" in default.stdout  # the second start installs nothing
+    assert f"jupyter lab --no-browser in {project / 'notebooks'}" in default.stdout.replace(" --allow-root", "")
+    assert (project / "notebooks" / "01-x.ipynb").exists()  # the examples, copied in
