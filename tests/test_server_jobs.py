@@ -89,7 +89,7 @@ async def test_a_job_shows_queued_then_done_with_its_detail(api, ibm_env):
         assert_clean(answer, emulator)
 
 
-async def test_cancel_a_queued_job_then_409_then_404(api, ibm_env):
+async def test_cancel_a_queued_job_then_409_then_404(api, ibm_env, all_logs):
     emulator = ibm_env
     emulator.hold_jobs = True
     [job_id] = submit(emulator)
@@ -107,6 +107,9 @@ async def test_cancel_a_queued_job_then_409_then_404(api, ibm_env):
     assert (await api("GET", "jobs", "d0000000000000000000")).status == 404
     for answer in (cancelled, again, unknown):
         assert_clean(answer, emulator)
+    logged = all_logs.text
+    assert f"cancelled job {job_id}" in logged  # the server logged the cancel, and no secret with it
+    assert emulator.api_key not in logged and "eyJ" not in logged
 
 
 async def test_one_upstream_request_per_refresh_however_many_tabs_poll(api, ibm_env, shared_upstream):
