@@ -26,6 +26,7 @@ import {
   QPU_ARGS_SCHEMA
 } from './commands';
 import { qpuIcon } from './icons';
+import { jobsPlugin } from './jobs/plugin';
 // The model and the sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_INTERVAL, QPUFleetModel } from './model';
@@ -345,4 +346,4 @@ export function insertConnectCell(
   notebook.activeCell?.model.sharedModel.setSource(connectCellSource(name));
 }
 
-export default plugin;
+export default [plugin, jobsPlugin];
