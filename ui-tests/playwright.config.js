@@ -18,6 +18,10 @@ if (!process.env.QCONNECTOR_UI_STATE_DIR) {
   );
 }
 
+// The port of the test server (QCONNECTOR_UI_PORT, default 8888): another
+// run on the same machine can use its own.
+const PORT = process.env.QCONNECTOR_UI_PORT || '8888';
+
 const chromiumArgs = [
   '--no-sandbox',
   '--headless=new',
@@ -38,6 +42,7 @@ module.exports = {
   retries: 0,
   use: {
     ...baseConfig.use,
+    baseURL: `http://localhost:${PORT}`,
     launchOptions: {
       ...(baseConfig.use && baseConfig.use.launchOptions),
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -49,8 +54,8 @@ module.exports = {
     trace: 'off'
   },
   webServer: {
-    command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
+    command: `jlpm start --port ${PORT}`,
+    url: `http://localhost:${PORT}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI,
     env: {

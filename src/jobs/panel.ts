@@ -14,6 +14,7 @@ export class JobsPanel extends Panel {
   constructor(options: JobsPanel.IOptions) {
     super();
     this._model = options.model;
+    this._onVisible = options.onVisible ?? (() => undefined);
     this.id = options.id;
     this.addClass(cls('sidebar'));
     this.addClass(cls('jobsPanel'));
@@ -56,30 +57,40 @@ export class JobsPanel extends Panel {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this._model.setViewVisible(this.id, true);
+    this._onVisible(true);
     this.jobs.render();
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this._model.setViewVisible(this.id, false);
+    this._onVisible(false);
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     this._model.setViewVisible(this.id, this.isVisible);
+    this._onVisible(this.isVisible);
   }
 
   protected onBeforeDetach(msg: Message): void {
     this._model.setViewVisible(this.id, false);
+    this._onVisible(false);
     super.onBeforeDetach(msg);
   }
 
   private _model: JobsModel;
+  private _onVisible: (visible: boolean) => void;
   private _detail: JobDetailView | null = null;
 }
 
 export namespace JobsPanel {
   export interface IOptions extends JobsView.IOptions {
     id: string;
+    /**
+     * Called when the panel is shown or hidden (the QPU queues shown next to
+     * queued jobs are polled while it is shown).
+     */
+    onVisible?: (visible: boolean) => void;
   }
 }

@@ -80,8 +80,15 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       const found = fleet.qpus.find(q => q.name === qpu);
       return found && typeof found.queue === 'number' ? found.queue : null;
     };
+    // The QPU model polls while one of its views is visible; the Jobs panel
+    // counts as one (it shows each queued job's QPU queue).
+    const fleetViews = fleet as Partial<{
+      setViewVisible(view: string, visible: boolean): void;
+    }>;
     const panel = new JobsPanel({
       id: JOBS_SIDEBAR_ID,
+      onVisible: visible =>
+        fleetViews.setViewVisible?.call(fleet, JOBS_SIDEBAR_ID, visible),
       model,
       trans,
       queueOf,
