@@ -56,9 +56,23 @@ export async function runInNewNotebook(
     // No kernel dialog this time: the preferred kernel starts.
   }
   await expect(page.locator('.jp-Dialog')).toHaveCount(0);
-  await page.notebook.setCell(0, 'code', code);
+  await setSource(page, code);
   await page.notebook.runCell(0, true);
   return (await page.notebook.getCellTextOutput(0))?.join('\n') ?? '';
+}
+
+/**
+ * Put `code` into the active notebook's active cell as it is (typing it
+ * would let the editor indent it).
+ */
+export async function setSource(
+  page: IJupyterLabPageFixture,
+  code: string
+): Promise<void> {
+  await page.evaluate(source => {
+    const widget = (window as any).jupyterapp.shell.currentWidget;
+    widget.content.activeCell.model.sharedModel.setSource(source);
+  }, code);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   jobsBanner,
   openJobs,
   runInNewNotebook,
+  setSource,
   shotPath
 } from './jobs-helpers';
 
@@ -90,9 +91,8 @@ test('empty, then jobs from two kernels, followed to done with a notification', 
   expect(order).toEqual(['local-b1', 'local-a1']);
 
   // Kernel B's job fails, kernel A's finishes: two notifications.
-  await page.notebook.setCell(
-    0,
-    'code',
+  await setSource(
+    page,
     finishCell('local-b1', 'ERROR', 'The circuit has too many qubits.')
   );
   await page.notebook.runCell(0, true);
@@ -108,7 +108,7 @@ test('empty, then jobs from two kernels, followed to done with a notification', 
     'data-status',
     'failed'
   );
-  await page.notebook.setCell(0, 'code', finishCell('local-a1', 'DONE'));
+  await setSource(page, finishCell('local-a1', 'DONE'));
   await page.notebook.runCell(0, true);
   const toast = page.locator('.Toastify__toast', {
     hasText: 'Job local-a1 on fake_fez is done.'
