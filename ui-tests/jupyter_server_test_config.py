@@ -57,6 +57,7 @@ if os.environ.get("QCONNECTOR_UI_PROVIDER") == "ibm":
         if _key != "QISKIT_IBM_URL":
             os.environ[_key] = _value
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    os.environ["QCONNECTOR_ALLOW_HOSTS"] = "127.0.0.1"  # the emulator is a trusted loopback host here
     (_state / "ibm.env").write_text(
         f'IQP_API_TOKEN="{_emulator.api_key}"\nCLOUD_API_URL="{_emulator.base_url}"\n'
         f'IQP_RUNTIME_API_URL="{_emulator.base_url}/api/v1"\nOPEN_PLAN="on"\n'

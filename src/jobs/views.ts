@@ -85,6 +85,7 @@ export class JobListView {
           h(
             'span',
             { class: cls('jobMeta') },
+            h('code', { class: cls('jobShortId') }, shortId(job.id)),
             h('span', { class: cls('jobAge') }, formatAge(created)),
             run !== null
               ? h(
@@ -490,4 +491,12 @@ async function copyText(text: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The start of a job id, enough to tell the rows apart (the detail has it
+ * all).
+ */
+export function shortId(id: string): string {
+  return id.length > 12 ? `${id.slice(0, 10)}…` : id;
 }
