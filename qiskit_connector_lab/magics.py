@@ -319,6 +319,7 @@ class QConnect(Magics):
             return self._jobs_provider(args).job_handle(job_id)
 
         job = self._run(fetch)
+        assert self.shell is not None
         self.shell.user_ns[args.name] = job
         if type(job).__name__ == "JobRecord":
             print(f"{args.name} = the record of local job {job_id} ({job.status}): it ran in another kernel, "

@@ -12,6 +12,9 @@ jlpm test
 
 echo "==> UI tests (Galata, Chromium)"
 (cd ui-tests && jlpm playwright test)
+echo "==> UI tests of the Jobs view on the IBM path (the API emulator inside the test server)"
+(cd ui-tests && QCONNECTOR_UI_PROVIDER=ibm QCONNECTOR_UI_STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-ibm-XXXXXX")" \
+  jlpm playwright test tests/jobs-ibm.spec.ts)
 
 echo "==> Python tests"
 python -m pytest -q

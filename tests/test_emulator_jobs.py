@@ -8,14 +8,12 @@ logs, tags, delete, and faults on the new routes.
 from __future__ import annotations
 
 import pytest
+import requests
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import Batch, EstimatorV2, QiskitRuntimeService, SamplerV2, Session
 from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError, RuntimeInvalidStateError
-
-import requests
-
 from test_emulator import _raw_headers, emu, isolated_env, make_service  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -4,10 +4,10 @@ the jobs) and on the local fleet (the local job store)."""
 from __future__ import annotations
 
 import pytest
-
-from qiskit_connector_lab.jobs import JobRecord, LocalJobStore
 from test_faults_core import DEADLINE
 from test_faults_magic import one_usage_error
+
+from qiskit_connector_lab.jobs import JobRecord, LocalJobStore
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -20,7 +20,6 @@ import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short dead
 from qiskit import QuantumCircuit  # noqa: E402
 from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
 from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2  # noqa: E402
-
 from server_conftest import OPEN_INSTANCE, server_config  # noqa: E402
 from test_faults_core import DEADLINE, MARGIN  # noqa: E402
 
@@ -166,7 +165,8 @@ async def test_filters_reach_ibm(api, ibm_env):
     ids = submit(emulator, 3)
     page = await api("GET", "jobs", params={"limit": "2", "offset": "1", "backend": QPU})
     assert [r["id"] for r in page.json["jobs"]] == [ids[1], ids[0]]
-    listed = [r for r in emulator.requests if r.path == JOBS and r.method == "GET"][0]  # the filters went upstream, not applied here
+    # the filters went upstream, not applied here
+    listed = next(r for r in emulator.requests if r.path == JOBS and r.method == "GET")
     assert {"limit=2", "offset=1", f"backend={QPU}"} <= set(listed.query.split("&"))
     assert (await api("GET", "jobs", params={"backend": "ibm_fez"})).json["jobs"] == []
 

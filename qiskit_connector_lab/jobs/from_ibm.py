@@ -7,7 +7,7 @@ CANCELLED, ERROR. Imports nothing of Qiskit.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .records import CANCELLED, DONE, ERROR, JOB_STATUSES, QUEUED, RUNNING, JobRecord
@@ -32,11 +32,11 @@ def iso(value: Any) -> str | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).isoformat()
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
     text = str(value)
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).isoformat()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).isoformat()
     except ValueError:
         return None
 
@@ -52,16 +52,16 @@ def record_from_api(raw: dict[str, Any], metrics: dict[str, Any] | None = None) 
     """The record of one item of ``GET /api/v1/jobs`` (or ``GET /jobs/{id}``), with ``/metrics`` if given."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         raise ValueError("IBM sent a job without an id")
-    state = raw.get("state") if isinstance(raw.get("state"), dict) else {}
+    state: dict[str, Any] = raw["state"] if isinstance(raw.get("state"), dict) else {}
     status = job_status(state.get("status") or raw.get("status"))
-    program = raw.get("program") if isinstance(raw.get("program"), dict) else {}
+    program: dict[str, Any] = raw["program"] if isinstance(raw.get("program"), dict) else {}
     stamps = (metrics or {}).get("timestamps") or {}
     reason = state.get("reason")
     code = state.get("reason_code") or state.get("reasonCode")
     error = None
     if status == ERROR:
         error = _one_line(f"Error code {code}; {reason}" if code and reason else reason or "The job failed.")
-    tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+    tags: list[Any] = raw["tags"] if isinstance(raw.get("tags"), list) else []
     return JobRecord(
         id=raw["id"],
         backend=str(raw.get("backend") or ""),

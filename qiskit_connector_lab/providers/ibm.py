@@ -212,9 +212,9 @@ class IBMProvider(Provider):
             return JobsPage(records, total, "ibm")
         # The public client: service.jobs() is one GET /api/v1/jobs, but its job objects carry no status, so each
         # job not yet known to be final costs one GET /api/v1/jobs/{id} more.
-        records = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))
-        more = 1 if len(records) == limit else 0  # the public call does not say the total
-        return JobsPage(tuple(records), offset + len(records) + more, "ibm")
+        found = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))
+        more = 1 if len(found) == limit else 0  # the public call does not say the total
+        return JobsPage(tuple(found), offset + len(found) + more, "ibm")
 
     def _public_jobs(self, service: Any, filters: dict[str, Any]) -> list[JobRecord]:
         out = []

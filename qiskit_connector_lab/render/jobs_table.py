@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..providers.base import JobsPage
@@ -18,7 +18,7 @@ def _moment(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def span(seconds: float | None) -> str:
@@ -48,11 +48,11 @@ def run_time(started: str | None, finished: str | None, now: datetime) -> str:
 
 
 class JobsTable(_Report):
-    headers = ["", "Job", "Status", "QPU", "Primitive", "Created", "Run time", "Tags"]
+    headers = ["", "Job", "Status", "QPU", "Primitive", "Created", "Run time", "Tags"]  # noqa: RUF012 - as _Report
 
     def __init__(self, page: JobsPage, pending: bool = False, now: datetime | None = None) -> None:
         self.page = page
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         where = "local fleet (offline simulation, not IBM)" if page.provider == "local" else "IBM Quantum"
         what = "pending jobs" if pending else "jobs"
         shown = len(page.jobs)

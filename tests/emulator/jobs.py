@@ -35,8 +35,10 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from .server import Response
 
@@ -51,9 +53,9 @@ DEFAULT_SHOTS = 4096
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 # ------------------------------------------------------------------------------------------ the one worker thread
@@ -77,7 +79,7 @@ class _Worker:
             fn = self._queue.get()
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - each job records its own failure
+            except Exception:
                 pass
 
 
@@ -130,7 +132,7 @@ def run_primitive(program: str, params: dict[str, Any], seed: int) -> str:
 
         default_shots = options.get("default_shots") or DEFAULT_SHOTS
         for pub in decoded["pubs"]:
-            circuit, values, shots = (list(pub) + [None, None])[:3]
+            circuit, values, shots = [*pub, None, None][:3]
             small, _ = _shrink(circuit)
             run = AerSampler(seed=seed).run([(small, values, shots or default_shots)]).result()[0]
             results.append(SamplerPubResult(run.data, metadata={"shots": int(shots or default_shots)}))
@@ -139,7 +141,7 @@ def run_primitive(program: str, params: dict[str, Any], seed: int) -> str:
 
         precision_default = options.get("default_precision") or 0.015625
         for pub in decoded["pubs"]:
-            circuit, observables, values, precision = (list(pub) + [None, None, None])[:4]
+            circuit, observables, values, precision = [*pub, None, None, None][:4]
             small, active = _shrink(circuit)
             n = circuit.num_qubits
             obs = np.asarray(observables, dtype=object)
@@ -344,7 +346,7 @@ class JobsAPI:
         def simulate() -> None:
             try:
                 job.result = run_primitive(job.program, job.params, seed)
-            except Exception as exc:  # noqa: BLE001 - a bad PUB fails the job, as on IBM
+            except Exception as exc:
                 job.sim_error = f"The job failed: {type(exc).__name__}: {exc}"[:300]
                 emu._job_errors.append(traceback.format_exc())
             finally:
