@@ -286,3 +286,29 @@ async def test_local_jobs_from_two_processes_are_listed_and_cancellable(api, qc_
     assert refused.status == 409 and refused.json["code"] == "job_not_cancellable"
     assert (await api("GET", "jobs", "local-2")).json["status"] == "CANCELLED"
     assert (await api("GET", "jobs", "nope")).status == 404
+
+
+def proposed_jobs_page(service, *, limit, skip, pending, backend_name):
+    """What ``providers.runtime_internals.jobs_page`` should be (asked of the lead, who owns that module): the
+    client's one-request job list, whose raw items carry each job's state, and the total count."""
+    client = service._active_api_client
+    return client.jobs_get(limit=limit, skip=skip, pending=pending, backend_name=backend_name, descending=True)
+
+
+async def test_with_the_raw_page_a_refresh_is_one_request_even_with_pending_jobs(api, ibm_env, monkeypatch):
+    from qiskit_connector_lab.providers import runtime_internals
+
+    monkeypatch.setattr(runtime_internals, "jobs_page", proposed_jobs_page, raising=False)
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    ids = submit(emulator, 2)
+    first = await api("GET", "jobs")
+    assert [(r["id"], r["status"]) for r in first.json["jobs"]] == [(ids[1], "QUEUED"), (ids[0], "QUEUED")]
+    assert first.json["total"] == 2
+    await asyncio.sleep(TTL + 0.05)
+    emulator.reset_log()
+    answers = await asyncio.gather(*(api("GET", "jobs") for _ in range(TABS)))
+    assert all(a.json["total"] == 2 for a in answers)
+    assert [(r.method, r.path) for r in emulator.requests] == [("GET", JOBS)]
+    paged = await api("GET", "jobs", params={"limit": "1", "offset": "1", "pending": "true"})
+    assert [r["id"] for r in paged.json["jobs"]] == [ids[0]] and paged.json["total"] == 2
