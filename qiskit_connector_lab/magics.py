@@ -1,4 +1,4 @@
-"""IPython magics: ``%qconnect``, ``%qbackends``, ``%qplan``.
+"""IPython magics: ``%qconnect``, ``%qbackends``, ``%qplan``, ``%qjobs``, ``%qjob``.
 
 This module imports only IPython and traitlets; the connector (and with it qiskit and the IBM client) loads on
 the first magic call, so ``%load_ext qiskit_connector_lab`` stays fast. Every failure is one ``UsageError`` line.
@@ -271,6 +271,68 @@ class QConnect(Magics):
 
         self._display(self._run(report))
 
+    # -- %qjobs, %qjob ---------------------------------------------------------------------------------------
+    def _jobs_provider(self, args: Any) -> Any:
+        """The provider of the last %qconnect, unless the line names another source."""
+        from .providers import provider_for
+
+        named = args.instance or args.env or args.local or args.deadline
+        settings = self._settings if (self._settings is not None and not named) else self._load_settings(args)
+        return provider_for(settings)
+
+    @magic_arguments()
+    @argument("--pending", action="store_true", help="Only jobs that are queued or running.")
+    @argument("--backend", default=None, metavar="NAME", help="Only jobs on this QPU.")
+    @argument("--limit", type=int, default=10, metavar="N", help="How many jobs to show (1 to 100; default 10).")
+    @argument("--cancel", default=None, metavar="ID", help="Cancel this queued or running job instead.")
+    @_source_arguments
+    @line_magic
+    def qjobs(self, line: str = "") -> None:
+        """Your recent jobs, newest first (on IBM: the active instance's); or cancel one with --cancel ID."""
+        args = self._parse(self.qjobs, line)
+        if not 1 <= args.limit <= 100:
+            raise UsageError(f"--limit is {args.limit}; use a whole number from 1 to 100.")
+        if args.cancel is not None:
+            job_id = _job_id(args.cancel, "--cancel")
+
+            def cancel() -> str:
+                return self._jobs_provider(args).cancel_job(job_id)
+
+            print(f"Job {job_id}: {self._run(cancel)}")
+            return
+
+        def table() -> Any:
+            from .render.jobs_table import JobsTable
+
+            page = self._jobs_provider(args).jobs(pending=args.pending, backend=args.backend, limit=args.limit)
+            return JobsTable(page, pending=args.pending)
+
+        self._display(self._run(table))
+
+    @magic_arguments()
+    @argument("job_id", metavar="ID", help="The job's id (%%qjobs lists them).")
+    @argument("--name", default="job", metavar="VAR", help="Variable for the job (default: job).")
+    @_source_arguments
+    @line_magic
+    def qjob(self, line: str = "") -> None:
+        """Put a job into the namespace (``job.status()``, ``job.result()``), by its id."""
+        args = self._parse(self.qjob, line)
+        job_id = _job_id(args.job_id, "ID")
+        if not args.name.isidentifier():
+            raise UsageError(f"--name {args.name!r} is not a Python variable name; use e.g. --name job.")
+
+        def fetch() -> Any:
+            return self._jobs_provider(args).job_handle(job_id)
+
+        job = self._run(fetch)
+        assert self.shell is not None
+        self.shell.user_ns[args.name] = job
+        if type(job).__name__ == "JobRecord":
+            print(f"{args.name} = the record of local job {job_id} ({job.status}): it ran in another kernel, "
+                  "which holds its result.")
+        else:
+            print(f"{args.name} = job {job_id}: {args.name}.status(), and {args.name}.result() once it is done.")
+
     # -- completion ------------------------------------------------------------------------------------------
     def complete_backend(self, _shell: Any, event: Any) -> list[str]:
         """Backend names from the cached listing (the local fleet is listed on demand: it costs nothing)."""
@@ -297,8 +359,17 @@ def _plain_help(func: Any) -> None:
     func.__doc__ = (func.__doc__ or "").replace("::\n\n  %", "Usage: %", 1)
 
 
-for _magic in (QConnect.qconnect, QConnect.qbackends, QConnect.qplan):
+for _magic in (QConnect.qconnect, QConnect.qbackends, QConnect.qplan, QConnect.qjobs, QConnect.qjob):
     _plain_help(_magic)
+
+
+def _job_id(text: str, what: str) -> str:
+    import re
+
+    text = text.strip().strip("'\"")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text):
+        raise UsageError(f"{what} {text[:70]!r} is not a job id; %qjobs lists the ids of your jobs.")
+    return text
 
 
 def _session_types() -> tuple[type, ...]:
@@ -329,7 +400,7 @@ def unload_ipython_extension(ipython: Any) -> None:
         return
     if magics._connection is not None and magics._connection.session is not None:
         magics._close_previous(magics._connection)  # bounded; a failure is one line on stderr
-    for name in ("qconnect", "qbackends", "qplan"):
+    for name in ("qconnect", "qbackends", "qplan", "qjobs", "qjob"):
         ipython.magics_manager.magics["line"].pop(name, None)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)

@@ -20,6 +20,13 @@ if ! (cd ui-tests && jlpm playwright test); then
   cat "$QCONNECTOR_UI_STATE_DIR/jupyter-server.log" >&2 || true
   exit 1
 fi
+echo "==> UI tests of the Jobs view on the IBM path (the API emulator inside the test server)"
+ibm_state="$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-ibm-XXXXXX")"
+if ! (cd ui-tests && QCONNECTOR_UI_PROVIDER=ibm QCONNECTOR_UI_STATE_DIR="$ibm_state" jlpm playwright test tests/jobs-ibm.spec.ts); then
+  echo "--- the Jupyter server's log ---" >&2
+  cat "$ibm_state/jupyter-server.log" >&2 || true
+  exit 1
+fi
 
 echo "==> The wheel, installed alone into a fresh venv with no Node.js"
 bash scripts/test_wheel.sh

@@ -15,6 +15,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './addCommands';
 import { CommandIDs } from './commands';
+import { jobsPlugin } from './jobs/plugin';
 // The model and the sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_INTERVAL, QPUFleetModel } from './model';
@@ -131,4 +132,4 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
   }
 };
 
-export default plugin;
+export default [plugin, jobsPlugin];

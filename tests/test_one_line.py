@@ -138,7 +138,7 @@ async def test_backends_without_gzip(api):
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "POST"])
 async def test_an_unauthenticated_method_is_told_so(api, method):
-    answer = await api(method, "selection", body="{}" if method != "DELETE" else None,
+    answer = await api(method, "pick", body="{}" if method != "DELETE" else None,
                        headers={"Authorization": ""}, allow_nonstandard_methods=True)
     assert answer.status == 403 and answer.json["code"] == "forbidden", answer
     assert "not authenticated" in answer.json["message"] and "POST" not in answer.json["message"]

@@ -22,6 +22,14 @@ CELLS = [
     "print(qconnection); qconnection",
     "backend, session, repr(qconnection)",
     "from qiskit_connector_lab import load_settings\nload_settings(), load_settings().describe()",
+    # jobs: submit one, list, fetch and cancel it, and a job error
+    "from qiskit import QuantumCircuit\nfrom qiskit.transpiler import generate_preset_pass_manager\n"
+    "from qiskit_ibm_runtime import SamplerV2\nqc = QuantumCircuit(2); qc.h(0); qc.cx(0, 1); qc.measure_all()\n"
+    "submitted = SamplerV2(mode=session).run([generate_preset_pass_manager(backend=backend).run(qc)], shots=10)",
+    "%qjobs",
+    "%qjob {submitted.job_id()} --name again\nagain, repr(again)",
+    "%qjobs --cancel {submitted.job_id()}",
+    "%qjob d0000000000000000000",
     "%qconnect --instance not-my-instance",
     "from qiskit_connector_lab import save_account\npath = save_account(name='audit'); print(oct(path.stat().st_mode & 0o777))",
 ]
@@ -38,6 +46,7 @@ def test_no_secret_in_any_notebook_output(emulator, clean_env, monkeypatch):
     outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
     assert "premium-instance" in outputs and "Premium (paid)" in outputs  # it really ran against the emulator
     assert "UsageError" in outputs  # and the error path was taken
+    assert "sampler" in outputs and "has no job" in outputs  # the job magics ran, and failed once
     assert emulator.api_key not in outputs
     assert "eyJ" not in outputs  # no bearer JWT
     saved = clean_env / ".qiskit" / "qiskit-ibm.json"

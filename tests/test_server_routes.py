@@ -23,7 +23,8 @@ pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
 ROUTES = [("GET", "plan"), ("GET", "backends"), ("GET", "backends/fake_brisbane"), ("GET", "pick"),
           ("POST", "pick"), ("GET", "status"), ("GET", "no-such-route"), ("POST", "no-such-route"),
-          ("PUT", "no-such-route"), ("DELETE", "no-such-route"), ("PATCH", "no-such-route")]
+          ("PUT", "no-such-route"), ("DELETE", "no-such-route"), ("PATCH", "no-such-route"),
+          ("GET", "jobs"), ("GET", "jobs/d123"), ("POST", "jobs/d123/cancel")]
 QPU_FIELDS = {"name", "status", "status_reason", "qubits", "queue", "family", "revision", "processor", "clops",
               "version", "least_busy"}
 

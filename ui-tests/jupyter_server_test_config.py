@@ -40,5 +40,32 @@ c.QConnectorServer.provider = "local"  # noqa: F821
 c.QConnectorServer.refresh_interval = 2  # noqa: F821
 c.QConnectorServer.ttl = 1  # noqa: F821
 
+# QCONNECTOR_UI_PROVIDER=ibm: the IBM path instead. The project's API emulator (tests/emulator) runs inside this
+# server process on a loopback port; the server and every kernel use the REAL qiskit-ibm-runtime client against it
+# (a .env in the state folder points them there). Its jobs stay queued QCONNECTOR_UI_JOB_QUEUE seconds (default 6),
+# so a test can see a job queued, cancel one, and see one turn done.
+if os.environ.get("QCONNECTOR_UI_PROVIDER") == "ibm":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from emulator import IBMQuantumEmulator
+
+    _emulator = IBMQuantumEmulator(seed=3).start()
+    _emulator.job_queue_seconds = float(os.environ.get("QCONNECTOR_UI_JOB_QUEUE", "6"))
+    _emulator.job_run_seconds = 1.0
+    for _key, _value in _emulator.client_env().items():
+        if _key != "QISKIT_IBM_URL":
+            os.environ[_key] = _value
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    os.environ["QCONNECTOR_ALLOW_HOSTS"] = "127.0.0.1"  # the emulator is a trusted loopback host here
+    (_state / "ibm.env").write_text(
+        f'IQP_API_TOKEN="{_emulator.api_key}"\nCLOUD_API_URL="{_emulator.base_url}"\n'
+        f'IQP_RUNTIME_API_URL="{_emulator.base_url}/api/v1"\nOPEN_PLAN="on"\n'
+        'OPEN_PLAN_CHANNEL="ibm_quantum_platform"\nOPEN_PLAN_INSTANCE="open-instance"\n'
+    )
+    os.environ["QCONNECTOR_ENV_FILE"] = str(_state / "ibm.env")
+    c.QConnectorServer.provider = "ibm"  # noqa: F821
+    c.QConnectorServer.deadline = 20  # noqa: F821
+
 # Uncomment to debug the server:
 # c.ServerApp.log_level = "DEBUG"

@@ -30,9 +30,10 @@ const chromiumArgs = [
   '--disable-sync'
 ];
 
-// The port of the test server (QCL_UI_PORT, default 8888); the tests find it
-// in TARGET_URL, as Galata does.
-const port = process.env.QCL_UI_PORT || '8888';
+// The port of the test server (QCONNECTOR_UI_PORT, default 8888: another run
+// on the same machine can use its own); the tests find it in TARGET_URL, as
+// Galata does.
+const port = process.env.QCONNECTOR_UI_PORT || '8888';
 process.env.TARGET_URL = process.env.TARGET_URL || `http://localhost:${port}`;
 
 // The Jupyter server's log goes to a file, printed by scripts/test.sh only
@@ -54,6 +55,7 @@ module.exports = {
   retries: 0,
   use: {
     ...baseConfig.use,
+    baseURL: `http://localhost:${port}`,
     launchOptions: {
       ...(baseConfig.use && baseConfig.use.launchOptions),
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

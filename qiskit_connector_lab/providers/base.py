@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..config import Settings
+from ..jobs.records import JobRecord
 from ..qpus import Listing
 from ..plans import InstanceInfo, PlanCheck
 
@@ -121,3 +122,32 @@ class Provider(ABC):
     @abstractmethod
     def properties(self, name: str) -> dict[str, Any] | None:
         """The QPU's calibration properties as the API gives them, if any."""
+
+    # -- jobs (see qiskit_connector_lab.jobs) ----------------------------------------------------------------
+    @abstractmethod
+    def jobs(self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0) -> JobsPage:
+        """Recent jobs, newest first (on IBM: one ``GET /api/v1/jobs``), and how many match in all."""
+
+    @abstractmethod
+    def job_detail(self, job_id: str) -> dict[str, Any]:
+        """One job: its record (``JobRecord.as_dict()``) plus ``usage_seconds``. Raises ``JobNotFound``."""
+
+    @abstractmethod
+    def cancel_job(self, job_id: str) -> str:
+        """Cancel a QUEUED or RUNNING job; returns its status now. Raises ``JobNotCancellable`` when final."""
+
+    @abstractmethod
+    def job_handle(self, job_id: str) -> Any:
+        """The job as an object a notebook can use (``.status()``, ``.result()`` on IBM)."""
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """A page of jobs, newest first, and the number of jobs that match the filters in all."""
+
+    jobs: tuple[JobRecord, ...]
+    total: int
+    provider: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"provider": self.provider, "total": self.total, "jobs": [job.as_dict() for job in self.jobs]}

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..config import Settings
-from ..errors import ConfigError, Unauthorized
+from ..errors import BadResponse, ConfigError, Unauthorized
+from ..jobs.from_ibm import iso, job_status, record_from_api, usage_seconds
+from ..jobs.records import CANCELLED, ERROR, JobNotCancellable, JobNotFound, JobRecord
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from ..qpus import Listing, listing_from_devices, usable_devices
 from ..secret import guard_loggers, redacting_filter
 from . import runtime_internals as internals
-from .base import Provider, Usage
+from .base import JobsPage, Provider, Usage
 from .bounded import call_with_deadline, capture_client_warnings, install_bounded_http
 
 T = TypeVar("T")
@@ -50,6 +52,7 @@ class IBMProvider(Provider):
         self._instances: list[InstanceInfo] | None = None
         #: The IBM client's own warnings during our calls, one line each (taken by connect() as notes).
         self.client_notes: list[str] = []
+        self._final_jobs: dict[str, JobRecord] = {}  # a final job never changes: no status request for it again
         redacting_filter.add(settings.token)
         guard_loggers("qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "requests", "qiskit_connector_lab")
         account_logger = logging.getLogger("qiskit_ibm_runtime.qiskit_runtime_service")
@@ -194,3 +197,87 @@ class IBMProvider(Provider):
     def properties(self, name: str) -> dict[str, Any] | None:
         return self._signed_in(f"reading the properties of {name}",
                                lambda service: internals.backend_properties(service, name))
+
+    # -- jobs ------------------------------------------------------------------------------------------------
+    def jobs(self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0) -> JobsPage:
+        filters = {"limit": limit, "skip": offset, "pending": True if pending else None, "backend_name": backend}
+        # One GET /api/v1/jobs: the raw page carries every job's state and the total (None: the client lacks it).
+        raw = self._signed_in("listing the jobs", lambda service: internals.jobs_page(service, **filters))
+        if raw is not None:
+            try:
+                records = tuple(record_from_api(item) for item in raw["jobs"])
+                total = int(raw["count"]) if raw.get("count") is not None else len(records)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise BadResponse("IBM Quantum sent a job list that could not be read. Retry later.") from None
+            return JobsPage(records, total, "ibm")
+        # The public client: service.jobs() is one GET /api/v1/jobs, but its job objects carry no status, so each
+        # job not yet known to be final costs one GET /api/v1/jobs/{id} more.
+        found = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))
+        more = 1 if len(found) == limit else 0  # the public call does not say the total
+        return JobsPage(tuple(found), offset + len(found) + more, "ibm")
+
+    def _public_jobs(self, service: Any, filters: dict[str, Any]) -> list[JobRecord]:
+        out = []
+        for job in service.jobs(**filters):
+            known = self._final_jobs.get(job.job_id())
+            if known is not None:
+                out.append(known)
+                continue
+            record = record_from_job(job, with_session=False)
+            if record.final:
+                self._final_jobs[record.id] = record
+                while len(self._final_jobs) > 1000:  # bounded: forget the oldest
+                    self._final_jobs.pop(next(iter(self._final_jobs)))
+            out.append(record)
+        return out
+
+    def job_detail(self, job_id: str) -> dict[str, Any]:
+        def read(service: Any) -> dict[str, Any]:
+            job = _client_job(service, job_id)
+            record = record_from_job(job)
+            metrics = job.metrics()
+            record = record.with_fields(started=iso((metrics.get("timestamps") or {}).get("running")),
+                                        finished=iso((metrics.get("timestamps") or {}).get("finished")),
+                                        pubs=int(metrics.get("num_circuits") or 0))
+            return dict(record.as_dict(), usage_seconds=usage_seconds(None, metrics))
+
+        return self._signed_in(f"reading job {job_id}", read)
+
+    def cancel_job(self, job_id: str) -> str:
+        def cancel(service: Any) -> str:
+            from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError
+
+            job = _client_job(service, job_id)
+            try:
+                job.cancel()
+            except RuntimeInvalidStateError:
+                raise JobNotCancellable(job_id, job_status(job.status())) from None
+            self._final_jobs.pop(job_id, None)
+            return CANCELLED
+
+        return self._signed_in(f"cancelling job {job_id}", cancel)
+
+    def job_handle(self, job_id: str) -> Any:
+        return self._signed_in(f"reading job {job_id}", lambda service: _client_job(service, job_id))
+
+
+def _client_job(service: Any, job_id: str) -> Any:
+    from qiskit_ibm_runtime.exceptions import RuntimeJobNotFound
+
+    try:
+        return service.job(job_id)
+    except RuntimeJobNotFound:
+        raise JobNotFound(f"IBM Quantum has no job {job_id!r} in this instance.") from None
+
+
+def record_from_job(job: Any, with_session: bool = True) -> JobRecord:
+    """The record of a client job object. ``job.status()`` costs one request unless the job is final, and so does
+    ``job.session_id`` when it is None (job mode): the list leaves it out (``with_session=False``)."""
+    status = job_status(job.status())
+    backend = job.backend()
+    error = None
+    if status == ERROR:
+        error = " ".join(str(job.error_message() or "The job failed.").split())[:300]
+    return JobRecord(id=job.job_id(), backend=getattr(backend, "name", "") or "", primitive=job.primitive_id or "",
+                     status=status, created=iso(job.creation_date), tags=tuple(job.tags or ()),
+                     session_id=(job.session_id or None) if with_session else None, error=error, provider="ibm")

@@ -32,7 +32,8 @@ from ..config import Settings
 from ..errors import ConfigError, ServerError, UnknownBackend
 from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from ..plans import InstanceInfo, Plan, PlanCheck
-from .base import Provider, Usage
+from ..jobs import JobNotFound, LocalJobStore
+from .base import JobsPage, Provider, Usage
 
 #: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
 DEFAULT_MEMBERS = (
@@ -283,3 +284,38 @@ class LocalFleet(Provider):
         data = json.loads(files[0].read_text())
         data["backend_name"] = member.name
         return data
+
+    # -- jobs: the per-user local job store, written by every kernel that runs a job on this fleet ------------
+    def job_store(self) -> LocalJobStore:
+        return LocalJobStore()  # the path and N come from the environment each time (tests change them)
+
+    def jobs(self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0) -> JobsPage:
+        records, total = self.job_store().list(pending=pending, backend=backend, limit=limit, offset=offset)
+        return JobsPage(tuple(records), total, "local")
+
+    def job_detail(self, job_id: str) -> dict[str, Any]:
+        record = self.job_store().get(job_id)
+        if record is None:
+            raise JobNotFound(f"No local job has the id {job_id!r}.")
+        return dict(record.as_dict(), usage_seconds=None)  # local runs cost no quantum time
+
+    def cancel_job(self, job_id: str) -> str:
+        return self.job_store().request_cancel(job_id)
+
+    def job_handle(self, job_id: str) -> Any:
+        """The job object if this process ran it, else its record (a local job lives in the kernel that ran it)."""
+        running = local_job_objects().get(job_id)
+        if running is not None:
+            return running
+        record = self.job_store().get(job_id)
+        if record is None:
+            raise JobNotFound(f"No local job has the id {job_id!r}.")
+        return record
+
+
+def local_job_objects() -> dict[str, Any]:
+    """Job objects of the local jobs this process submitted, by id (filled by the local fleet's job recording)."""
+    return _LOCAL_JOB_OBJECTS
+
+
+_LOCAL_JOB_OBJECTS: dict[str, Any] = {}

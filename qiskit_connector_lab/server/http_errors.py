@@ -5,7 +5,8 @@ The connector's errors carry a ``code``; the status says whose fault it is:
 ==========================================  ======  ==========================================
 error                                       status  why
 ==========================================  ======  ==========================================
-UnknownBackend, NoBackendAvailable           404     no such QPU
+UnknownBackend, NoBackendAvailable, JobNot…   404     no such QPU or job
+JobNotCancellable                            409     the job already finished
 PlanMismatchError                            409     the configuration disagrees with IBM
 ConfigError                                  500     the server's own configuration is unusable
 Unauthorized, ServerError, BadResponse, ...  502     IBM answered, but not usefully
@@ -79,8 +80,12 @@ class ApiError(web.HTTPError):
 
 
 def status_for(error: ConnectorError) -> int:
-    if isinstance(error, (UnknownBackend, NoBackendAvailable)):
+    from ..jobs.records import JobNotCancellable, JobNotFound
+
+    if isinstance(error, (UnknownBackend, NoBackendAvailable, JobNotFound)):
         return 404
+    if isinstance(error, JobNotCancellable):
+        return 409
     if isinstance(error, PlanMismatchError):
         return 409
     if isinstance(error, (RateLimited, Unreachable)):

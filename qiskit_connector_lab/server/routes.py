@@ -11,6 +11,9 @@ GET  backends/{name}           one QPU: layout, errors, medians, queue history
 GET  pick                      the QPU picked in the sidebar (used by a bare ``%qconnect``)
 POST pick                      ``{"backend": name | null}``: pick (or clear) a listed QPU
 GET  status                    what the shared upstream cache is doing (counts, backoff, refresher)
+GET  jobs                      recent jobs, newest first: ``pending``, ``backend``, ``limit``, ``offset``
+GET  jobs/{id}                 one job: timestamps, usage, error text
+POST jobs/{id}/cancel          cancel a queued or running job (409 once it has finished)
 =============================  =========================================================================
 """
 
@@ -186,6 +189,56 @@ class StatusHandler(QConnectorHandler):
         self.reply(self.cache.status())
 
 
+JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_JOBS_LIMIT = 100
+
+
+def check_job_id(job_id: str) -> str:
+    if not JOB_ID_PATTERN.match(job_id):
+        raise ApiError(400, "bad_job_id", "A job id is 1 to 64 letters, digits, '_' or '-'.")
+    return job_id
+
+
+def jobs_query(handler: APIHandler) -> dict[str, Any]:
+    """The job list's filters from the query string, each checked (a bad one is a 400 naming it)."""
+    pending_text = handler.get_query_argument("pending", "false").strip().lower()
+    if pending_text not in ("true", "false", "1", "0", ""):
+        raise ApiError(400, "bad_pending", "pending must be true or false.")
+    backend = handler.get_query_argument("backend", "").strip() or None
+    if backend is not None:
+        check_name(backend)
+    numbers = {}
+    for name, default, low, high in (("limit", 20, 1, MAX_JOBS_LIMIT), ("offset", 0, 0, 100_000)):
+        text = handler.get_query_argument(name, str(default)).strip()
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise ApiError(400, f"bad_{name}", f"{name} must be a whole number from {low} to {high}.")
+        numbers[name] = int(text)
+    return {"pending": pending_text in ("true", "1"), "backend": backend, **numbers}
+
+
+class JobsHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self) -> None:
+        self.reply(await self.cache.jobs.page(**jobs_query(self)))
+
+
+class JobHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def get(self, job_id: str) -> None:
+        self.reply(await self.cache.jobs.detail(check_job_id(job_id)))
+
+
+class JobCancelHandler(QConnectorHandler):
+    @web.authenticated
+    @_answers
+    async def post(self, job_id: str) -> None:
+        answer = await self.cache.jobs.cancel(check_job_id(job_id))
+        self.log.info("qiskit-connector-lab: cancelled job %s", job_id)
+        self.reply(answer)
+
+
 class NotFoundHandler(QConnectorHandler):
     """Anything else under the namespace: a JSON 404 (after authentication, so nothing leaks)."""
 
@@ -207,6 +260,9 @@ def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, d
         (path(r"backends/(?P<name>[^/]+)"), BackendHandler, kwargs),
         (path("pick"), PickHandler, kwargs),
         (path("status"), StatusHandler, kwargs),
+        (path("jobs"), JobsHandler, kwargs),
+        (path(r"jobs/(?P<job_id>[^/]+)"), JobHandler, kwargs),
+        (path(r"jobs/(?P<job_id>[^/]+)/cancel"), JobCancelHandler, kwargs),
         (path("(.*)"), NotFoundHandler, kwargs),
     ]
 

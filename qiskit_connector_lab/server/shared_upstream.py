@@ -201,6 +201,9 @@ class SharedUpstream:
         self._stamp: tuple[Any, ...] | None = None  # config_stamp() of the provider in use
         self._stamp_checked = -1e9
         self._payload: tuple[Any, RenderedListing] | None = None  # (listing key, GET backends minus its age)
+        from .jobs_upstream import SharedJobs
+
+        self.jobs = SharedJobs(self)  # the jobs ride on this one upstream: same pool, flights, backoff
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -585,6 +588,7 @@ class SharedUpstream:
                 "backoff_remaining": round(self.backoff.remaining(), 3),
                 "last_error": None if last is None else {"message": first_sentence(last.message), "code": last.code},
             },
+            "jobs": self.jobs.status(),
         }
 
 

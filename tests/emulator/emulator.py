@@ -51,6 +51,7 @@ from urllib.parse import parse_qs
 
 from . import data
 from .faults import Fault, FaultTable
+from .jobs import JobsAPI
 from .server import THREAD_PREFIX, EmulatorHTTPServer, Request, RequestRecord, Response, normalise_path
 
 DEFAULT_API_KEY = "test-api-key-emulator-0123456789abcdef"
@@ -201,6 +202,9 @@ class IBMQuantumEmulator:
         search_page_size: Global Search page size (paging by ``search_cursor``).
         accept_apikey_auth: accept ``Authorization: apikey <key>`` on runtime
             calls, as IBM does (the client falls back to it when IAM fails).
+
+    Jobs (see :mod:`.jobs`): ``job_queue_seconds`` / ``job_run_seconds`` (mutable) set how long a new job is
+    queued, then running; ``hold_jobs = True`` keeps new jobs queued until :meth:`release_jobs`.
     """
 
     def __init__(
@@ -235,6 +239,11 @@ class IBMQuantumEmulator:
         self._tokens: dict[str, int] = {}
         self._tokens_issued = 0
         self._sessions: dict[str, dict[str, Any]] = {}
+        self.job_queue_seconds = 1.0
+        self.job_run_seconds = 0.5
+        self.hold_jobs = False
+        self._job_errors: list[str] = []
+        self._jobs = JobsAPI(self)
         self._account_id = "".join(self._rng.choices("0123456789abcdef", k=32))
         #: Rewrites the ``devices`` of ``GET /api/v1/backends`` (malformed-data tests): ``hook(devices) -> anything``.
         self.devices_hook: Callable[[list[dict[str, Any]]], Any] | None = None
@@ -631,6 +640,25 @@ class IBMQuantumEmulator:
         with self._lock:
             return [json.loads(json.dumps(s)) for s in self._sessions.values()]
 
+    # ------------------------------------------------------------ jobs
+    @property
+    def jobs(self) -> list[dict[str, Any]]:
+        """The submitted jobs (newest last), as ``GET /jobs/{id}`` shows them, plus ``instance``."""
+        return [dict(job.view(), instance=job.instance) for job in self._jobs.all()]
+
+    def release_jobs(self, job_id: str | None = None) -> None:
+        """Let held jobs (``hold_jobs``) start running now: one job, or all of them."""
+        self._jobs.release(job_id)
+
+    def wait_jobs_simulated(self, timeout: float = 120.0) -> None:
+        """Block until every submitted job's simulation has finished (not its state: that follows the delays)."""
+        self._jobs.wait_simulated(timeout)
+
+    @property
+    def job_errors(self) -> list[str]:
+        """Tracebacks of jobs whose simulation failed (those jobs end Failed, as on IBM)."""
+        return list(self._job_errors)
+
     # ------------------------------------------------------------ tokens
     @property
     def tokens_issued(self) -> int:
@@ -1002,6 +1030,8 @@ class IBMQuantumEmulator:
             return only("GET") or (Response.json(200, {}) if empty else self._usage(inst))
         if parts == ["instance"]:
             return only("GET") or self._instance_details(inst)
+        if parts and parts[0] == "jobs" and len(parts) <= 3:
+            return self._jobs.route(request, inst, parts, empty)
         if parts == ["sessions"]:
             return only("POST") or self._create_session(request, inst)
         if len(parts) == 2 and parts[0] == "sessions":

@@ -66,6 +66,11 @@ class Request:
     query: dict[str, str]
     headers: Any
     body: bytes
+    raw_query: str = ""
+
+    def query_list(self, key: str) -> list[str]:
+        """Every value of a repeated query parameter (``tags=a&tags=b``)."""
+        return [v for k, v in parse_qsl(self.raw_query, keep_blank_values=True) if k == key]
 
     def json(self) -> Any:
         if not self.body:
@@ -273,6 +278,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
             headers=self.headers,
             body=body,
+            raw_query=split.query,
         )
 
         fault = emu._faults.take(method, path)

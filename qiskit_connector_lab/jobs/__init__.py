@@ -1,0 +1,20 @@
+"""Job records and the local job store.
+
+* :mod:`.records`: :class:`JobRecord`, one job as the sidebar, the server routes and ``%qjobs`` see it, whatever
+  the provider; the job statuses (IBM's strings); the two job errors.
+* :mod:`.local_store`: :class:`LocalJobStore`, the per-user file where every kernel records the jobs it runs on
+  the local fleet, so the server (another process) can list them and ask for a cancel.
+
+Imports nothing of Qiskit, tornado or IPython.
+"""
+
+from .records import (
+    CANCELLED, DONE, ERROR, FINAL_STATUSES, JOB_STATUSES, PENDING_STATUSES, QUEUED, RUNNING, JobNotCancellable,
+    JobNotFound, JobRecord,
+)
+from .local_store import LocalJobStore, jobs_file
+
+__all__ = [
+    "CANCELLED", "DONE", "ERROR", "FINAL_STATUSES", "JOB_STATUSES", "PENDING_STATUSES", "QUEUED", "RUNNING",
+    "JobNotCancellable", "JobNotFound", "JobRecord", "LocalJobStore", "jobs_file",
+]

@@ -1,0 +1,191 @@
+"""The local job store: one per-user JSON file where every kernel records the jobs it runs on the local fleet.
+
+The server (another process) reads it to list the jobs of every kernel, and writes a cancel request into it; a
+kernel's local job that has not started yet honours that request, and one that is running discards its result.
+
+* Where: ``QCONNECTOR_JOBS_FILE`` if set, else ``jobs.json`` next to the pick store (see :mod:`..pick`: the
+  Jupyter data directory's ``qiskit-connector-lab/``, or the folder of ``QCONNECTOR_PICK_FILE``).
+* Safe: every change is a read-modify-write under an exclusive ``fcntl`` lock on ``jobs.json.lock`` (so two
+  kernels writing at once lose nothing), written to a temporary file and ``os.replace``-d (a reader never sees half
+  a file). The file's mode is 0600: the jobs are the user's.
+* Bounded: the last N jobs are kept, N from ``keep=``, else ``QCONNECTOR_JOBS_KEEP``, else 200.
+* A final status is final: once a job is DONE, ERROR or CANCELLED, :meth:`LocalJobStore.update` does not change
+  its status again (a job that finishes after its cancel was recorded stays CANCELLED).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import ConfigError
+from .records import (
+    CANCELLED, FINAL_STATUSES, PENDING_STATUSES, QUEUED, RUNNING, JobNotCancellable, JobNotFound, JobRecord, now_iso,
+)
+
+try:  # POSIX; elsewhere the store is safe between the threads of one process only
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+JOBS_FILE_VARIABLE = "QCONNECTOR_JOBS_FILE"
+JOBS_KEEP_VARIABLE = "QCONNECTOR_JOBS_KEEP"
+DEFAULT_KEEP = 200
+_FORMAT = 1
+
+_thread_lock = threading.RLock()  # flock is per open file: threads of one process also need to take turns
+
+
+def jobs_file() -> Path:
+    named = os.environ.get(JOBS_FILE_VARIABLE)
+    if named:
+        return Path(named).expanduser()
+    from ..pick import pick_file
+
+    return pick_file().parent / "jobs.json"
+
+
+def _keep_from_environment() -> int:
+    raw = os.environ.get(JOBS_KEEP_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_KEEP
+    try:
+        keep = int(raw)
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise ConfigError(JOBS_KEEP_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 200, or unset it.")
+    return keep
+
+
+class LocalJobStore:
+    """The jobs that kernels ran on the local fleet, newest last in the file, newest first in :meth:`list`."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, keep: int | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else jobs_file()
+        if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+            raise ValueError(f"keep is {keep!r}; use a whole number >= 1, or None for {JOBS_KEEP_VARIABLE}.")
+        self.keep = keep if keep is not None else _keep_from_environment()
+
+    def __repr__(self) -> str:
+        return f"LocalJobStore({str(self.path)!r}, keep={self.keep})"
+
+    # -- file ------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with _thread_lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if fcntl is None:  # pragma: no cover
+                yield
+                return
+            fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # closing releases the lock
+
+    def _read(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError):
+            return []  # unreadable: start again rather than fail every job (the next write replaces it)
+        jobs = data.get("jobs") if isinstance(data, dict) else None
+        return [j for j in jobs if isinstance(j, dict) and isinstance(j.get("id"), str)] if isinstance(jobs, list) else []
+
+    def _write(self, jobs: list[dict[str, Any]]) -> None:
+        jobs = jobs[-self.keep:]
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".jobs-", suffix=".json")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"format": _FORMAT, "jobs": jobs}, handle, separators=(",", ":"))
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    @staticmethod
+    def _records(jobs: list[dict[str, Any]]) -> list[JobRecord]:
+        records = []
+        for entry in jobs:
+            try:
+                records.append(JobRecord.from_dict(entry))
+            except (TypeError, ValueError):
+                continue  # a damaged entry: skip it, keep the others
+        return records
+
+    # -- API -------------------------------------------------------------------------------------------------
+    def record(self, job: JobRecord) -> JobRecord:
+        """Add ``job`` (or replace the record with the same id). Older jobs beyond the last N are dropped."""
+        with self._locked():
+            jobs = self._read()
+            for index, entry in enumerate(jobs):
+                if entry.get("id") == job.id:
+                    jobs[index] = job.as_dict()  # the same job again: keep its place
+                    break
+            else:
+                jobs.append(job.as_dict())
+            self._write(jobs)
+        return job
+
+    def update(self, job_id: str, **fields: Any) -> JobRecord:
+        """Change some fields of a job; returns the stored record. A final status is never changed again."""
+        with self._locked():
+            jobs = self._read()
+            for index, entry in enumerate(jobs):
+                if entry.get("id") == job_id:
+                    current = JobRecord.from_dict(entry)
+                    if current.status in FINAL_STATUSES and fields.get("status", current.status) != current.status:
+                        return current  # e.g. a job cancelled from the sidebar finishes: it stays CANCELLED
+                    updated = current.with_fields(**fields)
+                    jobs[index] = updated.as_dict()
+                    self._write(jobs)
+                    return updated
+        raise JobNotFound(f"No local job has the id {job_id!r} (the store keeps the last {self.keep} jobs).")
+
+    def get(self, job_id: str) -> JobRecord | None:
+        for record in self._records(self._read()):
+            if record.id == job_id:
+                return record
+        return None
+
+    def list(self, pending: bool = False, backend: str | None = None, limit: int = 20,
+             offset: int = 0) -> tuple[list[JobRecord], int]:
+        """(a page of jobs, newest first; the number of jobs that match the filters)."""
+        records = self._records(self._read())
+        records.reverse()
+        if pending:
+            records = [r for r in records if r.status in PENDING_STATUSES]
+        if backend:
+            records = [r for r in records if r.backend == backend]
+        offset = max(0, int(offset))
+        limit = max(0, int(limit))
+        return records[offset:offset + limit], len(records)
+
+    def request_cancel(self, job_id: str) -> str:
+        """Cancel a QUEUED or RUNNING job; returns its status now ("CANCELLED").
+
+        The kernel that runs it sees the request: a job that has not started never runs, a running one discards
+        its result. Raises :class:`JobNotCancellable` (HTTP 409) for a job that already finished, and
+        :class:`JobNotFound` for an unknown id.
+        """
+        with self._locked():
+            jobs = self._read()
+            for index, entry in enumerate(jobs):
+                if entry.get("id") == job_id:
+                    current = JobRecord.from_dict(entry)
+                    if current.status not in (QUEUED, RUNNING):
+                        raise JobNotCancellable(job_id, current.status)
+                    jobs[index] = current.with_fields(status=CANCELLED, finished=now_iso()).as_dict()
+                    self._write(jobs)
+                    return CANCELLED
+        raise JobNotFound(f"No local job has the id {job_id!r} (the store keeps the last {self.keep} jobs).")

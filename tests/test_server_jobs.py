@@ -1,0 +1,316 @@
+"""The jobs routes through a real Jupyter server: on the IBM path (the REAL qiskit-ibm-runtime client against the
+API emulator, which runs the jobs) and on the local fleet (the per-user local job store, written by other
+processes). Counts what actually went upstream, in the emulator's request log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+import pytest
+
+pytest.register_assert_rewrite("server_conftest")
+
+import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would eat it
+from qiskit import QuantumCircuit  # noqa: E402
+from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
+from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2  # noqa: E402
+from server_conftest import OPEN_INSTANCE, server_config  # noqa: E402
+from test_faults_core import DEADLINE, MARGIN  # noqa: E402
+
+pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+TTL = 0.3
+JOBS = "/api/v1/jobs"
+QPU = "ibm_perth"
+TABS = 20
+
+
+@pytest.fixture
+def server_traits():
+    return {"provider": "ibm", "ttl": TTL, "deadline": DEADLINE, "refresh_interval": 60}
+
+
+@pytest.fixture
+def jp_server_config(qc_env, server_traits, request):
+    if server_traits.get("provider") == "ibm":
+        request.getfixturevalue("ibm_env")
+    return server_config(server_traits)
+
+
+def submit(emulator, n: int = 1, **options) -> list[str]:
+    """Submit ``n`` Bell jobs with the real client (the user's notebook), as its own service."""
+    service = QiskitRuntimeService(**emulator.service_kwargs(OPEN_INSTANCE))
+    backend = service.backend(QPU)
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure_all()
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
+    return [SamplerV2(mode=backend, options=options).run([isa], shots=100).job_id() for _ in range(n)]
+
+
+def assert_clean(answer, emulator) -> None:
+    assert emulator.api_key not in answer.text
+    assert "eyJ" not in answer.text  # no bearer JWT
+    assert "Traceback" not in answer.text
+
+
+async def test_a_job_shows_queued_then_done_with_its_detail(api, ibm_env):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    [job_id] = submit(emulator)
+    pending = await api("GET", "jobs", params={"pending": "true"})
+    assert pending.status == 200, pending
+    rows = pending.json["jobs"]
+    assert [(r["id"], r["status"], r["backend"], r["primitive"], r["provider"]) for r in rows] == [
+        (job_id, "QUEUED", QPU, "sampler", "ibm")]
+    assert pending.json["total"] == 1 and not pending.json["stale"] and not pending.json["local"]
+    emulator.release_jobs()
+    emulator.wait_jobs_simulated()
+    while emulator.jobs[0]["status"] != "Completed":
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(TTL + 0.05)
+    assert (await api("GET", "jobs", params={"pending": "true"})).json["jobs"] == []
+    done = await api("GET", "jobs")
+    assert [(r["id"], r["status"]) for r in done.json["jobs"]] == [(job_id, "DONE")]
+    detail = await api("GET", "jobs", job_id)
+    assert detail.status == 200 and detail.json["status"] == "DONE"
+    assert detail.json["created"] and detail.json["started"] and detail.json["finished"]
+    assert detail.json["usage_seconds"] is not None and detail.json["pubs"] == 1
+    for answer in (pending, done, detail):
+        assert_clean(answer, emulator)
+
+
+async def test_cancel_a_queued_job_then_409_then_404(api, ibm_env, all_logs):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    [job_id] = submit(emulator)
+    assert (await api("GET", "jobs")).json["jobs"][0]["status"] == "QUEUED"  # now cached for the TTL
+    cancelled = await api("POST", "jobs", job_id, "cancel")
+    assert cancelled.status == 200 and cancelled.json == {"id": job_id, "status": "CANCELLED"}
+    assert emulator.jobs[0]["status"] == "Cancelled"
+    listed = await api("GET", "jobs")  # the cancel dropped the cached page: no waiting for the TTL
+    assert listed.json["jobs"][0]["status"] == "CANCELLED"
+    again = await api("POST", "jobs", job_id, "cancel")
+    assert again.status == 409 and again.json["code"] == "job_not_cancellable", again
+    assert "CANCELLED" in again.json["message"] and "\n" not in again.json["message"]
+    unknown = await api("POST", "jobs", "d0000000000000000000", "cancel")
+    assert unknown.status == 404 and unknown.json["code"] == "job_not_found", unknown
+    assert (await api("GET", "jobs", "d0000000000000000000")).status == 404
+    for answer in (cancelled, again, unknown):
+        assert_clean(answer, emulator)
+    logged = all_logs.text
+    assert f"cancelled job {job_id}" in logged  # the server logged the cancel, and no secret with it
+    assert emulator.api_key not in logged and "eyJ" not in logged
+
+
+async def test_one_upstream_request_per_refresh_however_many_tabs_poll(api, ibm_env, shared_upstream):
+    emulator = ibm_env
+    submit(emulator, 3)
+    emulator.wait_jobs_simulated()
+    while any(j["status"] != "Completed" for j in emulator.jobs):
+        await asyncio.sleep(0.05)
+    assert (await api("GET", "jobs")).status == 200  # signs in; the final jobs are known from now on
+    for _ in range(3):
+        await asyncio.sleep(TTL + 0.05)
+        emulator.reset_log()
+        answers = await asyncio.gather(*(api("GET", "jobs") for _ in range(TABS)))
+        assert all(a.status == 200 and len(a.json["jobs"]) == 3 for a in answers)
+        assert emulator.count("GET", JOBS) == 1  # one list request for every tab
+        assert len([r for r in emulator.requests if r.path.startswith("/api/v1/")]) == 1, [
+            (r.method, r.path) for r in emulator.requests]
+    assert shared_upstream.jobs.list_calls == 4
+
+
+async def test_pending_jobs_cost_one_request_per_refresh(api, ibm_env):
+    """The page comes from ``runtime_internals.jobs_page``: one GET /api/v1/jobs carries every job's state."""
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    submit(emulator, 2)
+    await api("GET", "jobs")
+    await asyncio.sleep(TTL + 0.05)
+    emulator.reset_log()
+    await asyncio.gather(*(api("GET", "jobs") for _ in range(TABS)))
+    assert emulator.count("GET", JOBS) == 1
+    runtime = [r for r in emulator.requests if r.path.startswith("/api/v1/")]
+    assert len(runtime) == 1, [(r.method, r.path) for r in runtime]
+
+
+async def test_without_the_raw_page_the_public_api_pays_a_status_per_pending_job(api, ibm_env, monkeypatch):
+    """A client without the private one-request page: the public ``service.jobs()`` path still lists the jobs."""
+    from qiskit_connector_lab.providers import runtime_internals
+
+    monkeypatch.setattr(runtime_internals, "jobs_page", lambda service, **filters: None)
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    ids = submit(emulator, 2)
+    first = await api("GET", "jobs")
+    assert [(r["id"], r["status"]) for r in first.json["jobs"]] == [(ids[1], "QUEUED"), (ids[0], "QUEUED")]
+    await asyncio.sleep(TTL + 0.05)
+    emulator.reset_log()
+    await asyncio.gather(*(api("GET", "jobs") for _ in range(TABS)))
+    assert emulator.count("GET", JOBS) == 1
+    runtime = [r for r in emulator.requests if r.path.startswith("/api/v1/")]
+    assert len(runtime) == 1 + 2, [(r.method, r.path) for r in runtime]  # the list, one status per pending job
+
+
+@pytest.mark.parametrize("filters,problem", [
+    ({"limit": "0"}, "bad_limit"), ({"limit": "101"}, "bad_limit"), ({"offset": "-1"}, "bad_offset"),
+    ({"pending": "maybe"}, "bad_pending"), ({"backend": "../x"}, "bad_name"),
+])
+async def test_bad_filters_are_a_400_naming_the_argument(api, ibm_env, filters, problem):
+    answer = await api("GET", "jobs", params=filters)
+    assert answer.status == 400 and answer.json["code"] == problem, answer
+    assert ibm_env.count("GET", JOBS) == 0
+
+
+async def test_filters_reach_ibm(api, ibm_env):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    ids = submit(emulator, 3)
+    page = await api("GET", "jobs", params={"limit": "2", "offset": "1", "backend": QPU})
+    assert [r["id"] for r in page.json["jobs"]] == [ids[1], ids[0]]
+    # the filters went upstream, not applied here
+    listed = next(r for r in emulator.requests if r.path == JOBS and r.method == "GET")
+    assert {"limit=2", "offset=1", f"backend={QPU}"} <= set(listed.query.split("&"))
+    assert (await api("GET", "jobs", params={"backend": "ibm_fez"})).json["jobs"] == []
+
+
+# --- the fault table --------------------------------------------------------------------------------------
+COLD = [
+    ("401", 401, {"times": None}, 502, "unauthorized"),
+    ("429", 429, {"retry_after": 9}, 503, "rate_limited"),
+    ("500", 500, {"times": None}, 502, "server_error"),
+    ("stall", "stall", {"seconds": 30}, 504, "deadline_exceeded"),
+    ("malformed", "malformed", {}, 502, "bad_response"),
+]
+
+
+@pytest.mark.parametrize("name,fault,kwargs,status,code", COLD, ids=[c[0] for c in COLD])
+async def test_fault_with_no_jobs_yet_is_one_json_sentence(api, ibm_env, name, fault, kwargs, status, code):
+    emulator = ibm_env
+    assert (await api("GET", "backends")).status == 200  # signed in
+    emulator.inject(fault, path=JOBS, method="GET", **kwargs)
+    start = time.perf_counter()
+    answer = await api("GET", "jobs")
+    assert time.perf_counter() - start < DEADLINE + MARGIN
+    assert answer.status == status and answer.json["code"] == code, answer
+    assert "\n" not in answer.json["message"] and answer.json["message"].endswith(".")
+    assert_clean(answer, emulator)
+    assert (await api("GET", "pick")).status == 200  # the server keeps serving
+    emulator.clear_faults()
+
+
+@pytest.mark.parametrize("name,fault,kwargs,status,code", COLD, ids=[c[0] for c in COLD])
+async def test_fault_after_good_jobs_serves_them_stale(api, ibm_env, name, fault, kwargs, status, code):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    [job_id] = submit(emulator)
+    first = await api("GET", "jobs")
+    assert first.status == 200 and first.json["jobs"][0]["id"] == job_id
+    await asyncio.sleep(TTL + 0.05)
+    emulator.inject(fault, path=JOBS, method="GET", **kwargs)
+    start = time.perf_counter()
+    answer = await api("GET", "jobs")
+    assert time.perf_counter() - start < DEADLINE + MARGIN
+    assert answer.status == 200 and answer.json["stale"], answer
+    assert [r["id"] for r in answer.json["jobs"]] == [job_id]
+    assert answer.json["stale_reason"] and "\n" not in answer.json["stale_reason"]
+    assert_clean(answer, emulator)
+    # the backoff is the QPU list's: nothing goes upstream for the jobs or the QPUs until it ends
+    emulator.reset_log()
+    await asyncio.sleep(TTL + 0.05)
+    again = await api("GET", "jobs")
+    assert again.json["stale"] and emulator.count("GET", JOBS) == 0
+    emulator.clear_faults()
+
+
+# --- auth ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("method", "route"), [("GET", "jobs"), ("GET", "jobs/d123"), ("POST", "jobs/d123/cancel")])
+async def test_every_jobs_route_refuses_a_request_without_a_token(api, ibm_env, method, route):
+    answer = await api(method, *route.split("/"), headers={"Authorization": ""})
+    assert answer.status == 403, answer
+    assert ibm_env.count("GET", JOBS) == 0 and ibm_env.count("POST", prefix=True, path=JOBS) == 0
+
+
+async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url,
+                                                                  ibm_env):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    [job_id] = submit(emulator)
+    jar: dict[str, str] = {}
+
+    async def fetch(path: str, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if jar:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        response = await http_server_client.fetch(jp_base_url + path, headers=headers, follow_redirects=False,
+                                                  raise_error=False, **kwargs)
+        for header in response.headers.get_list("Set-Cookie"):
+            cookie = SimpleCookie()
+            cookie.load(header)
+            jar.update({name: morsel.value for name, morsel in cookie.items()})
+        return response
+
+    await fetch("login")
+    token = jp_serverapp.identity_provider.token
+    await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+    url = f"qiskit-connector-lab/jobs/{job_id}/cancel"
+    refused = await fetch(url, method="POST", body="")
+    assert refused.code == 403 and json.loads(refused.body)["code"] == "xsrf_failed"
+    assert emulator.jobs[0]["status"] == "Queued"
+    accepted = await fetch(url, method="POST", body="", headers={"X-XSRFToken": jar["_xsrf"]})
+    assert accepted.code == 200 and emulator.jobs[0]["status"] == "Cancelled"
+
+
+# --- the local fleet: jobs that other processes (kernels) recorded -----------------------------------------
+RECORD_SNIPPET = """
+import sys
+from qiskit_connector_lab.jobs import JobRecord, LocalJobStore
+store = LocalJobStore()
+job_id, status = sys.argv[1], sys.argv[2]
+store.record(JobRecord(id=job_id, backend="fake_fez", primitive="sampler", status="QUEUED",
+                       created="2026-11-30T20:00:0%s+00:00" % job_id[-1], shots=100, pubs=1, tags=("kernel",)))
+if status != "QUEUED":
+    store.update(job_id, status=status, started="2026-11-30T20:01:00+00:00", finished="2026-11-30T20:02:00+00:00")
+"""
+
+
+@pytest.mark.parametrize("server_traits", [{"provider": "local", "ttl": TTL}])
+async def test_local_jobs_from_two_processes_are_listed_and_cancellable(api, qc_env):
+    for job_id, status in (("local-1", "DONE"), ("local-2", "QUEUED")):
+        subprocess.run([sys.executable, "-c", RECORD_SNIPPET, job_id, status], check=True, timeout=60,
+                       env={**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)})
+    listed = await api("GET", "jobs")
+    assert listed.status == 200 and listed.json["local"], listed
+    assert [(r["id"], r["status"], r["provider"]) for r in listed.json["jobs"]] == [
+        ("local-2", "QUEUED", "local"), ("local-1", "DONE", "local")]
+    assert [r["id"] for r in (await api("GET", "jobs", params={"pending": "true"})).json["jobs"]] == ["local-2"]
+    assert (await api("POST", "jobs", "local-2", "cancel")).json["status"] == "CANCELLED"
+    refused = await api("POST", "jobs", "local-1", "cancel")
+    assert refused.status == 409 and refused.json["code"] == "job_not_cancellable"
+    assert (await api("GET", "jobs", "local-2")).json["status"] == "CANCELLED"
+    assert (await api("GET", "jobs", "nope")).status == 404
+
+
+async def test_with_the_raw_page_a_refresh_is_one_request_even_with_pending_jobs(api, ibm_env):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    ids = submit(emulator, 2)
+    first = await api("GET", "jobs")
+    assert [(r["id"], r["status"]) for r in first.json["jobs"]] == [(ids[1], "QUEUED"), (ids[0], "QUEUED")]
+    assert first.json["total"] == 2
+    await asyncio.sleep(TTL + 0.05)
+    emulator.reset_log()
+    answers = await asyncio.gather(*(api("GET", "jobs") for _ in range(TABS)))
+    assert all(a.json["total"] == 2 for a in answers)
+    assert [(r.method, r.path) for r in emulator.requests] == [("GET", JOBS)]
+    paged = await api("GET", "jobs", params={"limit": "1", "offset": "1", "pending": "true"})
+    assert [r["id"] for r in paged.json["jobs"]] == [ids[0]] and paged.json["total"] == 2
