@@ -11,7 +11,7 @@ import pytest
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.errors import ConfigError
 from qiskit_connector_lab.plans import Plan
-from qiskit_connector_lab.secret import Secret
+from qiskit_connector_lab.secret import Secret, redact
 
 TOKEN = "sEcReT-ToKeN-0123456789abcdefghijklmnopqrstuv"
 
@@ -132,7 +132,8 @@ def test_runtime_variables_and_saved_account(tmp_path, monkeypatch):
                       saved_accounts_file=tmp_path / "none.json")
     assert not s.local and s.plan is None and s.instance == "inst"
     saved = tmp_path / "qiskit-ibm.json"
-    saved.write_text(json.dumps({"default-ibm-quantum-platform": {
+    saved.write_text(json.dumps({"other": {"channel": "ibm_cloud", "token": "other-token", "instance": "other-inst"},
+                                 "default-ibm-quantum-platform": {
         "channel": "ibm_quantum_platform", "token": TOKEN, "instance": "saved-inst", "url": "https://cloud.ibm.com"}}))
     s = load_settings(environ={}, saved_accounts_file=saved)
     assert s.saved_account == "default-ibm-quantum-platform" and s.instance == "saved-inst"
@@ -147,6 +148,11 @@ def test_secret_never_shows():
         import pickle
 
         pickle.dumps(secret)
+    # redact() scrubs a given secret and any JWT from text (what the server's log filter and the errors use)
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdHVkZW50In0.c2lnbmF0dXJl"
+    scrubbed = redact(f"token {TOKEN}, Authorization: Bearer iam-0123456789, id token {jwt}", [secret])
+    assert TOKEN not in scrubbed and "iam-0123456789" not in scrubbed and "eyJ" not in scrubbed
+    assert scrubbed.startswith("token ") and "id token" in scrubbed
 
 
 def test_settings_repr_hides_token(tmp_path):
@@ -165,8 +171,10 @@ OPEN_PLAN="on"
 BAD_CONFIGS = [
     ("two plans on", OPEN_ENV + 'FLEX_PLAN="on"\n', "OPEN_PLAN, FLEX_PLAN", "only one plan"),
     ("no plan on", OPEN_ENV.replace('OPEN_PLAN="on"', 'OPEN_PLAN="off"'), "OPEN_PLAN", "no plan switch is on"),
-    ("switch neither on nor off", OPEN_ENV.replace('OPEN_PLAN="on"', 'OPEN_PLAN="maybe"'), "OPEN_PLAN", 'OPEN_PLAN="on"'),
+    ("switch neither on nor off", OPEN_ENV.replace('OPEN_PLAN="on"', 'OPEN_PLAN="maybe"'), "OPEN_PLAN",
+     'OPEN_PLAN="on" or OPEN_PLAN="off"'),
     ("missing token", OPEN_ENV.replace(f'IQP_API_TOKEN="{TOKEN}"', ""), "IQP_API_TOKEN", "--local"),
+    ("only a plan switch", 'OPEN_PLAN="on"\n', "IQP_API_TOKEN", "--local"),  # never a silent local fleet
     ("empty token", OPEN_ENV.replace(f'IQP_API_TOKEN="{TOKEN}"', 'IQP_API_TOKEN=""'), "IQP_API_TOKEN", "is empty"),
     ("token with a space", OPEN_ENV.replace(TOKEN, "abc def"), "IQP_API_TOKEN", "spaces"),
     ("template token placeholder", PLACEHOLDER_TEMPLATE, "IQP_API_TOKEN", "placeholder"),
@@ -178,7 +186,8 @@ BAD_CONFIGS = [
     ("missing open instance", OPEN_ENV.replace('OPEN_PLAN_INSTANCE="my-open-instance"', ""), "OPEN_PLAN_INSTANCE", "instance"),
     ("missing paid instance", PAID_ENV.replace('PAID_PLAN_INSTANCE="crn:v1:bluemix:public:quantum-computing:us-east:a/abc::"', ""),
      "PAID_PLAN_INSTANCE", "instance"),
-    ("retired channel", OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_quantum"'), "OPEN_PLAN_CHANNEL", "ibm_quantum_platform"),
+    ("retired channel", OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_quantum"'), "OPEN_PLAN_CHANNEL",
+     'retired. Set OPEN_PLAN_CHANNEL="ibm_quantum_platform"'),
     ("unknown channel", OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_qantum_cloud"'), "OPEN_PLAN_CHANNEL", "not a known channel"),
     ("url that is not a url", OPEN_ENV + 'CLOUD_API_URL="cloud.ibm.com"\n', "CLOUD_API_URL", "http"),
     ("malformed line", OPEN_ENV + 'BROKEN LINE WITHOUT EQUALS "\n', ".env line", "KEY="),
@@ -208,6 +217,7 @@ def test_unreadable_files(tmp_path):
     binary = tmp_path / "binary.env"
     binary.write_bytes(b"\xff\xfe\x00\x01IQP_API_TOKEN=x")
     cases.append(binary)
+    cases.append(binary / ".env")  # under a file: an OSError that is not a missing file, even for root
     if os.geteuid() != 0:  # root reads anything
         locked = tmp_path / "locked.env"
         locked.write_text(OPEN_ENV)

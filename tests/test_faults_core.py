@@ -17,6 +17,7 @@ from qiskit_connector_lab.errors import (
     RateLimited,
     ServerError,
     Unauthorized,
+    UnknownBackend,
     Unreachable,
 )
 
@@ -111,9 +112,9 @@ def test_qpu_vanishing_between_list_and_detail(emulator, ibm_dotenv):
     provider = next(iter(provider_module._providers.values()))
     victim = next(q.name for q in first.listing.qpus if q.name != first.qpu.name)
     emulator.remove_backend(victim)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(UnknownBackend) as info:
         connect(victim)  # still in the cached listing, gone upstream
-    assert victim in str(info.value) or "no QPU of that name" in str(info.value)
+    assert victim in str(info.value) and "no longer lists that QPU" in str(info.value)
     assert provider.listing(max_age=0).by_name(victim) is None  # the next listing no longer has it
 
 

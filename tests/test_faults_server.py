@@ -113,8 +113,8 @@ async def test_bad_requests_get_a_clear_status(api, ibm_env, name, method, route
     expected = status if isinstance(status, tuple) else (status,)
     assert answer.status in expected, answer
     assert_clean(answer, ibm_env)
-    if answer.json is not None:
-        assert set(answer.json) >= {"message", "code"} and "\n" not in answer.json["message"]
+    assert answer.json is not None, answer  # every answer, errors included, is JSON
+    assert set(answer.json) >= {"message", "code"} and "\n" not in answer.json["message"]
     assert (await api("GET", "backends")).status == 200  # and the server goes on serving
 
 

@@ -12,7 +12,7 @@ import pytest
 from qiskit_connector_lab import providers as provider_module
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
-from qiskit_connector_lab.errors import PlanMismatchError
+from qiskit_connector_lab.errors import PlanMismatchError, Unauthorized
 from qiskit_connector_lab.plans import Plan
 
 from test_local_fleet import SEED_SNIPPET
@@ -182,7 +182,7 @@ def test_token_never_in_logs_reprs_or_errors(emulator, ibm_dotenv, capsys):
         texts = [repr(conn), str(conn), conn._repr_html_(), repr(load_settings()), str(load_settings().describe())]
         emulator.inject(401, path="/api/v1/backends", times=None)
         time.sleep(0.02)
-        with pytest.raises(Exception) as info:
+        with pytest.raises(Unauthorized) as info:
             connect()
         texts.append(str(info.value))
         emulator.clear_faults()

@@ -14,11 +14,11 @@ import pytest
 
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
-from qiskit_connector_lab.errors import NoBackendAvailable, UnknownBackend
+from qiskit_connector_lab.errors import ConfigError, NoBackendAvailable, UnknownBackend
 from qiskit_connector_lab.qpus import QPU, Listing, utcnow
 from qiskit_connector_lab.providers.local_fleet import LocalFleet
 from qiskit_connector_lab.plans import Plan
-from qiskit_connector_lab.ranking import select
+from qiskit_connector_lab.ranking import ranked, select
 
 
 @pytest.fixture
@@ -107,6 +107,9 @@ def test_selection_least_busy_filters_and_ties():
     assert select(listing).name == "c"  # tie on queue: more qubits wins
     assert select(listing, exclude=["c"]).name == "a"  # then the name, deterministically
     assert select(listing, min_qubits=150).name == "c"
+    assert select(listing, min_qubits=156).name == "c"  # exactly N qubits is enough
+    # the whole order: operational first (the paused "d" last despite its short queue), then queue, qubits, name
+    assert [q.name for q in ranked(listing.qpus)] == ["c", "a", "b", "e", "d"]
     assert select(listing, "d").name == "d"  # named: even paused
     with pytest.raises(UnknownBackend, match="Did you mean"):
         select(listing, "cc")
@@ -144,6 +147,8 @@ def test_connect_named_and_batch(local_settings):
     conn = connect(mode="session", min_qubits=100, settings=local_settings)
     assert conn.mode == "batch" and any("1352" in n for n in conn.notes)  # open plan: no Session
     assert conn.qpu.qubits >= 100
+    with pytest.raises(ConfigError, match="min_qubits"):
+        connect(min_qubits=0, settings=local_settings)
 
 
 SEED_SNIPPET = '''

@@ -54,24 +54,30 @@ def test_session_on_open_plan_falls_back_to_batch_with_one_line(shell, capsys):
     assert sum("does not allow Sessions" in line for line in out.splitlines()) == 1
 
 
-def test_bare_qconnect_honours_the_sidebar_pick(shell, capsys):
+def test_bare_qconnect_honours_the_sidebar_pick(shell, capsys, tmp_path, monkeypatch):
+    fleet_file = tmp_path / "fleet.json"  # the pick is never the least busy (the simulated queues move with time)
+    fleet_file.write_text('{"fake_prague": {"queue": 999}}')
+    monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(fleet_file))
     write_pick("fake_prague", "local")
     result, out, _ = run(shell, capsys, "%qconnect")
     assert result.success and shell.user_ns["backend"].name == "fake_prague"
     assert "picked in the sidebar" in out
     result, _, _ = run(shell, capsys, "%qconnect --least-busy")
+    assert result.success
     conn = shell.user_ns["qconnection"]
+    assert conn.qpu.name != "fake_prague"
     assert conn.qpu.name == select(conn.listing).name  # the least busy, whatever the pick
     write_pick("ibm_fez", "ibm")  # a pick on another provider is not used on the local fleet
-    result, _, _ = run(shell, capsys, "%qconnect")
+    result, out, _ = run(shell, capsys, "%qconnect")
     assert result.success and shell.user_ns["backend"].name.startswith("fake_")
+    assert "picked in the sidebar" not in out  # not even tried (and then found unlisted)
 
 
 def test_second_qconnect_reuses_the_provider(shell, capsys):
-    run(shell, capsys, "%qconnect --quiet")
+    assert run(shell, capsys, "%qconnect --quiet")[0].success
     provider = next(iter(provider_module._providers.values()))
     fetches = provider.listing_fetches
-    run(shell, capsys, "%qconnect --quiet")
+    assert run(shell, capsys, "%qconnect --quiet")[0].success
     assert len(provider_module._providers) == 1
     assert provider.listing_fetches == fetches  # within the TTL: no new listing
 
@@ -179,7 +185,7 @@ def test_a_paused_pick_is_used_and_said(shell, capsys, tmp_path, monkeypatch):
     write_pick("fake_prague", "local")
     result, out, _ = run(shell, capsys, "%qconnect")
     assert result.success and shell.user_ns["backend"].name == "fake_prague"
-    assert "fake_prague is paused" in out and "--least-busy" in out
+    assert "fake_prague is paused" in out and "%qconnect --least-busy picks an online QPU" in out
 
 
 def test_quiet_still_says_when_the_mode_changed(shell, capsys):

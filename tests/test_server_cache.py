@@ -225,6 +225,11 @@ async def test_details_are_cached_per_qpu(make_cache, flaky):
     assert cache.stats.detail_calls == 1 and one["layout"] == two["layout"] and one["qubits"] == 156
     await asyncio.gather(*(cache.detail("fake_kyiv") for _ in range(10)))
     assert cache.stats.detail_calls == 2
+    # The calibration stays cached; the live fields (queue, status) come from the newest listing.
+    flaky.set_queue("fake_fez", 4321)
+    cache._listing_at -= cache.options.ttl + 1  # the listing is past its TTL
+    three = await cache.detail("fake_fez")
+    assert cache.stats.detail_calls == 2 and three["queue"] == 4321 and three["layout"] == one["layout"]
     with pytest.raises(UnknownBackend):
         await cache.detail("fake_nowhere")
 

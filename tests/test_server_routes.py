@@ -85,6 +85,8 @@ async def test_plan_on_the_local_fleet(api):
     assert body["modes"] == ["batch", "job"] and body["default_mode"] == "job"
     assert body["usage"] is None
     assert body["notes"] and all(isinstance(note, str) for note in body["notes"])
+    assert (await api("GET", "plan")).json == body  # within plan_ttl: from memory, no second plan check
+    assert (await api("GET", "status")).json["upstream"]["plan_calls"] == 1
 
 
 async def test_detail_of_a_127_qubit_qpu(api):

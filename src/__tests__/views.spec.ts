@@ -95,6 +95,10 @@ describe('views', () => {
       first.querySelector('.jp-QiskitConnectorLab-queue')?.textContent
     ).toBe('3');
     expect(first.textContent).toContain('Least busy');
+    // The least busy row's item is marked (its queue bar is coloured by it).
+    const marked = panel.node.querySelectorAll('.jp-mod-leastBusy');
+    expect(marked).toHaveLength(1);
+    expect(marked[0].contains(first)).toBe(true);
     expect(first.querySelector('.jp-mod-online')).not.toBeNull();
     expect(first.getAttribute('aria-label')).toBe(
       'fake_a, online, 156 qubits, Heron r2, 3 jobs queued, least busy'
