@@ -44,7 +44,7 @@ def test_qjobs_shows_a_job_queued_then_done_and_qjob_gets_it(connected, emulator
     table = cell(shell, capsys, "%qjobs --pending")
     row = next(line for line in table.splitlines() if job_id in line)
     assert "QUEUED" in row and backend in row and "sampler" in row
-    assert "1 of 1 pending jobs on the IBM Quantum" in table
+    assert "1 of 1 pending jobs on IBM Quantum, newest first" in table
     emulator.release_jobs()
     counts = shell.user_ns["submitted"].result()[0].data.meas.get_counts()
     assert set(counts) == {"00", "11"} and sum(counts.values()) == 1000

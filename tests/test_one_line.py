@@ -59,7 +59,7 @@ def test_qplan_and_the_summary_show_which_dotenv_was_read(clean_env, shell, caps
     (clean_env / ".env").write_text('QCONNECTOR_FLEET="fez"\n')
     shell.run_line_magic("qplan", "--local")
     shown = capsys.readouterr().out
-    assert "Configuration" in shown and "~/.env" in shown, shown
+    assert "Read from  ~/.env" in shown, shown
     assert any("Configuration read from ~/.env" in n for n in connect(local=True).notes)
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..providers.base import JobsPage
-from .tables import _Report
+from .tables import GridReport
 
 _MARK = {"QUEUED": "◌", "RUNNING": "◐", "DONE": "●", "CANCELLED": "⊘", "ERROR": "✕"}
 
@@ -47,16 +47,16 @@ def run_time(started: str | None, finished: str | None, now: datetime) -> str:
     return span((end - start).total_seconds())
 
 
-class JobsTable(_Report):
-    headers = ["", "Job", "Status", "QPU", "Primitive", "Created", "Run time", "Tags"]  # noqa: RUF012 - as _Report
+class JobsTable(GridReport):
+    headers = ("", "Job", "Status", "QPU", "Primitive", "Created", "Run time", "Tags")
 
     def __init__(self, page: JobsPage, pending: bool = False, now: datetime | None = None) -> None:
         self.page = page
         self.now = now or datetime.now(UTC)
-        where = "local fleet (offline simulation, not IBM)" if page.provider == "local" else "IBM Quantum"
+        where = "on the local fleet (offline simulation, not IBM)" if page.provider == "local" else "on IBM Quantum"
         what = "pending jobs" if pending else "jobs"
         shown = len(page.jobs)
-        self.title = f"{shown} of {page.total} {what} on the {where}, newest first"
+        self.title = f"{shown} of {page.total} {what} {where}, newest first"
         self.footer = [] if shown else ["No jobs" + (" queued or running." if pending else " yet.")]
 
     def rows(self) -> list[list[Any]]:

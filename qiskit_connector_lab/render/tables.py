@@ -82,6 +82,33 @@ def status_dot_html(status: str) -> str:
             f"{_DOT.get(status, '?')}</span>")
 
 
+class GridReport:
+    """A titled table with a header row and footer lines, as text (tabulate) and as left-aligned HTML."""
+
+    title = ""
+    headers: tuple[str, ...] = ()
+    footer: list[str]
+
+    def rows(self) -> list[list[Any]]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return "\n".join([self.title, tabulate(self.rows(), headers=self.headers, tablefmt="simple"), *self.footer])
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='{_TH}'>{html.escape(h)}</th>" for h in self.headers)
+        body = "".join(
+            f"<tr style='{_ROW}'>" + "".join(f"<td style='{_TD}'>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+            for row in self.rows()
+        )
+        footer = "".join(f"<div style='{_FACT}'>{html.escape(line)}</div>" for line in self.footer)
+        return (f"<div class='qcl-report'><b>{html.escape(self.title)}</b>"
+                f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{footer}</div>")
+
+
 class BackendTable:
     """The QPUs of a listing, least busy first; the least busy operational one and the sidebar's pick marked."""
 
