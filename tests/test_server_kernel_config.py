@@ -96,3 +96,28 @@ async def test_a_dotenv_added_while_the_server_runs_is_seen(api, jp_root_dir, sh
     after = (await api("GET", "backends")).json
     assert [q["name"] for q in after["qpus"]] == ["fake_fez"]
     assert (await api("GET", "plan")).json["env_file"].endswith(".env")
+
+
+async def test_a_configuration_error_carries_the_dotenv_stamp_and_ends_when_the_dotenv_changes(
+        jp_root_dir, api, shared_upstream):
+    """The sidebar retries a configuration error when the .env changes, not on a timer: the error answers and
+    ``GET plan`` say which .env was read and when it last changed (``config.changed_at``)."""
+    import os
+
+    env = jp_root_dir / ".env"
+    env.write_text('OPEN_PLAN="on"\nPREMIUM_PLAN="on"\n')  # two plans on: a configuration error
+    os.utime(env, (1_700_000_000, 1_700_000_000))
+    for route in ("backends", "plan"):
+        broken = await api("GET", route)
+        assert broken.status == 500 and broken.json["code"] == "config_error", broken
+        assert broken.json["config"]["env_file"].endswith(".env"), broken.json
+        assert broken.json["config"]["changed_at"] == "2023-11-14T22:13:20+00:00"
+
+    env.write_text('QCONNECTOR_FLEET="manila"\n')  # fixed: a new mtime
+    os.utime(env, (1_700_000_100, 1_700_000_100))
+    shared_upstream._stamp_checked = -1e9  # the server looks at the .env at most once a second
+    fixed = await api("GET", "backends")
+    assert fixed.status == 200 and [q["name"] for q in fixed.json["qpus"]] == ["fake_manila"], fixed
+    plan = (await api("GET", "plan")).json
+    assert plan["config"] == {"env_file": plan["env_file"], "endpoint": None,
+                              "changed_at": "2023-11-14T22:15:00+00:00"}

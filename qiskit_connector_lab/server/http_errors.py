@@ -20,6 +20,7 @@ IBM's own 401/403 become 502: a 401/403 from *this* server means the browser is 
 from __future__ import annotations
 
 import math
+from typing import Any
 import re
 
 from tornado import web
@@ -61,6 +62,11 @@ def rest_of(text: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
+#: The errors only a change of the configuration (.env, environment, account) can end: the answer carries
+#: ``config`` (see ``shared_upstream.config_info``), so the sidebar retries when the .env changes.
+CONFIG_ERROR_CODES = frozenset({"config_error", "plan_mismatch", "unauthorized"})
+
+
 class ApiError(web.HTTPError):
     """An error a route answers with. ``message`` is one sentence; ``hint`` (optional) says what to do."""
 
@@ -71,11 +77,13 @@ class ApiError(web.HTTPError):
         self.message = message
         self.hint = hint
         self.headers = headers or {}
+        self.extra: dict[str, Any] = {}
 
-    def body(self) -> dict[str, str]:
-        body = {"message": self.message, "code": self.code}
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message, "code": self.code}
         if self.hint:
             body["hint"] = self.hint
+        body.update(self.extra)
         return body
 
 

@@ -35,7 +35,7 @@ from ..pick import Pick, read_pick, write_pick
 from ..secret import redact
 from ..ranking import select
 from .shared_upstream import SharedUpstream, backends_payload  # noqa: F401 - backends_payload: kept importable here
-from .http_errors import HTTP_DEFAULTS, ApiError, api_error
+from .http_errors import CONFIG_ERROR_CODES, HTTP_DEFAULTS, ApiError, api_error
 
 NAMESPACE = "qiskit-connector-lab"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -50,7 +50,10 @@ def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
         try:
             await method(self, *args, **kwargs)
         except ConnectorError as error:
-            raise api_error(error, retry_after=self.cache.retry_after()) from None
+            answer = api_error(error, retry_after=self.cache.retry_after())
+            if answer.code in CONFIG_ERROR_CODES:  # the sidebar asks again when the .env changes, not on a timer
+                answer.extra["config"] = self.cache.config()
+            raise answer from None
 
     return wrapper
 

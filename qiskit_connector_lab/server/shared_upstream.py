@@ -33,10 +33,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from ..config import LOCAL_CHANNEL, find_env_file, load_settings
+from ..config import LOCAL_CHANNEL, find_env_file, load_settings, shown_path
 from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UpstreamError
 from ..plans import InstanceInfo, PlanCheck
 from ..providers import Provider, Usage, provider_for
@@ -73,6 +73,27 @@ def config_stamp(options: Any) -> tuple[Any, ...]:
         return ("unreadable",)
     except Exception:  # noqa: BLE001 - a stamp that never matches makes the next request resolve (and report)
         return (time.monotonic(),)
+
+
+def config_info(options: Any, provider: Provider | None) -> dict[str, Any]:
+    """Where the server's configuration comes from, for the sidebar: the .env (``~/...``), the endpoint when it is
+    not IBM's default, and when the .env last changed (ISO; None without a .env). A configuration error is retried
+    by the sidebar when ``changed_at`` changes, not on a timer."""
+    try:
+        path, _ = find_env_file(options.env_file or None, os.environ)
+    except Exception:  # noqa: BLE001 - an unreadable rule is shown as "no .env"; the error itself is reported apart
+        path = None
+    changed_at = None
+    if path is not None:
+        try:
+            changed_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+        except OSError:
+            changed_at = None
+    return {
+        "env_file": shown_path(path),
+        "endpoint": provider.settings.endpoint if provider is not None else None,
+        "changed_at": changed_at,
+    }
 
 
 def backends_payload(listing: Listing, refresh_interval: float) -> dict[str, Any]:
@@ -485,13 +506,17 @@ class SharedUpstream:
         return entry
 
     # -- the plan --------------------------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """:func:`config_info` for the provider in use (a few stats: cheap enough for the event loop)."""
+        return config_info(self.options, self._provider)
+
     async def plan(self) -> dict[str, Any]:
         """The plan, instance, channel, modes and usage (cached ``plan_ttl``)."""
         self._check_config()
         self.touch()
         cached = self._plan
         if cached is not None and self._clock() <= cached.expires:
-            return cached.data
+            return dict(cached.data, config=self.config())
         if self.backoff.active():
             if cached is None:
                 raise self._blocking_error()
@@ -549,6 +574,7 @@ class SharedUpstream:
             # Where the configuration came from: the .env read (``~/...``) and the endpoint if not IBM's default.
             "env_file": provider.settings.env_file_shown,
             "endpoint": provider.settings.endpoint,
+            "config": config_info(self.options, provider),
             "notes": notes + list(provider.settings.notes),
             "stale": False,
             "stale_reason": "",
