@@ -96,7 +96,7 @@ class Connection:
             ("QPU", q.name + (f" ({chosen})" if chosen else "")),
             ("Processor", processor),
             ("Status", q.status + (f": {q.status_reason}" if q.status_reason else "")),
-            ("Queue", f"{q.queue} pending job{'s' if q.queue != 1 else ''}"),
+            ("Queue", "? (unknown)" if q.queue is None else f"{q.queue} pending job{'s' if q.queue != 1 else ''}"),
             ("Mode", self.mode),
             ("Plan", plan_text(self.plan) + (" (simulated)" if self.local else "")),
         ]
@@ -109,7 +109,7 @@ class Connection:
 
     def _others_text(self, limit: int = 4) -> str:
         """The next least busy QPUs, with their queues; the rest counted (``%qbackends`` lists them all)."""
-        shown = [f"{q.name} ({q.queue}{'' if q.operational else ', ' + q.status})" for q in self.others[:limit]]
+        shown = [f"{q.name} ({q.queue_text}{'' if q.operational else ', ' + q.status})" for q in self.others[:limit]]
         more = len(self.others) - limit
         return ", ".join(shown) + (f" and {more} more (%qbackends)" if more > 0 else "")
 

@@ -9,11 +9,13 @@
  * An unknown (null, undefined, negative or non-finite) length gives `—`.
  */
 export function formatQueueLength(count: number | null | undefined): string {
-  if (count === null || count === undefined || !Number.isFinite(count)) {
-    return '—';
-  }
-  if (count < 0) {
-    return '—';
+  if (
+    count === null ||
+    count === undefined ||
+    !Number.isFinite(count) ||
+    count < 0
+  ) {
+    return '?'; // IBM did not report a usable queue: unknown, never empty
   }
   const n = Math.round(count);
   const unit = n === 1 ? 'job' : 'jobs';

@@ -86,6 +86,9 @@ def test_an_unknown_queue_is_never_least_busy(emulator, ibm_dotenv, queue):
     assert order[-1].name == names[0] or not order[-1].operational  # after every known queue
     assert least_busy(connection.listing).name == names[1]
     assert connection.listing.by_name(names[0]).as_dict()["queue"] is None  # null in the API JSON
+    assert "None" not in connection.summary()
+    named = connect(names[0], mode="job")
+    assert ("Queue", "? (unknown)") in named.summary_rows() and "None" not in named.summary()
 
 
 def test_only_unknown_queues_means_no_least_busy_but_a_qpu_and_a_note():

@@ -12,10 +12,10 @@ describe('formatQueueLength', () => {
   });
 
   it('shows a dash for unknown lengths', () => {
-    expect(formatQueueLength(null)).toBe('—');
-    expect(formatQueueLength(undefined)).toBe('—');
-    expect(formatQueueLength(-1)).toBe('—');
-    expect(formatQueueLength(NaN)).toBe('—');
+    expect(formatQueueLength(null)).toBe('?');
+    expect(formatQueueLength(undefined)).toBe('?');
+    expect(formatQueueLength(-1)).toBe('?');
+    expect(formatQueueLength(NaN)).toBe('?');
   });
 });
 

@@ -187,7 +187,9 @@ describe('JobsView', () => {
       queueOf: name => (name === 'fake_fez' ? 7 : null)
     });
     const banner = () =>
-      view.node.querySelector('.jp-QiskitConnectorLab-jobsBanner') as HTMLElement;
+      view.node.querySelector(
+        '.jp-QiskitConnectorLab-jobsBanner'
+      ) as HTMLElement;
     view.render();
     expect(banner().dataset.kind).toBe('loading');
     server.fail = new Error('The server is down.');

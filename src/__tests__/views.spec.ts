@@ -13,7 +13,7 @@ import { IQPUDetail } from '../tokens';
 import { QPUDetailWidget } from '../views/detail';
 import { filterQpus, processorLabel } from '../views/list';
 import { FleetPanel } from '../views/panel';
-import { FakeServer, qpu } from './fakeserver';
+import { FakeServer, localPlan, qpu } from './fakeserver';
 import brisbane from './fixtures/fake_brisbane.json';
 
 // @jupyterlab/ui-components pulls in ES-module web components that this
@@ -116,6 +116,29 @@ describe('views', () => {
     expect(header.textContent).toContain('Local fleet');
     expect(header.textContent).toContain('Open Plan');
     expect(header.textContent).toContain('local fleet');
+    expect(header.textContent).toContain('Read from the environment (no .env)');
+    expect(header.textContent).not.toContain('Endpoint');
+  });
+
+  it('says which .env the server read, and an endpoint that is not IBM’s', async () => {
+    server.routes.plan = () => ({
+      status: 200,
+      body: {
+        ...localPlan(),
+        config: {
+          env_file: '~/class/.env',
+          endpoint: 'https://eu-de.quantum.cloud.ibm.com/api/v1',
+          changed_at: '2026-11-30T10:00:00+00:00'
+        }
+      }
+    });
+    await advance(0);
+    panel.fleet.render();
+    const header = panel.node.querySelector('header') as HTMLElement;
+    expect(header.textContent).toContain('Read from ~/class/.env');
+    expect(header.textContent).toContain(
+      "Endpoint https://eu-de.quantum.cloud.ibm.com/api/v1 (not IBM's default)"
+    );
   });
 
   it('filters by text and by minimum qubits', async () => {

@@ -101,6 +101,30 @@ export class HeaderView {
           )
         )
       );
+      const envFile = plan.config?.env_file ?? plan.env_file ?? null;
+      const endpoint = plan.config?.endpoint ?? plan.endpoint ?? null;
+      details.push(
+        h(
+          'div',
+          { class: cls('configSource'), title: envFile ?? '' },
+          h('span', { class: cls('label') }, trans.__('Read from')),
+          ' ',
+          envFile ?? trans.__('the environment (no .env)')
+        )
+      );
+      if (endpoint) {
+        details.push(
+          h(
+            'div',
+            { class: cls('endpoint'), title: endpoint },
+            h('span', { class: cls('label') }, trans.__('Endpoint')),
+            ' ',
+            h('code', {}, endpoint),
+            ' ',
+            trans.__("(not IBM's default)")
+          )
+        );
+      }
       const usage = plan.usage;
       if (usage && usage.remaining_seconds !== null) {
         const minutes = Math.floor(usage.remaining_seconds / 60);

@@ -277,7 +277,7 @@ export class ListView {
       .join(' · ');
     row.meta.title = row.meta.textContent ?? '';
     const queue = typeof q.queue === 'number' ? q.queue : null;
-    row.queue.textContent = queue === null ? '—' : String(queue);
+    row.queue.textContent = queue === null ? '?' : String(queue);
     row.queue.title = formatQueueLength(queue);
     row.bar.style.width = `${queue === null ? 0 : Math.round((100 * queue) / maxQueue)}%`;
     row.item.classList.toggle('jp-mod-selected', selected);
