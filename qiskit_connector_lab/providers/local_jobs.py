@@ -70,7 +70,8 @@ class LocalJob:
 
     def __init__(self, backend: Any, primitive: str, run: Callable[[], Any], *, plan: SimulationPlan,
                  inputs: Any = None, pubs: int = 0, shots: int | None = None, tags: list[str] | None = None,
-                 session_id: str | None = None, store: Any = None) -> None:
+                 session_id: str | None = None, store: Any = None, program_id: str | None = None) -> None:
+        self._program_id = program_id or primitive  # as IBM's primitive_id: "sampler", "estimator" or "executor"
         self._job_id = f"local-{uuid.uuid4().hex[:14]}"
         self._backend = backend
         self._primitive = primitive
@@ -292,7 +293,7 @@ class LocalJob:
 
     @property
     def primitive_id(self) -> str:
-        return self._primitive
+        return self._program_id
 
     @property
     def inputs(self) -> Any:
@@ -375,7 +376,7 @@ def make_job(kind: str, service: Any, backend: Any, original: Callable[..., Any]
             return original().result()
 
     job = LocalJob(backend, primitive, run, plan=plan, inputs=inputs, pubs=pubs, shots=shots, tags=tags,
-                   session_id=session_id, store=_store())
+                   session_id=session_id, store=_store(), program_id=kind)
     return job._submit()
 
 
