@@ -208,3 +208,9 @@ def test_pauli_twirl_keeps_the_pauli_diagonal():
     import numpy as np
 
     assert np.allclose(pauli, np.diag(np.diag(pauli)), atol=1e-9)  # a Pauli channel: its PTM is diagonal
+
+
+def test_the_fleet_says_when_it_approximates(fleet, monkeypatch):
+    monkeypatch.setenv("QCONNECTOR_LOCAL_MAX_STATEVECTOR_QUBITS", "20")
+    notes = " ".join(LocalFleet(load_settings(environ={}, local=True), members=("manila",)).listing().notes)
+    assert "beyond 20 active qubits the noise is approximated" in notes

@@ -37,11 +37,16 @@ from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from ..plans import InstanceInfo, Plan, PlanCheck
 from ..jobs import JobNotFound, LocalJobStore
 from .base import JobsPage, Provider, Usage
+from .local_simulator import statevector_limit
 
 #: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
 DEFAULT_MEMBERS = (
     "fez", "torino", "aachen", "nighthawk", "brisbane", "sherbrooke", "kyiv", "prague", "kolkata", "manila",
 )
+
+_FLEET_NOTE = ("Local fleet: fake backends with simulated queues; jobs run on this machine, simulating the qubits a "
+               "circuit uses with their calibrated noise; beyond {limit} active qubits the noise is approximated, "
+               "as each such job says.")
 
 STEP_SECONDS = 10.0  # the simulated queue moves every STEP_SECONDS
 FLEET_FILE_VARIABLE = "QCONNECTOR_FLEET_FILE"
@@ -224,7 +229,7 @@ class LocalFleet(Provider):
                                 queue=queue, family=member.family, revision=member.revision, clops=member.clops,
                                 version=member.version))
         return Listing(qpus=tuple(qpus), fetched_at=datetime.fromtimestamp(now, timezone.utc), provider="local",
-                       notes=("Local fleet: fake backends with simulated queues; jobs run on this machine.",))
+                       notes=(_FLEET_NOTE.format(limit=statevector_limit()),))
 
     def listing(self, max_age: float | None = None) -> Listing:
         path = self._fleet_file()
