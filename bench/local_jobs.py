@@ -209,9 +209,12 @@ def qubits_of(folder: str) -> int:
 
 
 def markdown(data: dict) -> str:
+    runs = data.get("runs") or {"bell": data["machine"], "vqe": data["machine"], "ghz": data["machine"]}
+    when = "; ".join(f"{part} {m.get('when_utc')} (load at start {m.get('loadavg_at_start')})"
+                     for part, m in sorted(runs.items()))
     out = [BEGIN, "## Local fleet: Bell, VQE and GHZ jobs, project against bare local mode", "",
-           f"`python bench/local_jobs.py`, {data['machine'].get('when_utc')}, {data['machine'].get('cpus')} cores "
-           f"({data['machine'].get('cpu_model', '?')}), load at start {data['machine'].get('loadavg_at_start')}; "
+           f"`python bench/local_jobs.py` on {data['machine'].get('cpus')} cores "
+           f"({data['machine'].get('cpu_model', '?')}), shared with other work: {when}; "
            f"qiskit {data['versions'].get('qiskit')}, qiskit-ibm-runtime {data['versions'].get('qiskit-ibm-runtime')}, "
            f"qiskit-aer {data['versions'].get('qiskit-aer')}.", "",
            "Bell pair, 1024 shots, `SamplerV2(mode=backend).run(...).result()`; the project's backend comes from the "
@@ -332,9 +335,12 @@ def main() -> None:
                     print(f"  bare {entry['bare']}", flush=True)
                 data["ghz"].append(entry)
     previous = json.loads(out_file.read_text()) if out_file.exists() else {}
+    data["runs"] = {part: data["machine"] for part in ("bell", "vqe", "ghz") if part not in skip}
     for key in ("bell", "goals", "vqe", "ghz"):  # a partial run keeps the other parts' last figures
         if key not in data and key in previous:
             data[key] = previous[key]
+    for part, machine in (previous.get("runs") or {}).items():
+        data["runs"].setdefault(part, machine)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(data, indent=2) + "\n")
     if not args.no_markdown and "bell" in data:

@@ -370,7 +370,7 @@ def make_job(kind: str, service: Any, backend: Any, original: Callable[..., Any]
 
     if kind == "executor":
         def run() -> Any:
-            return original(simulator_for(backend, plan)).result()
+            return original(simulator_for(backend, plan, circuits=circuits)).result()
     else:
         def run() -> Any:
             return original().result()

@@ -169,8 +169,20 @@ def plan_simulation(active: tuple[int, ...], clifford: bool, num_qubits: int | N
 
 
 # -- the noise of the active qubits --------------------------------------------------------------------------------
-def restricted_target(target: Any, active: Iterable[int]) -> Any:
-    """A copy of ``target`` that keeps every qubit but only the instruction properties of ``active`` qubits."""
+def used_instructions(circuits: Iterable[Any]) -> frozenset[tuple[str, tuple[int, ...]]]:
+    """The (name, physical qubits) of every instruction of ``circuits``."""
+    used: set[tuple[str, tuple[int, ...]]] = set()
+    for circuit in circuits:
+        index = {bit: i for i, bit in enumerate(circuit.qubits)}
+        for instruction in circuit.data:
+            used.add((instruction.operation.name, tuple(index[q] for q in instruction.qubits)))
+    return frozenset(used)
+
+
+def restricted_target(target: Any, active: Iterable[int],
+                      used: frozenset[tuple[str, tuple[int, ...]]] | None = None) -> Any:
+    """A copy of ``target`` that keeps every qubit but only the instruction properties of ``active`` qubits (and,
+    given ``used``, only those of the instructions a circuit uses: noise on the others never fires)."""
     from qiskit.transpiler import Target
 
     keep = set(active)
@@ -182,7 +194,8 @@ def restricted_target(target: Any, active: Iterable[int]) -> Any:
         if isinstance(operation, type) or properties is None or None in properties:
             reduced.add_instruction(operation, name=name)  # global (control flow, ideal ops)
         else:
-            reduced.add_instruction(operation, {q: p for q, p in properties.items() if keep.issuperset(q)}, name=name)
+            reduced.add_instruction(operation, {q: p for q, p in properties.items() if keep.issuperset(q)
+                                                and (used is None or (name, q) in used)}, name=name)
     return reduced
 
 
@@ -253,8 +266,12 @@ class NoiseModelCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, backend: Any, active: tuple[int, ...], pauli: bool = False) -> Any:
-        key = (backend.name, id(backend.target), active, pauli)
+    def get(self, backend: Any, active: tuple[int, ...], pauli: bool = False,
+            used: frozenset[tuple[str, tuple[int, ...]]] | None = None) -> Any:
+        """The model for ``active`` qubits; ``pauli=True``: its Pauli twirl, for the instructions ``used`` only
+        (twirling costs per error, and a large Clifford circuit uses a fraction of its qubits' instructions)."""
+        used = used if pauli else None
+        key = (backend.name, id(backend.target), active, pauli, used)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -267,7 +284,7 @@ class NoiseModelCache:
                     self.hits += 1
                     return self._entries[key][0]
                 self.misses += 1
-            model = self._build(backend, active, pauli)
+            model = self._build(backend, active, pauli, used)
             size = len(pickle.dumps(model))
             with self._lock:
                 self._entries[key] = (model, size)
@@ -278,17 +295,18 @@ class NoiseModelCache:
                     self._entries.popitem(last=False)
         return model
 
-    def _build(self, backend: Any, active: tuple[int, ...], pauli: bool) -> Any:
+    @staticmethod
+    def _build(backend: Any, active: tuple[int, ...], pauli: bool,
+               used: frozenset[tuple[str, tuple[int, ...]]] | None) -> Any:
         from qiskit_aer.noise import NoiseModel
 
-        if pauli:
-            return _twirled(self.get(backend, active, False))
-        view = _chip_view(restricted_target(backend.target, active), backend.name)
+        view = _chip_view(restricted_target(backend.target, active, used), backend.name)
         with warnings.catch_warnings():
             # Aer notes the chip's non-physical T2 > 2 T1 values it clips, once per qubit: true of the full-chip
             # model as well, and not the user's to fix.
             warnings.filterwarnings("ignore", module="qiskit_aer.noise")
-            return NoiseModel.from_backend(view)
+            model = NoiseModel.from_backend(view)
+        return _twirled(model) if pauli else model
 
     @property
     def bytes(self) -> int:
@@ -319,11 +337,12 @@ def plan_for_circuits(circuits: list[Any], backend: Any | None = None) -> Simula
     return plan_simulation(active_qubits(circuits), is_clifford(circuits))
 
 
-def simulator_for(backend: Any, plan: SimulationPlan, seed: int | None = None) -> Any:
+def simulator_for(backend: Any, plan: SimulationPlan, seed: int | None = None, circuits: list[Any] | None = None) -> Any:
     """An AerSimulator for ``plan`` with the reduced (cached) noise model of ``backend``'s chip."""
     from qiskit_aer import AerSimulator
 
-    noise_model = NOISE_MODELS.get(backend, plan.active, plan.pauli_noise) if plan.active else None
+    used = used_instructions(circuits) if plan.pauli_noise and circuits is not None else None
+    noise_model = NOISE_MODELS.get(backend, plan.active, plan.pauli_noise, used) if plan.active else None
     options: dict[str, Any] = {"method": plan.method, **plan.options}
     if noise_model is not None:
         options["noise_model"] = noise_model
@@ -356,7 +375,7 @@ class LocalRunMixin:
         run_options.pop("noise_model", None)
         run_options.pop("method", None)
         plan = plan_for_circuits(circuits, self)
-        simulator = simulator_for(self, plan)
+        simulator = simulator_for(self, plan, circuits=circuits)
         job = simulator.run(circuits, **run_options)
         job.qcl_plan = plan  # for a caller that wants to know how it ran
         return job
