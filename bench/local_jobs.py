@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -30,13 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, ROOT, ChildFailed, clean_env, machine_info, package_versions, run_child  # noqa: E402
+from common import RESULTS, ROOT, ChildFailed, clean_env, machine_info, package_versions, run_child
 
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 BEGIN, END = "<!-- bench/local_jobs.py: begin -->", "<!-- bench/local_jobs.py: end -->"
 MEMBERS = ("fez", "torino", "aachen", "nighthawk", "brisbane", "sherbrooke", "kyiv", "prague", "kolkata", "manila")
 
-PRELUDE = textwrap.dedent('''
+PRELUDE = textwrap.dedent("""
     import json, sys, time, warnings
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # SamplerV2/EstimatorV2: what is compared
     from qiskit import QuantumCircuit
@@ -57,9 +56,9 @@ PRELUDE = textwrap.dedent('''
         from qiskit_connector_lab.config import load_settings
         from qiskit_connector_lab.providers.local_fleet import LocalFleet
         return LocalFleet(load_settings(environ={}, local=True)).backend(name)
-''')
+""")
 
-BELL = PRELUDE + textwrap.dedent('''
+BELL = PRELUDE + textwrap.dedent("""
     side, name, warm_runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     from qiskit_ibm_runtime import SamplerV2
     t = time.perf_counter(); backend = backend_for(side, name); build = time.perf_counter() - t
@@ -84,9 +83,9 @@ BELL = PRELUDE + textwrap.dedent('''
         from qiskit_connector_lab.providers.local_simulator import NOISE_MODELS
         out["noise_cache"] = NOISE_MODELS.info()
     print(json.dumps(out))
-''')
+""")
 
-VQE = PRELUDE + textwrap.dedent('''
+VQE = PRELUDE + textwrap.dedent("""
     side, name, steps, max_jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     import statistics
     import numpy as np
@@ -126,9 +125,9 @@ VQE = PRELUDE + textwrap.dedent('''
     print(json.dumps({"total_s": time.perf_counter() - t0, "loop_s": time.perf_counter() - t1, "jobs": len(job_times),
                       "job_median_s": statistics.median(job_times) if job_times else None,
                       "energy": energies[-1] if energies else None}))
-''')
+""")
 
-GHZ = PRELUDE + textwrap.dedent('''
+GHZ = PRELUDE + textwrap.dedent("""
     side, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     from qiskit.quantum_info import SparsePauliOp
     from qiskit_ibm_runtime import EstimatorV2 as Estimator
@@ -154,7 +153,7 @@ GHZ = PRELUDE + textwrap.dedent('''
         outcome = {"ok": False, "error": " ".join(str(error).split())[:200]}
     print(json.dumps({"total_s": time.perf_counter() - t0, "job_s": time.perf_counter() - t1, "notes": notes,
                       **outcome}))
-''')
+""")
 
 
 def child(code: str, *args: str, home: str, timeout: float = 1800) -> dict:
@@ -171,7 +170,7 @@ def bell_section(members, cold_runs: int, warm_runs: int, home: str, log) -> lis
     for folder in members:
         name = f"fake_{folder}"
         samples: dict[str, list[dict]] = {"project": [], "bare": []}
-        for run in range(cold_runs):
+        for _ in range(cold_runs):
             for side in ("project", "bare"):  # interleaved, in fresh interpreters
                 try:
                     samples[side].append(child(BELL, side, name, str(warm_runs), home=home))
@@ -190,14 +189,17 @@ def bell_section(members, cold_runs: int, warm_runs: int, home: str, log) -> lis
             "bare_build_s": med([s["build_s"] for s in bare]),
             "bare_cold_s": med([s["cold_s"] for s in bare]),
             "bare_warm_s": med([w for s in bare for w in s["warm_s"]]),
-            "cold_runs": cold_runs, "warm_runs_per_interpreter": warm_runs,
+            "cold_runs": cold_runs,
+            "warm_runs_per_interpreter": warm_runs,
             "noise_cache": project[-1]["noise_cache"],
         }
         row["cold_ratio"] = row["bare_cold_s"] / row["project_cold_s"]
         row["warm_ratio"] = row["bare_warm_s"] / row["project_warm_s"]
-        log(f"  {name:16} project cold {row['project_cold_s']:.3f} warm {row['project_warm_s']:.3f} | bare cold "
+        log(
+            f"  {name:16} project cold {row['project_cold_s']:.3f} warm {row['project_warm_s']:.3f} | bare cold "
             f"{row['bare_cold_s']:.2f} warm {row['bare_warm_s']:.2f} | x{row['cold_ratio']:.0f} cold, "
-            f"x{row['warm_ratio']:.0f} warm")
+            f"x{row['warm_ratio']:.0f} warm"
+        )
         rows.append(row)
     return rows
 
@@ -210,57 +212,90 @@ def qubits_of(folder: str) -> int:
 
 def markdown(data: dict) -> str:
     runs = data.get("runs") or {"bell": data["machine"], "vqe": data["machine"], "ghz": data["machine"]}
-    when = "; ".join(f"{part} {m.get('when_utc')} (load at start {m.get('loadavg_at_start')})"
-                     for part, m in sorted(runs.items()))
-    out = [BEGIN, "## Local fleet: Bell, VQE and GHZ jobs, project against bare local mode", "",
-           f"`python bench/local_jobs.py` on {data['machine'].get('cpus')} cores "
-           f"({data['machine'].get('cpu_model', '?')}), shared with other work: {when}; "
-           f"qiskit {data['versions'].get('qiskit')}, qiskit-ibm-runtime {data['versions'].get('qiskit-ibm-runtime')}, "
-           f"qiskit-aer {data['versions'].get('qiskit-aer')}.", "",
-           "Bell pair, 1024 shots, `SamplerV2(mode=backend).run(...).result()`; the project's backend comes from the "
-           "local fleet, bare is `FakeX()`. Cold: the first run in a fresh interpreter (after building the backend "
-           "and transpiling); warm: the median of the next runs. Medians over "
-           f"{data['bell'][0].get('cold_runs', '?')} interpreters per side.", "",
-           "| QPU | qubits | project cold | project warm | project warm, executor Sampler | bare cold | bare warm "
-           "| bare/project cold | bare/project warm |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    when = "; ".join(
+        f"{part} {m.get('when_utc')} (load at start {m.get('loadavg_at_start')})" for part, m in sorted(runs.items())
+    )
+    out = [
+        BEGIN,
+        "## Local fleet: Bell, VQE and GHZ jobs, project against bare local mode",
+        "",
+        (
+            f"`python bench/local_jobs.py` on {data['machine'].get('cpus')} cores "
+            f"({data['machine'].get('cpu_model', '?')}), shared with other work: {when}; "
+            f"qiskit {data['versions'].get('qiskit')}, "
+            f"qiskit-ibm-runtime {data['versions'].get('qiskit-ibm-runtime')}, "
+            f"qiskit-aer {data['versions'].get('qiskit-aer')}."
+        ),
+        "",
+        (
+            "Bell pair, 1024 shots, `SamplerV2(mode=backend).run(...).result()`; the project's backend comes from the "
+            "local fleet, bare is `FakeX()`. Cold: the first run in a fresh interpreter (after building the backend "
+            "and transpiling); warm: the median of the next runs. Medians over "
+            f"{data['bell'][0].get('cold_runs', '?')} interpreters per side."
+        ),
+        "",
+        (
+            "| QPU | qubits | project cold | project warm | project warm, executor Sampler | bare cold | bare warm "
+            "| bare/project cold | bare/project warm |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in data["bell"]:
         if "error" in row:
             out.append(f"| {row['member']} | | {row['error']} | | | | | | |")
             continue
-        out.append(f"| {row['member']} | {row['qubits']} | {row['project_cold_s']:.3f} s | {row['project_warm_s']:.3f} s "
-                   f"| {row['project_executor_warm_s']:.3f} s | {row['bare_cold_s']:.2f} s | {row['bare_warm_s']:.2f} s "
-                   f"| {row['cold_ratio']:.0f}× | {row['warm_ratio']:.0f}× |")
+        out.append(
+            f"| {row['member']} | {row['qubits']} | {row['project_cold_s']:.3f} s | {row['project_warm_s']:.3f} s "
+            f"| {row['project_executor_warm_s']:.3f} s | {row['bare_cold_s']:.2f} s | {row['bare_warm_s']:.2f} s "
+            f"| {row['cold_ratio']:.0f}× | {row['warm_ratio']:.0f}× |"
+        )
     goals = data["goals"]
-    out += ["", f"Goals: warm ≤ 0.3 s on every member: **{'met' if goals['warm_le_0_3'] else 'NOT met'}**; "
+    out += [
+        "",
+        (
+            f"Goals: warm ≤ 0.3 s on every member: **{'met' if goals['warm_le_0_3'] else 'NOT met'}**; "
             f"≥ 20× faster than bare (warm) on the 127- and 156-qubit chips: "
-            f"**{'met' if goals['ratio_ge_20_big'] else 'NOT met'}**.", ""]
+            f"**{'met' if goals['ratio_ge_20_big'] else 'NOT met'}**."
+        ),
+        "",
+    ]
     cache = data["bell"][0].get("noise_cache") if data["bell"] and "noise_cache" in data["bell"][0] else None
     if cache:
-        out.append(f"Noise-model cache after a Bell job's runs: {cache['entries']} entry, {cache['bytes'] / 1024:.0f} kB "
-                   f"(bounded to {cache['max_entries']} entries and {cache['max_bytes'] // 2**20} MB).")
+        out.append(
+            f"Noise-model cache after a Bell job's runs: {cache['entries']} entry, {cache['bytes'] / 1024:.0f} kB "
+            f"(bounded to {cache['max_entries']} entries and {cache['max_bytes'] // 2**20} MB)."
+        )
     vqe = data.get("vqe")
     if vqe:
         p, b = vqe["project"], vqe.get("bare")
-        line = (f"\n**VQE** ({vqe['member']}, the Qiskit VQE tutorial's Hamiltonian and `efficient_su2` ansatz, "
-                f"`EstimatorV2` in a Batch, 10,000 shots, COBYLA maxiter={vqe['steps']}): "
-                f"project {p['total_s']:.1f} s for {p['jobs']} jobs, everything included (goal ≤ 20 s: "
-                f"**{'met' if p['total_s'] <= 20 else 'NOT met'}**), {p['job_median_s']:.3f} s per job.")
+        line = (
+            f"\n**VQE** ({vqe['member']}, the Qiskit VQE tutorial's Hamiltonian and `efficient_su2` ansatz, "
+            f"`EstimatorV2` in a Batch, 10,000 shots, COBYLA maxiter={vqe['steps']}): "
+            f"project {p['total_s']:.1f} s for {p['jobs']} jobs, everything included (goal ≤ 20 s: "
+            f"**{'met' if p['total_s'] <= 20 else 'NOT met'}**), {p['job_median_s']:.3f} s per job."
+        )
         if b and b.get("job_median_s"):
-            line += (f" Bare: {b['job_median_s']:.2f} s per job over {b['jobs']} jobs ({b['total_s']:.1f} s in all), "
-                     f"so about {b['total_s'] - b['loop_s'] + b['job_median_s'] * p['jobs']:.0f} s for the same "
-                     f"{p['jobs']} jobs.")
+            line += (
+                f" Bare: {b['job_median_s']:.2f} s per job over {b['jobs']} jobs ({b['total_s']:.1f} s in all), "
+                f"so about {b['total_s'] - b['loop_s'] + b['job_median_s'] * p['jobs']:.0f} s for the same "
+                f"{p['jobs']} jobs."
+            )
         out.append(line)
     for ghz in data.get("ghz", []):
         p, b = ghz["project"], ghz.get("bare") or {}
-        text = (f"\n**GHZ, {ghz['qubits']} qubits, <Z0 Zi> for i = 1..{ghz['qubits'] - 1}** on {ghz['member']} "
-                f"(`EstimatorV2`): project {p['total_s']:.1f} s in all, the job {p['job_s']:.1f} s "
-                f"(goal ≤ 30 s: **{'met' if p['total_s'] <= 30 else 'NOT met'}**), "
-                f"<Z0 Z1> = {p.get('z0z1', float('nan')):.3f}, <Z0 Z99> = {p.get('z0z99', float('nan')):.3f}; "
-                f"the approximation named: \"{(p.get('notes') or ['none'])[0]}\"")
+        text = (
+            f"\n**GHZ, {ghz['qubits']} qubits, <Z0 Zi> for i = 1..{ghz['qubits'] - 1}** on {ghz['member']} "
+            f"(`EstimatorV2`): project {p['total_s']:.1f} s in all, the job {p['job_s']:.1f} s "
+            f"(goal ≤ 30 s: **{'met' if p['total_s'] <= 30 else 'NOT met'}**), "
+            f"<Z0 Z1> = {p.get('z0z1', float('nan')):.3f}, <Z0 Z99> = {p.get('z0z99', float('nan')):.3f}; "
+            f'the approximation named: "{(p.get("notes") or ["none"])[0]}"'
+        )
         if b:
-            text += (f" Bare: {'ok' if b.get('ok') else 'failed'} after {b.get('total_s', 0):.1f} s"
-                     + (f" (\"{b.get('error')}\")" if not b.get("ok") else "") + ".")
+            text += (
+                f" Bare: {'ok' if b.get('ok') else 'failed'} after {b.get('total_s', 0):.1f} s"
+                + (f' ("{b.get("error")}")' if not b.get("ok") else "")
+                + "."
+            )
         out.append(text)
     out += ["", END]
     return "\n".join(out) + "\n"
@@ -293,8 +328,10 @@ def main() -> None:
         write_markdown(markdown(json.loads(out_file.read_text())))
         return
     skip = set(filter(None, args.skip.split(",")))
-    data: dict = {"machine": machine_info(),
-                  "versions": package_versions(sys.executable, ["qiskit", "qiskit-ibm-runtime", "qiskit-aer"])}
+    data: dict = {
+        "machine": machine_info(),
+        "versions": package_versions(sys.executable, ["qiskit", "qiskit-ibm-runtime", "qiskit-aer"]),
+    }
     with tempfile.TemporaryDirectory(prefix="qcl-bench-") as home:
         if "bell" not in skip:
             print("Bell, 1024 shots, per member:", flush=True)
@@ -309,13 +346,17 @@ def main() -> None:
             }
         if "vqe" not in skip:
             print(f"VQE, {args.vqe_steps} steps on {args.vqe_member}:", flush=True)
-            vqe = {"member": args.vqe_member, "steps": args.vqe_steps,
-                   "project": child(VQE, "project", args.vqe_member, str(args.vqe_steps), "0", home=home)}
+            vqe = {
+                "member": args.vqe_member,
+                "steps": args.vqe_steps,
+                "project": child(VQE, "project", args.vqe_member, str(args.vqe_steps), "0", home=home),
+            }
             print(f"  project {vqe['project']}", flush=True)
             if args.bare_vqe_jobs:
                 try:
-                    vqe["bare"] = child(VQE, "bare", args.vqe_member, str(args.vqe_steps), str(args.bare_vqe_jobs),
-                                        home=home)
+                    vqe["bare"] = child(
+                        VQE, "bare", args.vqe_member, str(args.vqe_steps), str(args.bare_vqe_jobs), home=home
+                    )
                 except ChildFailed as failed:
                     vqe["bare"] = {"error": failed.text}
                 print(f"  bare {vqe['bare']}", flush=True)
@@ -324,8 +365,11 @@ def main() -> None:
             data["ghz"] = []
             for member in filter(None, args.ghz_members.split(",")):
                 print(f"GHZ {args.ghz_qubits} qubits on {member}:", flush=True)
-                entry = {"member": member, "qubits": args.ghz_qubits,
-                         "project": child(GHZ, "project", member, str(args.ghz_qubits), home=home)}
+                entry = {
+                    "member": member,
+                    "qubits": args.ghz_qubits,
+                    "project": child(GHZ, "project", member, str(args.ghz_qubits), home=home),
+                }
                 print(f"  project {entry['project']}", flush=True)
                 if not args.no_bare_ghz:
                     try:

@@ -14,8 +14,9 @@ Usage (IBM side, once the emulator has the jobs API)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 STATUSES = ("QUEUED", "RUNNING", "DONE", "CANCELLED", "ERROR")
 
@@ -50,7 +51,7 @@ def job_snapshot(job: Any) -> dict[str, Any]:
     for name, call in CALLS:
         try:
             out[name] = call(job)
-        except Exception as error:  # noqa: BLE001 - recorded, then asserted on
+        except Exception as error:
             out[name] = error
     return out
 
@@ -63,7 +64,12 @@ def check_done_bell_job(snap: dict[str, Any], *, shots: int) -> None:
     assert isinstance(snap["job_id"], str) and snap["job_id"]
     assert snap["status"] == "DONE" and snap["status_capitalized"] == "Done"
     assert (snap["done"], snap["running"], snap["cancelled"], snap["errored"], snap["in_final_state"]) == (
-        True, False, False, False, True)
+        True,
+        False,
+        False,
+        False,
+        True,
+    )
     assert snap["error_message"] in (None, "")
     assert isinstance(snap["backend_name"], str)
     assert isinstance(snap["creation_date"], datetime) and snap["creation_date"].tzinfo is not None
@@ -87,11 +93,23 @@ def check_done_bell_job(snap: dict[str, Any], *, shots: int) -> None:
 
 def assert_same_shape(local: dict[str, Any], ibm: dict[str, Any]) -> None:
     """Same calls, same types, same values where the value is not the job's own (ids, times, counts)."""
-    own = {"job_id", "backend_name", "creation_date", "metrics", "logs", "usage_estimation", "usage", "result",
-           "session_id", "tags", "primitive_id"}
+    own = {
+        "job_id",
+        "backend_name",
+        "creation_date",
+        "metrics",
+        "logs",
+        "usage_estimation",
+        "usage",
+        "result",
+        "session_id",
+        "tags",
+        "primitive_id",
+    }
     for name, _ in CALLS:
         assert type(local[name]) is type(ibm[name]) or (
-            isinstance(local[name], (int, float)) and isinstance(ibm[name], (int, float))), (name, local[name], ibm[name])
+            isinstance(local[name], (int, float)) and isinstance(ibm[name], (int, float))
+        ), (name, local[name], ibm[name])
         if name not in own:
             assert local[name] == ibm[name], (name, local[name], ibm[name])
     assert type(local["result"][0].data) is type(ibm["result"][0].data)

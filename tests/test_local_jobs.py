@@ -11,10 +11,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+from job_contract import CALLS, check_done_bell_job, job_snapshot
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 
-from job_contract import CALLS, check_done_bell_job, job_snapshot
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
 from qiskit_connector_lab.jobs import LocalJobStore
@@ -44,8 +44,10 @@ def isa_bell(fleet):
     qc.h(0)
     qc.cx(0, 1)
     qc.measure_all()
-    return {name: generate_preset_pass_manager(optimization_level=1, backend=fleet.backend(name),
-                                               seed_transpiler=1).run(qc) for name in ("fake_manila", "fake_fez")}
+    return {
+        name: generate_preset_pass_manager(optimization_level=1, backend=fleet.backend(name), seed_transpiler=1).run(qc)
+        for name in ("fake_manila", "fake_fez")
+    }
 
 
 @pytest.fixture
@@ -132,8 +134,9 @@ def test_seed_simulator_gives_the_same_counts(fleet, isa_bell, store_path):
     assert a == b
 
 
-def test_jobs_queue_off_the_calling_thread_and_a_queued_job_can_be_cancelled(fleet, isa_bell, store_path,
-                                                                             blocked_worker):
+def test_jobs_queue_off_the_calling_thread_and_a_queued_job_can_be_cancelled(
+    fleet, isa_bell, store_path, blocked_worker
+):
     from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
@@ -156,16 +159,27 @@ def test_jobs_queue_off_the_calling_thread_and_a_queued_job_can_be_cancelled(fle
         first.cancel()
 
 
-CANCEL = "import sys; from qiskit_connector_lab.jobs import LocalJobStore; print(LocalJobStore().request_cancel(sys.argv[1]))"
+CANCEL = (
+    "import sys; from qiskit_connector_lab.jobs import LocalJobStore; "
+    "print(LocalJobStore().request_cancel(sys.argv[1]))"
+)
 
 
 def test_a_cancel_through_the_store_from_another_process_stops_a_queued_job(fleet, store_path, blocked_worker):
     ran = []
-    job = LocalJob(fleet.backend("fake_manila"), "sampler", lambda: ran.append(1), plan=SimulationPlan("automatic", (0,)),
-                   pubs=1, shots=10, store=LocalJobStore())._submit()
+    job = LocalJob(
+        fleet.backend("fake_manila"),
+        "sampler",
+        lambda: ran.append(1),
+        plan=SimulationPlan("automatic", (0,)),
+        pubs=1,
+        shots=10,
+        store=LocalJobStore(),
+    )._submit()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", CANCEL, job.job_id()], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", CANCEL, job.job_id()], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert out.stdout.strip() == "CANCELLED", out.stderr
     job.wait_for_final_state(timeout=30)  # the kernel sees the store's cancel while the job waits
     assert job.status() == "CANCELLED"
@@ -185,8 +199,13 @@ def test_a_running_job_cancelled_drops_its_result(fleet, store_path, with_store)
         release.wait(30)
         return "a result"
 
-    job = LocalJob(fleet.backend("fake_manila"), "sampler", run, plan=SimulationPlan("automatic", (0,)),
-                   store=LocalJobStore() if with_store else None)._submit()
+    job = LocalJob(
+        fleet.backend("fake_manila"),
+        "sampler",
+        run,
+        plan=SimulationPlan("automatic", (0,)),
+        store=LocalJobStore() if with_store else None,
+    )._submit()
     inside.wait(10)
     assert job.status() == "RUNNING" and job.running()
     job.cancel()
@@ -205,8 +224,9 @@ def test_a_failed_job_is_error_with_one_line(fleet, store_path):
     def run():
         raise RuntimeError("the simulator\nexploded")
 
-    job = LocalJob(fleet.backend("fake_manila"), "sampler", run, plan=SimulationPlan("automatic", (0,)),
-                   store=LocalJobStore())._submit()
+    job = LocalJob(
+        fleet.backend("fake_manila"), "sampler", run, plan=SimulationPlan("automatic", (0,)), store=LocalJobStore()
+    )._submit()
     job.wait_for_final_state(timeout=30)
     assert job.status() == "ERROR" and job.errored() and job.error_message() == "the simulator exploded"
     assert LocalJobStore().get(job.job_id()).error == "the simulator exploded"
@@ -217,8 +237,13 @@ def test_a_failed_job_is_error_with_one_line(fleet, store_path):
 def test_wait_for_final_state_times_out_like_ibm(fleet, store_path, blocked_worker):
     from qiskit_ibm_runtime.exceptions import RuntimeJobTimeoutError
 
-    job = LocalJob(fleet.backend("fake_manila"), "sampler", lambda: None, plan=SimulationPlan("automatic", (0,)),
-                   store=LocalJobStore())._submit()
+    job = LocalJob(
+        fleet.backend("fake_manila"),
+        "sampler",
+        lambda: None,
+        plan=SimulationPlan("automatic", (0,)),
+        store=LocalJobStore(),
+    )._submit()
     with pytest.raises(RuntimeJobTimeoutError):
         job.wait_for_final_state(timeout=0.2)
 

@@ -16,7 +16,11 @@ from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.providers import local_simulator
 from qiskit_connector_lab.providers.local_fleet import LocalFleet
 from qiskit_connector_lab.providers.local_simulator import (
-    LocalSimulationNote, SimulationTooLarge, active_qubits, is_clifford, plan_simulation,
+    LocalSimulationNote,
+    SimulationTooLarge,
+    active_qubits,
+    is_clifford,
+    plan_simulation,
 )
 
 SHOTS = 20_000
@@ -65,8 +69,9 @@ def reference(fleet):
         backend = fleet.backend(name)
         pm = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=7)
         circuits = [pm.run(bell()), pm.run(ghz3())]
-        raw = next(v for v in vars(fake_provider).values()
-                   if isinstance(v, type) and getattr(v, "backend_name", None) == name)()
+        raw = next(
+            v for v in vars(fake_provider).values() if isinstance(v, type) and getattr(v, "backend_name", None) == name
+        )()
         full = AerSimulator.from_backend(raw)  # the whole chip's noise model
         result = full.run(circuits, shots=SHOTS, seed_simulator=11).result()
         out[name] = (circuits, [result.get_counts(i) for i in range(len(circuits))])
@@ -83,7 +88,7 @@ def test_reduced_simulation_matches_the_full_chip(fleet, reference, chip):
     sampler.options.simulator.seed_simulator = 23
     job = sampler.run(circuits, shots=SHOTS)
     result = job.result()
-    for circuit, pub, full in zip(circuits, result, full_counts):
+    for circuit, pub, full in zip(circuits, result, full_counts, strict=True):
         counts = pub.join_data().get_counts()
         assert len(next(iter(counts))) == circuit.num_clbits  # the circuit's own classical bits
         distance = tvd(counts, full)
@@ -182,8 +187,9 @@ def test_a_big_clifford_job_runs_on_the_stabilizer_method_and_says_so(fleet, mon
     for i in range(n - 1):
         qc.cx(i, i + 1)
     isa = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=3).run(qc)
-    observables = [SparsePauliOp("I" * (n - 1 - i) + "Z" + "I" * (i - 1) + "Z").apply_layout(isa.layout)
-                   for i in range(1, n)]
+    observables = [
+        SparsePauliOp("I" * (n - 1 - i) + "Z" + "I" * (i - 1) + "Z").apply_layout(isa.layout) for i in range(1, n)
+    ]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         job = EstimatorV2(mode=backend).run([(isa, observables)])

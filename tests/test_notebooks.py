@@ -74,10 +74,14 @@ def run_notebook(tmp_path, monkeypatch):
         work = tmp_path / path.name
         shutil.copy(path, work)
         nb = nbformat.read(work, as_version=4)
-        client = RecordingClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+        client = RecordingClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        )
         client.execute()
         nb.widget_cells = client.widget_cells
-        stderr = "".join(o.get("text", "") for c in code_cells(nb) for o in c.get("outputs", []) if o.get("name") == "stderr")
+        stderr = "".join(
+            o.get("text", "") for c in code_cells(nb) for o in c.get("outputs", []) if o.get("name") == "stderr"
+        )
         # A classroom notebook runs clean: nothing on stderr but the local fleet's own one-line notes.
         others, after_note = [], False
         for line in stderr.splitlines():

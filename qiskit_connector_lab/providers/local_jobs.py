@@ -24,32 +24,38 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from ..jobs.records import CANCELLED, DONE, ERROR, FINAL_STATUSES, QUEUED, RUNNING, JobRecord
 from .local_simulator import (
-    LocalSimulationNote, SimulationPlan, active_qubits, is_clifford, plan_simulation, simulator_for,
+    LocalSimulationNote,
+    SimulationPlan,
+    active_qubits,
+    is_clifford,
+    plan_simulation,
+    simulator_for,
 )
+from .runtime_internals import program_semantic_role
 
 logger = logging.getLogger(__name__)
 
-_executor: ThreadPoolExecutor | None = None
+_executor: dict[str, ThreadPoolExecutor] = {}  # the one worker, made on first use
 _executor_lock = threading.Lock()
 STORE_POLL_SECONDS = 0.5  # how often a pending job looks for a cancel asked through the store
 
 
 def _worker() -> ThreadPoolExecutor:
-    global _executor
     with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcl-local-job")
-        return _executor
+        if "worker" not in _executor:
+            _executor["worker"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcl-local-job")
+        return _executor["worker"]
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _one_line(error: BaseException) -> str:
@@ -68,9 +74,21 @@ class LocalJob:
 
     JOB_FINAL_STATES = tuple(sorted(FINAL_STATUSES))
 
-    def __init__(self, backend: Any, primitive: str, run: Callable[[], Any], *, plan: SimulationPlan,
-                 inputs: Any = None, pubs: int = 0, shots: int | None = None, tags: list[str] | None = None,
-                 session_id: str | None = None, store: Any = None, program_id: str | None = None) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        primitive: str,
+        run: Callable[[], Any],
+        *,
+        plan: SimulationPlan,
+        inputs: Any = None,
+        pubs: int = 0,
+        shots: int | None = None,
+        tags: list[str] | None = None,
+        session_id: str | None = None,
+        store: Any = None,
+        program_id: str | None = None,
+    ) -> None:
         self._program_id = program_id or primitive  # as IBM's primitive_id: "sampler", "estimator" or "executor"
         self._job_id = f"local-{uuid.uuid4().hex[:14]}"
         self._backend = backend
@@ -88,7 +106,7 @@ class LocalJob:
         self._status = QUEUED
         self._error: str | None = None
         self._result: Any = None
-        self._created = datetime.now(timezone.utc)
+        self._created = datetime.now(UTC)
         self._started: datetime | None = None
         self._finished: datetime | None = None
         self._last_store_check = 0.0
@@ -100,10 +118,20 @@ class LocalJob:
         if self._store is None:
             return
         try:
-            self._store.record(JobRecord(
-                id=self._job_id, backend=self._backend.name, primitive=self._primitive, status=self._status,
-                created=self._created.isoformat(), shots=self._shots, pubs=self._pubs, tags=tuple(self._tags),
-                session_id=self._session_id, provider="local"))
+            self._store.record(
+                JobRecord(
+                    id=self._job_id,
+                    backend=self._backend.name,
+                    primitive=self._primitive,
+                    status=self._status,
+                    created=self._created.isoformat(),
+                    shots=self._shots,
+                    pubs=self._pubs,
+                    tags=tuple(self._tags),
+                    session_id=self._session_id,
+                    provider="local",
+                )
+            )
         except Exception as error:  # noqa: BLE001 - a full disk must not fail a classroom job
             logger.warning("Local fleet: could not record job %s in the job store: %s", self._job_id, _one_line(error))
             self._store = None
@@ -127,7 +155,7 @@ class LocalJob:
         return record is not None and record.status == CANCELLED
 
     # -- running -------------------------------------------------------------------------------------------------
-    def _submit(self) -> "LocalJob":
+    def _submit(self) -> LocalJob:
         self._future = _worker().submit(self._execute)
         return self
 
@@ -138,7 +166,7 @@ class LocalJob:
             if self._cancel_asked_in_store():
                 self._finish(CANCELLED)
                 return
-            self._status, self._started = RUNNING, datetime.now(timezone.utc)
+            self._status, self._started = RUNNING, datetime.now(UTC)
         self._store_update(status=RUNNING, started=self._started.isoformat())
         try:
             result = self._run_fn()
@@ -162,7 +190,7 @@ class LocalJob:
 
     def _finish(self, status: str, error: str | None = None) -> None:
         """Under ``self._lock``."""
-        self._status, self._finished = status, datetime.now(timezone.utc)
+        self._status, self._finished = status, datetime.now(UTC)
         self._store_update(status=status, finished=self._finished.isoformat(), error=error)
         self._finished_event.set()
 
@@ -230,7 +258,9 @@ class LocalJob:
 
         with self._lock:
             if self._status in FINAL_STATUSES:
-                raise RuntimeInvalidStateError(f"Job cannot be cancelled: job {self._job_id} is already {self._status}.")
+                raise RuntimeInvalidStateError(
+                    f"Job cannot be cancelled: job {self._job_id} is already {self._status}."
+                )
             if self._future is not None:
                 self._future.cancel()
             self._finish(CANCELLED)
@@ -267,8 +297,12 @@ class LocalJob:
         return {
             "timestamps": {"created": _iso(self._created), "running": _iso(started), "finished": _iso(finished)},
             "bss": {"seconds": 0},
-            "usage": {"quantum_seconds": 0, "seconds": 0, "qpu_charge_time_seconds": 0,
-                      "status": "complete" if status in FINAL_STATUSES else "pending"},
+            "usage": {
+                "quantum_seconds": 0,
+                "seconds": 0,
+                "qpu_charge_time_seconds": 0,
+                "status": "complete" if status in FINAL_STATUSES else "pending",
+            },
             "num_circuits": self._pubs,
             "qiskit_version": _qiskit_version(),
             "simulation": {"backend": self._backend.name, **self._plan.metadata()},
@@ -276,15 +310,22 @@ class LocalJob:
 
     def logs(self) -> str:
         metrics = self.metrics()
-        lines = [f"{metrics['timestamps']['created']} local fleet: {self._primitive} job {self._job_id} on "
-                 f"{self._backend.name}, {self._pubs} PUB(s), queued"]
+        first = (
+            f"{metrics['timestamps']['created']} local fleet: {self._primitive} job {self._job_id} on "
+            f"{self._backend.name}, {self._pubs} PUB(s), queued"
+        )
+        lines = [first]
         if metrics["timestamps"]["running"]:
             simulation = metrics["simulation"]
-            lines.append(f"{metrics['timestamps']['running']} running: {simulation['active_qubits']} active qubit(s), "
-                         f"method {simulation['method']}, noise {simulation['noise']}")
+            lines.append(
+                f"{metrics['timestamps']['running']} running: {simulation['active_qubits']} active qubit(s), "
+                f"method {simulation['method']}, noise {simulation['noise']}"
+            )
         if metrics["timestamps"]["finished"]:
-            lines.append(f"{metrics['timestamps']['finished']} {self._status.lower()}"
-                         + (f": {self._error}" if self._error else ""))
+            lines.append(
+                f"{metrics['timestamps']['finished']} {self._status.lower()}"
+                + (f": {self._error}" if self._error else "")
+            )
         return "\n".join(lines) + "\n"
 
     @property
@@ -341,13 +382,21 @@ def _observable_qubits(pubs: list[Any]) -> set[int]:
     return qubits
 
 
-def make_job(kind: str, service: Any, backend: Any, original: Callable[..., Any], *, inputs: Any, options: Any,
-             session_id: str | None = None) -> LocalJob:
+def make_job(
+    kind: str,
+    service: Any,
+    backend: Any,
+    original: Callable[..., Any],
+    *,
+    inputs: Any,
+    options: Any,
+    session_id: str | None = None,
+) -> LocalJob:
     """Build, announce and queue the local job for ``original`` (called by the runtime hook)."""
     if kind == "executor":
         circuits = [item.circuit for item in getattr(inputs, "items", [])]
         pubs, shots, tags = len(circuits), getattr(inputs, "shots", None), []
-        semantic = getattr(inputs, "_semantic_role", None) or ""
+        semantic = program_semantic_role(inputs) or ""
         primitive = "estimator" if "estimator" in semantic else "sampler"
         extra: set[int] = set()
     else:
@@ -369,14 +418,27 @@ def make_job(kind: str, service: Any, backend: Any, original: Callable[..., Any]
         warnings.warn(note, LocalSimulationNote, stacklevel=5)
 
     if kind == "executor":
+
         def run() -> Any:
             return original(simulator_for(backend, plan, circuits=circuits)).result()
     else:
+
         def run() -> Any:
             return original().result()
 
-    job = LocalJob(backend, primitive, run, plan=plan, inputs=inputs, pubs=pubs, shots=shots, tags=tags,
-                   session_id=session_id, store=_store(), program_id=kind)
+    job = LocalJob(
+        backend,
+        primitive,
+        run,
+        plan=plan,
+        inputs=inputs,
+        pubs=pubs,
+        shots=shots,
+        tags=tags,
+        session_id=session_id,
+        store=_store(),
+        program_id=kind,
+    )
     return job._submit()
 
 

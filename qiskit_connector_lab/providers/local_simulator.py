@@ -28,18 +28,39 @@ import pickle
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import ConnectorError
 
 #: Instructions that touch a qubit without making it part of the computation.
 IDLE_INSTRUCTIONS = frozenset({"barrier", "delay"})
 #: Aer's stabilizer method runs these (``rz`` only at multiples of pi/2).
-CLIFFORD_GATES = frozenset({
-    "cx", "cy", "cz", "ecr", "h", "id", "s", "sdg", "swap", "sx", "sxdg", "x", "y", "z", "pauli",
-    "measure", "reset", "barrier", "delay", "rz",
-})
+CLIFFORD_GATES = frozenset(
+    {
+        "cx",
+        "cy",
+        "cz",
+        "ecr",
+        "h",
+        "id",
+        "s",
+        "sdg",
+        "swap",
+        "sx",
+        "sxdg",
+        "x",
+        "y",
+        "z",
+        "pauli",
+        "measure",
+        "reset",
+        "barrier",
+        "delay",
+        "rz",
+    }
+)
 MAX_STATEVECTOR_VARIABLE = "QCONNECTOR_LOCAL_MAX_STATEVECTOR_QUBITS"
 NOISE_CACHE_ENTRIES_VARIABLE = "QCONNECTOR_LOCAL_NOISE_CACHE"
 MPS_MAX_BOND = 64
@@ -110,7 +131,9 @@ def statevector_limit() -> int:
         if value < 1:
             from ..errors import ConfigError
 
-            raise ConfigError(MAX_STATEVECTOR_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 24, or unset it.")
+            raise ConfigError(
+                MAX_STATEVECTOR_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 24, or unset it."
+            )
         return value
     return max(1, min(30, int(math.log2(_physical_memory() / 4 / 16))))
 
@@ -150,9 +173,11 @@ def plan_simulation(active: tuple[int, ...], clifford: bool, num_qubits: int | N
         return SimulationPlan(STATEVECTOR, active)
     if clifford:
         return SimulationPlan(
-            STABILIZER, active,
+            STABILIZER,
+            active,
             f"{k} active qubits exceed the statevector limit of {limit} ({MAX_STATEVECTOR_VARIABLE}); ran on the "
-            "stabilizer method with the noise approximated as a Pauli channel (Pauli twirl of each error)")
+            "stabilizer method with the noise approximated as a Pauli channel (Pauli twirl of each error)",
+        )
     # An MPS tensor per qubit, 2 x bond x bond complex128 numbers at most: bound the bond to fit the memory.
     budget = _physical_memory() / 4
     bond = min(MPS_MAX_BOND, int(math.sqrt(budget / (k * 2 * 16 * 4))))  # x4: working copies while contracting
@@ -160,12 +185,15 @@ def plan_simulation(active: tuple[int, ...], clifford: bool, num_qubits: int | N
         raise SimulationTooLarge(
             f"A local job with {k} active qubits cannot fit in this machine's memory: over the statevector limit of "
             f"{limit} qubits ({MAX_STATEVECTOR_VARIABLE}), not Clifford, and too large for matrix-product states. "
-            "Use fewer qubits, or a Clifford circuit.")
+            "Use fewer qubits, or a Clifford circuit."
+        )
     return SimulationPlan(
-        MPS, active,
+        MPS,
+        active,
         f"{k} active qubits exceed the statevector limit of {limit} ({MAX_STATEVECTOR_VARIABLE}); ran on "
         f"matrix-product states with the bond dimension capped at {bond} (entanglement beyond it is truncated)",
-        {"matrix_product_state_max_bond_dimension": bond})
+        {"matrix_product_state_max_bond_dimension": bond},
+    )
 
 
 # -- the noise of the active qubits --------------------------------------------------------------------------------
@@ -179,23 +207,31 @@ def used_instructions(circuits: Iterable[Any]) -> frozenset[tuple[str, tuple[int
     return frozenset(used)
 
 
-def restricted_target(target: Any, active: Iterable[int],
-                      used: frozenset[tuple[str, tuple[int, ...]]] | None = None) -> Any:
+def restricted_target(
+    target: Any, active: Iterable[int], used: frozenset[tuple[str, tuple[int, ...]]] | None = None
+) -> Any:
     """A copy of ``target`` that keeps every qubit but only the instruction properties of ``active`` qubits (and,
     given ``used``, only those of the instructions a circuit uses: noise on the others never fires)."""
     from qiskit.transpiler import Target
 
     keep = set(active)
-    reduced = Target(num_qubits=target.num_qubits, dt=target.dt, qubit_properties=target.qubit_properties,
-                     description=f"{target.description or 'target'} (qubits {sorted(keep)})")
+    reduced = Target(
+        num_qubits=target.num_qubits,
+        dt=target.dt,
+        qubit_properties=target.qubit_properties,
+        description=f"{target.description or 'target'} (qubits {sorted(keep)})",
+    )
     for name in target.operation_names:
         operation = target.operation_from_name(name)
         properties = target[name]
         if isinstance(operation, type) or properties is None or None in properties:
             reduced.add_instruction(operation, name=name)  # global (control flow, ideal ops)
         else:
-            reduced.add_instruction(operation, {q: p for q, p in properties.items() if keep.issuperset(q)
-                                                and (used is None or (name, q) in used)}, name=name)
+            reduced.add_instruction(
+                operation,
+                {q: p for q, p in properties.items() if keep.issuperset(q) and (used is None or (name, q) in used)},
+                name=name,
+            )
     return reduced
 
 
@@ -233,12 +269,12 @@ def pauli_twirl(error: Any) -> Any:
     superop = SuperOp(error.to_quantumchannel())
     dim = 2**n
     # lambda_P = Tr(P E(P)) / 2^n: how much of each Pauli survives the channel.
-    lambdas = []
+    survived = []
     for pauli in paulis:
         matrix = pauli.to_matrix()
         image = (superop.data @ matrix.reshape(-1, order="F")).reshape(dim, dim, order="F")
-        lambdas.append(float(np.real(np.trace(matrix.conj().T @ image))) / dim)
-    lambdas = np.array(lambdas)
+        survived.append(float(np.real(np.trace(matrix.conj().T @ image))) / dim)
+    lambdas = np.array(survived)
     signs = np.array([[1.0 if p.commutes(q) else -1.0 for p in paulis] for q in paulis])
     probabilities = np.clip(signs @ lambdas / dim**2, 0.0, None)
     probabilities /= probabilities.sum()
@@ -266,8 +302,13 @@ class NoiseModelCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, backend: Any, active: tuple[int, ...], pauli: bool = False,
-            used: frozenset[tuple[str, tuple[int, ...]]] | None = None) -> Any:
+    def get(
+        self,
+        backend: Any,
+        active: tuple[int, ...],
+        pauli: bool = False,
+        used: frozenset[tuple[str, tuple[int, ...]]] | None = None,
+    ) -> Any:
         """The model for ``active`` qubits; ``pauli=True``: its Pauli twirl, for the instructions ``used`` only
         (twirling costs per error, and a large Clifford circuit uses a fraction of its qubits' instructions)."""
         used = used if pauli else None
@@ -296,8 +337,9 @@ class NoiseModelCache:
         return model
 
     @staticmethod
-    def _build(backend: Any, active: tuple[int, ...], pauli: bool,
-               used: frozenset[tuple[str, tuple[int, ...]]] | None) -> Any:
+    def _build(
+        backend: Any, active: tuple[int, ...], pauli: bool, used: frozenset[tuple[str, tuple[int, ...]]] | None
+    ) -> Any:
         from qiskit_aer.noise import NoiseModel
 
         view = _chip_view(restricted_target(backend.target, active, used), backend.name)
@@ -314,8 +356,14 @@ class NoiseModelCache:
 
     def info(self) -> dict[str, int]:
         with self._lock:
-            return {"entries": len(self._entries), "bytes": self.bytes, "hits": self.hits, "misses": self.misses,
-                    "max_entries": self.max_entries, "max_bytes": self.max_bytes}
+            return {
+                "entries": len(self._entries),
+                "bytes": self.bytes,
+                "hits": self.hits,
+                "misses": self.misses,
+                "max_entries": self.max_entries,
+                "max_bytes": self.max_bytes,
+            }
 
     def clear(self) -> None:
         with self._lock:
@@ -337,7 +385,9 @@ def plan_for_circuits(circuits: list[Any], backend: Any | None = None) -> Simula
     return plan_simulation(active_qubits(circuits), is_clifford(circuits))
 
 
-def simulator_for(backend: Any, plan: SimulationPlan, seed: int | None = None, circuits: list[Any] | None = None) -> Any:
+def simulator_for(
+    backend: Any, plan: SimulationPlan, seed: int | None = None, circuits: list[Any] | None = None
+) -> Any:
     """An AerSimulator for ``plan`` with the reduced (cached) noise model of ``backend``'s chip."""
     from qiskit_aer import AerSimulator
 
@@ -360,7 +410,7 @@ class LocalRunMixin:
     #: Marks the backends whose jobs the local fleet runs (see :mod:`.local_jobs`).
     qcl_local_fleet = True
 
-    def run(self, run_input: Any, **options: Any) -> Any:
+    def run(self: Any, run_input: Any, **options: Any) -> Any:
         from qiskit import QuantumCircuit
 
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
@@ -389,9 +439,13 @@ def local_backend_class(fake_class: type) -> type:
     """The local fleet's subclass of a fake backend class (same chip, reduced ``run()``)."""
     with _classes_lock:
         if fake_class not in _classes:
-            _classes[fake_class] = type(fake_class.__name__, (LocalRunMixin, fake_class), {
-                "__module__": __name__,
-                "__doc__": f"{fake_class.__name__} of the local fleet: the same chip; runs simulate only the "
-                           "qubits a circuit touches.",
-            })
+            _classes[fake_class] = type(
+                fake_class.__name__,
+                (LocalRunMixin, fake_class),
+                {
+                    "__module__": __name__,
+                    "__doc__": f"{fake_class.__name__} of the local fleet: the same chip; runs simulate only the "
+                    "qubits a circuit touches.",
+                },
+            )
         return _classes[fake_class]

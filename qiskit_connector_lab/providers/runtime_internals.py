@@ -284,7 +284,7 @@ def install_local_job_hook(factory: LocalJobFactory) -> bool:
     """Route the local service's jobs for local-fleet backends to ``factory``. Idempotent; False if not possible."""
     with _local_hook_lock:
         if _originals:
-            _originals["factory"] = factory  # type: ignore[assignment]
+            _originals["factory"] = factory
             return True
         try:
             from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
@@ -320,9 +320,9 @@ def install_local_job_hook(factory: LocalJobFactory) -> bool:
             return _originals["factory"]("executor", self, backend, original, inputs=inputs, options=options,
                                          session_id=None)
 
-        _originals.update({"_run": run, "_run_executor": run_executor, "factory": factory})  # type: ignore[dict-item]
-        QiskitRuntimeLocalService._run = _run  # type: ignore[method-assign]
-        QiskitRuntimeLocalService._run_executor = _run_executor  # type: ignore[method-assign]
+        _originals.update({"_run": run, "_run_executor": run_executor, "factory": factory})
+        QiskitRuntimeLocalService._run = _run
+        QiskitRuntimeLocalService._run_executor = _run_executor
         return True
 
 
