@@ -129,6 +129,16 @@ def test_a_run_touches_only_the_active_qubits_and_caches_their_noise(fleet, refe
     info = local_simulator.NOISE_MODELS.info()
     assert info["misses"] == 1 and info["hits"] == 1 and 0 < info["bytes"] < 2**20
     assert first.get_counts() == second.get_counts()  # seed_simulator is honoured
+    from qiskit_ibm_runtime import SamplerV2
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    # The runtime's local mode deep-copies the backend with its options for every V2 job: still the same chip, and
+    # the same cached model; so for the executor's path.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The SamplerV2 class is deprecated", DeprecationWarning)
+        SamplerV2(mode=backend).run(circuits[:1], shots=100).result()
+    Sampler(mode=backend).run(circuits[:1], shots=100).result()
+    assert local_simulator.NOISE_MODELS.info()["misses"] == 1
     model = local_simulator.NOISE_MODELS.get(backend, active_qubits(circuits[:1]))
     assert set(model.noise_qubits) == set(active_qubits(circuits[:1]))  # those qubits and their coupler only
     # The chip itself is unchanged: transpiling sees the whole target, coupling map and calibration.

@@ -312,7 +312,7 @@ class NoiseModelCache:
         """The model for ``active`` qubits; ``pauli=True``: its Pauli twirl, for the instructions ``used`` only
         (twirling costs per error, and a large Clifford circuit uses a fraction of its qubits' instructions)."""
         used = used if pauli else None
-        key = (backend.name, id(backend.target), active, pauli, used)
+        key = (backend.name, backend.num_qubits, active, pauli, used)  # one chip per name
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -409,6 +409,11 @@ class LocalRunMixin:
 
     #: Marks the backends whose jobs the local fleet runs (see :mod:`.local_jobs`).
     qcl_local_fleet = True
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        # The runtime's local mode deep-copies its options, which hold the backend, for every job: a whole chip's
+        # target each time. A local-fleet backend is shared instead, as an IBM backend is reached by name.
+        return self
 
     def run(self: Any, run_input: Any, **options: Any) -> Any:
         from qiskit import QuantumCircuit
