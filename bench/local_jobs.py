@@ -151,6 +151,9 @@ GHZ = PRELUDE + textwrap.dedent("""
                    "method": (job.result().metadata.get("local_fleet") or {}).get("method")}
     except Exception as error:
         outcome = {"ok": False, "error": " ".join(str(error).split())[:200]}
+    if side == "project":
+        from qiskit_connector_lab.providers.local_simulator import NOISE_MODELS
+        outcome["noise_cache"] = NOISE_MODELS.info()
     print(json.dumps({"total_s": time.perf_counter() - t0, "job_s": time.perf_counter() - t1, "notes": notes,
                       **outcome}))
 """)
@@ -290,6 +293,9 @@ def markdown(data: dict) -> str:
             f"<Z0 Z1> = {p.get('z0z1', float('nan')):.3f}, <Z0 Z99> = {p.get('z0z99', float('nan')):.3f}; "
             f'the approximation named: "{(p.get("notes") or ["none"])[0]}"'
         )
+        cache = p.get("noise_cache")
+        if cache:
+            text += f" Noise-model cache after the job: {cache['entries']} entry, {cache['bytes'] / 1024:.0f} kB."
         if b:
             text += (
                 f" Bare: {'ok' if b.get('ok') else 'failed'} after {b.get('total_s', 0):.1f} s"
