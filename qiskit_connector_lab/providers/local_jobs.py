@@ -98,7 +98,7 @@ class LocalJob:
         self._inputs = inputs
         self._pubs = pubs
         self._shots = shots
-        self._tags = list(tags or [])
+        self._tags = None if tags is None else [str(tag) for tag in tags]  # None when none were given, as IBM's
         self._session_id = session_id
         self._store = store
         self._lock = threading.Lock()
@@ -127,7 +127,7 @@ class LocalJob:
                     created=self._created.isoformat(),
                     shots=self._shots,
                     pubs=self._pubs,
-                    tags=tuple(self._tags),
+                    tags=tuple(self._tags or ()),
                     session_id=self._session_id,
                     provider="local",
                 )
@@ -275,13 +275,14 @@ class LocalJob:
         return self._created.astimezone()
 
     @property
-    def tags(self) -> list[str]:
-        return list(self._tags)
+    def tags(self) -> list[str] | None:
+        """The job's tags; None when it was submitted with none, as IBM's."""
+        return None if self._tags is None else list(self._tags)
 
     def update_tags(self, new_tags: list[str]) -> list[str]:
         self._tags = [str(tag) for tag in new_tags]
         self._store_update(tags=tuple(self._tags))
-        return self.tags
+        return list(self._tags)
 
     @property
     def usage_estimation(self) -> dict[str, Any]:
@@ -395,7 +396,7 @@ def make_job(
     """Build, announce and queue the local job for ``original`` (called by the runtime hook)."""
     if kind == "executor":
         circuits = [item.circuit for item in getattr(inputs, "items", [])]
-        pubs, shots, tags = len(circuits), getattr(inputs, "shots", None), []
+        pubs, shots, tags = len(circuits), getattr(inputs, "shots", None), None
         semantic = program_semantic_role(inputs) or ""
         primitive = "estimator" if "estimator" in semantic else "sampler"
         extra: set[int] = set()
@@ -409,7 +410,8 @@ def make_job(
             shots = shots or primitive_options.get("default_shots") or 1024
         else:
             shots = None
-        tags = list((options or {}).get("job_tags") or []) if isinstance(options, dict) else []
+        given = options.get("job_tags") if isinstance(options, dict) else None
+        tags = None if given is None else list(given)
         extra = _observable_qubits(pub_list) if kind == "estimator" else set()
     active = tuple(sorted(set(active_qubits(circuits)) | extra))
     plan = plan_simulation(active, is_clifford(circuits))  # fails fast, one line, when it cannot fit
