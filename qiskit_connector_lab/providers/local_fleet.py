@@ -10,7 +10,10 @@ fake backends' ``fake_*`` names, its provider kind is ``"local"`` and its instan
   named by ``QCONNECTOR_FLEET_FILE`` (``{"fake_fez": {"queue": 3, "status": "paused"}}``), re-read when it changes.
   ``{"_outage": "reason"}`` in that file simulates an IBM outage: listings fail until it is removed, so a class can
   see what the sidebar and the magics do when IBM is down.
-* Backends run Sampler/Estimator jobs locally (with qiskit-aer's noisy simulation).
+* Backends are the fake backends of the real chips (same target, coupling map, calibration, configuration and
+  properties), whose runs simulate only the qubits a circuit touches, with those qubits' noise
+  (:mod:`.local_simulator`); their Sampler/Estimator jobs behave like IBM's and are recorded in the local job store
+  (:mod:`.local_jobs`, :mod:`qiskit_connector_lab.jobs`).
 """
 
 from __future__ import annotations
@@ -34,11 +37,16 @@ from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from ..plans import InstanceInfo, Plan, PlanCheck
 from ..jobs import JobNotFound, LocalJobStore
 from .base import JobsPage, Provider, Usage
+from .local_simulator import statevector_limit
 
 #: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
 DEFAULT_MEMBERS = (
     "fez", "torino", "aachen", "nighthawk", "brisbane", "sherbrooke", "kyiv", "prague", "kolkata", "manila",
 )
+
+_FLEET_NOTE = ("Local fleet: fake backends with simulated queues; jobs run on this machine, simulating the qubits a "
+               "circuit uses with their calibrated noise; beyond {limit} active qubits the noise is approximated, "
+               "as each such job says.")
 
 STEP_SECONDS = 10.0  # the simulated queue moves every STEP_SECONDS
 FLEET_FILE_VARIABLE = "QCONNECTOR_FLEET_FILE"
@@ -221,7 +229,7 @@ class LocalFleet(Provider):
                                 queue=queue, family=member.family, revision=member.revision, clops=member.clops,
                                 version=member.version))
         return Listing(qpus=tuple(qpus), fetched_at=datetime.fromtimestamp(now, timezone.utc), provider="local",
-                       notes=("Local fleet: fake backends with simulated queues; jobs run on this machine.",))
+                       notes=(_FLEET_NOTE.format(limit=statevector_limit()),))
 
     def listing(self, max_age: float | None = None) -> Listing:
         path = self._fleet_file()
@@ -240,13 +248,17 @@ class LocalFleet(Provider):
             if name not in self._backends:
                 from qiskit_ibm_runtime import fake_provider
 
+                from . import local_jobs
+                from .local_simulator import local_backend_class
+
+                local_jobs.install()  # the runtime's local mode returns local-fleet jobs for these backends
                 for value in vars(fake_provider).values():
                     if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
                         with warnings.catch_warnings():
                             # fake_nighthawk warns that its error values are not typical: true of every fake
                             # backend, and the fleet already says it is a simulation.
                             warnings.filterwarnings("ignore", message="Properties of fake_", category=UserWarning)
-                            self._backends[name] = value()
+                            self._backends[name] = local_backend_class(value)()
                             self._backends[name].target  # noqa: B018 - the warning is raised while building it
                         break
                 else:

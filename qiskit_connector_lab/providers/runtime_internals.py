@@ -25,6 +25,9 @@ When a private name is missing or has changed shape (a newer client), the fallba
 the ``qiskit_connector_lab`` logger, once per name. ``tests/test_runtime_internals.py`` checks the signatures and
 shapes used here against the installed client, and runs every fallback through the real client against the
 emulator. Nothing else in the package may use a private name of a dependency.
+
+The local fleet's names (issue 11: ``QiskitRuntimeLocalService._run`` / ``._run_executor``,
+``QuantumProgram._semantic_role``) are in their own section at the end, each with its fallback.
 """
 
 from __future__ import annotations
@@ -248,3 +251,102 @@ def install_session_hook(adapter_for_this_thread: Callable[[], Any | None]) -> b
         client_session.RetrySession._initialize_retry = _initialize_retry  # type: ignore[method-assign]
         _hook_installed = True
         return True
+
+
+# =====================================================================================================================
+# Local fleet (issue 11): local jobs that behave like IBM's.
+#
+# qiskit-ibm-runtime's primitives run a job on a fake backend through ``QiskitRuntimeLocalService``, which returns a
+# ``LocalRuntimeJob`` (an enum status, no tags/metrics/logs). There is no public hook to choose the job class, so
+# the local fleet wraps two of that service's private methods, for ITS OWN backends only (the backends that carry
+# ``qcl_local_fleet``); every other backend goes through the original methods, untouched:
+#
+# * ``QiskitRuntimeLocalService._run`` (program "sampler"/"estimator": the V2 primitives, in job, Session and Batch
+#   mode): it receives the runtime options (job tags) and the inputs (pubs, options);
+# * ``QiskitRuntimeLocalService._run_executor`` (``executor_sampler.Sampler`` / ``executor_estimator.Estimator``).
+#
+# Fallback when either is missing: no hook; local jobs are the client's ``LocalRuntimeJob`` again (no store
+# record), while ``run()`` on a local-fleet backend still simulates only the active qubits (public BackendV2 API).
+# =====================================================================================================================
+
+_local_hook_lock = threading.Lock()
+_originals: dict[str, Callable[..., Any]] = {}
+
+#: ``factory(kind, service, backend, run_original, *, inputs, options)`` -> the job to return, for our backends.
+LocalJobFactory = Callable[..., Any]
+
+
+def _ours(backend: Any) -> bool:
+    return bool(getattr(backend, "qcl_local_fleet", False))
+
+
+def install_local_job_hook(factory: LocalJobFactory) -> bool:
+    """Route the local service's jobs for local-fleet backends to ``factory``. Idempotent; False if not possible."""
+    with _local_hook_lock:
+        if _originals:
+            _originals["factory"] = factory
+            return True
+        try:
+            from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
+        except ImportError:
+            return False
+        run = getattr(QiskitRuntimeLocalService, "_run", None)
+        run_executor = getattr(QiskitRuntimeLocalService, "_run_executor", None)
+        if not callable(run) or not callable(run_executor):
+            return False
+
+        @functools.wraps(run)
+        def _run(self: Any, program_id: str, inputs: dict, options: Any, *args: Any, **kwargs: Any) -> Any:
+            backend = options.get("backend") if isinstance(options, dict) else getattr(options, "backend", None)
+            if not _ours(backend):
+                return run(self, program_id, inputs, options, *args, **kwargs)
+            original = functools.partial(run, self, program_id, inputs, options, *args, **kwargs)
+            # A Session/Batch (local) passes "instance" in the options and keeps one service for all its jobs;
+            # job mode passes no "instance" for a non-IBM backend. Fallback: every job in job mode.
+            session = _session_id(self) if isinstance(options, dict) and "instance" in options else None
+            return _originals["factory"](program_id, self, backend, original, inputs=inputs, options=options,
+                                         session_id=session)
+
+        @functools.wraps(run_executor)
+        def _run_executor(self: Any, backend: Any, options: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            if not _ours(backend):
+                return run_executor(self, backend, options, inputs, *args, **kwargs)
+
+            def original(simulator: Any = None) -> Any:
+                # The program on ``simulator`` (an AerSimulator with the reduced noise), else on the backend.
+                return run_executor(self, simulator if simulator is not None else backend, options, inputs,
+                                    *args, **kwargs)
+
+            return _originals["factory"]("executor", self, backend, original, inputs=inputs, options=options,
+                                         session_id=None)
+
+        _originals.update({"_run": run, "_run_executor": run_executor, "factory": factory})
+        QiskitRuntimeLocalService._run = _run
+        QiskitRuntimeLocalService._run_executor = _run_executor
+        return True
+
+
+def _session_id(service: Any) -> str:
+    """One id per local Session/Batch (its service object lives as long as it does)."""
+    import uuid
+
+    with _local_hook_lock:
+        value = service.__dict__.get("_qcl_session_id")
+        if value is None:
+            value = service.__dict__["_qcl_session_id"] = f"local-session-{uuid.uuid4().hex[:12]}"
+        return value
+
+
+def local_job_hook_installed() -> bool:
+    return bool(_originals)
+
+
+def program_semantic_role(program: Any) -> str | None:
+    """What an executor program stands for: ``"sampler_v2"``, ``"estimator_v2"``... (the Sampler and Estimator set
+    it so the results decode as theirs).
+
+    Private: ``QuantumProgram._semantic_role``. Fallback: None (the local job store then records the job as a
+    sampler job).
+    """
+    role = getattr(program, "_semantic_role", None)
+    return role if isinstance(role, str) else None
