@@ -44,7 +44,11 @@ def _as_qpu(row: dict) -> QPU:
 
 def _check_error(answer, status: int, code: str) -> None:
     assert answer.status == status, answer
-    assert set(answer.json) <= {"message", "code", "hint"} and answer.json["code"] == code, answer
+    config_error = code in ("config_error", "plan_mismatch", "unauthorized")  # only the .env can end these
+    allowed = {"message", "code", "hint"} | ({"config"} if config_error else set())
+    assert set(answer.json) <= allowed and answer.json["code"] == code, answer
+    if config_error:
+        assert set(answer.json["config"]) == {"env_file", "endpoint", "changed_at"}, answer
     message = answer.json["message"]
     assert message and "\n" not in message and "Traceback" not in answer.text
     assert len(re.findall(r"[.!?](?:\s|$)", message)) <= 1, message  # one sentence
