@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -28,11 +29,33 @@ for _path in (str(ROOT / "tests"), str(ROOT)):  # `from emulator import ...`, `f
         sys.path.insert(0, _path)
 
 #: Variables of the connectors, the IBM client and the cloud SDK that must never leak into a measured child.
-DROP_PREFIXES = ("IQP_", "QISKIT_IBM_", "QCONNECTOR_", "OPEN_PLAN", "PAID_PLAN", "PAYGO_PLAN", "FLEX_PLAN",
-                 "PREMIUM_PLAN", "DEDICATED_PLAN", "STANDARD_PLAN", "PAY-AS-YOU-GO")
-DROP_NAMES = {"CLOUD_API_URL", "QUANTUM_API_URL", "IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL",
-              "IBM_CREDENTIALS_FILE", "PYTHONPATH", "VIRTUAL_ENV", "http_proxy", "https_proxy", "HTTP_PROXY",
-              "HTTPS_PROXY"}
+DROP_PREFIXES = (
+    "IQP_",
+    "QISKIT_IBM_",
+    "QCONNECTOR_",
+    "OPEN_PLAN",
+    "PAID_PLAN",
+    "PAYGO_PLAN",
+    "FLEX_PLAN",
+    "PREMIUM_PLAN",
+    "DEDICATED_PLAN",
+    "STANDARD_PLAN",
+    "PAY-AS-YOU-GO",
+)
+DROP_NAMES = {
+    "CLOUD_API_URL",
+    "QUANTUM_API_URL",
+    "IAM_URL",
+    "GLOBAL_SEARCH_URL",
+    "GLOBAL_CATALOG_URL",
+    "IBM_CREDENTIALS_FILE",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+}
 
 
 def clean_env(home: str | os.PathLike[str], pythonpath: Sequence[str] = (), **extra: str) -> dict[str, str]:
@@ -71,13 +94,27 @@ def last_error_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def run_child(python: str, code: str, env: dict[str, str], cwd: str | os.PathLike[str], timeout: float = 300,
-              secrets: Iterable[str] = (), args: Sequence[str] = ()) -> ChildResult:
+def run_child(
+    python: str,
+    code: str,
+    env: dict[str, str],
+    cwd: str | os.PathLike[str],
+    timeout: float = 300,
+    secrets: Iterable[str] = (),
+    args: Sequence[str] = (),
+) -> ChildResult:
     """Run ``code`` with ``python`` in a fresh interpreter; its last stdout line must be a JSON object."""
     started = time.perf_counter()
     try:
-        out = subprocess.run([python, "-c", code, *args], env=env, cwd=str(cwd), capture_output=True, text=True,
-                             timeout=timeout, stdin=subprocess.DEVNULL)
+        out = subprocess.run(
+            [python, "-c", code, *args],
+            env=env,
+            cwd=str(cwd),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         raise ChildFailed(f"timed out after {timeout:.0f} s") from None
     wall = time.perf_counter() - started
@@ -126,14 +163,16 @@ def machine_info() -> dict[str, Any]:
 
 
 def package_versions(python: str, names: Sequence[str]) -> dict[str, str | None]:
-    code = ("import json, importlib.metadata as m\n"
-            "def v(n):\n try: return m.version(n)\n except Exception: return None\n"
-            f"print(json.dumps({{n: v(n) for n in {list(names)!r}}}))")
+    code = (
+        "import json, importlib.metadata as m\n"
+        "def v(n):\n try: return m.version(n)\n except Exception: return None\n"
+        f"print(json.dumps({{n: v(n) for n in {list(names)!r}}}))"
+    )
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
     try:
         return json.loads(out.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        return {n: None for n in names}
+        return dict.fromkeys(names)
 
 
 # --- the emulator's request log ---------------------------------------------------------------------------------
@@ -175,8 +214,14 @@ def ensure_venv(venv: Path, packages: Sequence[str], check_import: str, log=prin
     """A venv at ``venv`` with ``packages`` from the package index (created on first use); returns its python."""
     python = venv_python(venv)
     if python.exists():
-        probe = subprocess.run([str(python), "-c", f"import importlib.util as u, sys; "
-                                f"sys.exit(0 if u.find_spec({check_import!r}) else 1)"], capture_output=True)
+        probe = subprocess.run(
+            [
+                str(python),
+                "-c",
+                f"import importlib.util as u, sys; sys.exit(0 if u.find_spec({check_import!r}) else 1)",
+            ],
+            capture_output=True,
+        )
         if probe.returncode == 0:
             return python
     log(f"creating {venv.relative_to(ROOT)} with pip install {' '.join(packages)} (first run only)...")

@@ -38,16 +38,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
-    RESULTS, ROOT, VENVS, ChildFailed, clean_env, ensure_venv, machine_info, package_versions, records_between,
-    request_counts, run_child, stats,
+from common import (
+    RESULTS,
+    ROOT,
+    VENVS,
+    ChildFailed,
+    clean_env,
+    ensure_venv,
+    machine_info,
+    package_versions,
+    records_between,
+    request_counts,
+    run_child,
+    stats,
 )
-from conftest import ibm_dotenv_text  # noqa: E402  (tests/conftest.py: a seed-style .env for the emulator)
-from emulator import IBMQuantumEmulator  # noqa: E402
+from conftest import ibm_dotenv_text
+from emulator import IBMQuantumEmulator
 
 SEED_VENV = VENVS / "seed"
 SEED_PACKAGES = ("qiskit-connector", "ipython")  # it imports IPython but does not declare it
@@ -64,17 +74,19 @@ LISTING_TTL = 0.2  # ours, in its .env: short, so that warm reconnects after it 
 # Each child prints one JSON line last. t0: start; t1: after `import qiskit_ibm_runtime` (the common dependency);
 # t2: after importing the tool; t3: backend ready. total = t3 - t0 (imports included), call = t3 - t2.
 _HEAD = "import json, os, time\nt0 = time.perf_counter()\nimport qiskit_ibm_runtime\nt1 = time.perf_counter()\n"
-_TAIL = ("t3 = time.perf_counter()\n"
-         "print(json.dumps({'backend': name, 'total_s': t3 - t0, 'call_s': t3 - t2, 'import_s': t2 - t0}))\n")
+_TAIL = (
+    "t3 = time.perf_counter()\n"
+    "print(json.dumps({'backend': name, 'total_s': t3 - t0, 'call_s': t3 - t2, 'import_s': t2 - t0}))\n"
+)
 CODE = {
     "ours": _HEAD + "from qiskit_connector_lab import connect\nt2 = time.perf_counter()\n"
-                    "name = connect().backend.name\n" + _TAIL,
+    "name = connect().backend.name\n" + _TAIL,
     "seed": _HEAD + "from qiskit_connector import QConnectorV2\nt2 = time.perf_counter()\n"
-                    "name = QConnectorV2().name\n" + _TAIL,
+    "name = QConnectorV2().name\n" + _TAIL,
     "bare": _HEAD + "from qiskit_ibm_runtime import QiskitRuntimeService\nt2 = time.perf_counter()\n"
-                    "service = QiskitRuntimeService(channel='ibm_quantum_platform', token=os.environ.pop('BENCH_TOKEN'),"
-                    " url=os.environ['BENCH_URL'], instance=os.environ['BENCH_INSTANCE'])\n"
-                    "name = service.least_busy(operational=True, simulator=False, min_num_qubits=5).name\n" + _TAIL,
+    "service = QiskitRuntimeService(channel='ibm_quantum_platform', token=os.environ.pop('BENCH_TOKEN'),"
+    " url=os.environ['BENCH_URL'], instance=os.environ['BENCH_INSTANCE'])\n"
+    "name = service.least_busy(operational=True, simulator=False, min_num_qubits=5).name\n" + _TAIL,
 }
 
 # Warm reconnect of ours, in one process: a cold connect, then `runs` connects each after the listing TTL, then one
@@ -98,14 +110,20 @@ print(json.dumps(windows))
 """
 
 IMPORT_CODE = {
-    "load_ext": ("from IPython.core.interactiveshell import InteractiveShell\nimport json, time\n"
-                 "shell = InteractiveShell.instance()\nt = time.perf_counter()\n"
-                 "shell.run_line_magic('load_ext', 'qiskit_connector_lab')\n"
-                 "print(json.dumps({'s': time.perf_counter() - t}))\n"),
-    "seed_import": ("import json, time\nt = time.perf_counter()\nimport qiskit_connector\n"
-                    "print(json.dumps({'s': time.perf_counter() - t}))\n"),
-    "runtime_import": ("import json, time\nt = time.perf_counter()\nimport qiskit_ibm_runtime\n"
-                       "print(json.dumps({'s': time.perf_counter() - t}))\n"),
+    "load_ext": (
+        "from IPython.core.interactiveshell import InteractiveShell\nimport json, time\n"
+        "shell = InteractiveShell.instance()\nt = time.perf_counter()\n"
+        "shell.run_line_magic('load_ext', 'qiskit_connector_lab')\n"
+        "print(json.dumps({'s': time.perf_counter() - t}))\n"
+    ),
+    "seed_import": (
+        "import json, time\nt = time.perf_counter()\nimport qiskit_connector\n"
+        "print(json.dumps({'s': time.perf_counter() - t}))\n"
+    ),
+    "runtime_import": (
+        "import json, time\nt = time.perf_counter()\nimport qiskit_ibm_runtime\n"
+        "print(json.dumps({'s': time.perf_counter() - t}))\n"
+    ),
 }
 IMPORT_LABEL = {
     "load_ext": "`%load_ext qiskit_connector_lab` (IPython InteractiveShell)",
@@ -145,14 +163,22 @@ class Workspace:
 
         # seed: a saved default account in its HOME pointing at the emulator, and its .env variables.
         url = emulator.base_url + "/experimental/api/v1"
-        save = ("import os\nfrom qiskit_ibm_runtime import QiskitRuntimeService\n"
-                "QiskitRuntimeService.save_account(channel='ibm_quantum_platform', token=os.environ['BENCH_TOKEN'], "
-                "url=os.environ['BENCH_URL'], instance=os.environ['BENCH_INSTANCE'], set_as_default=True)\n")
-        subprocess.run([str(seed_python), "-c", save], check=True, cwd=self.dirs["seed"], capture_output=True,
-                       env=dict(self.envs["seed"], BENCH_TOKEN=emulator.api_key, BENCH_URL=url, BENCH_INSTANCE=crn))
+        save = (
+            "import os\nfrom qiskit_ibm_runtime import QiskitRuntimeService\n"
+            "QiskitRuntimeService.save_account(channel='ibm_quantum_platform', token=os.environ['BENCH_TOKEN'], "
+            "url=os.environ['BENCH_URL'], instance=os.environ['BENCH_INSTANCE'], set_as_default=True)\n"
+        )
+        subprocess.run(
+            [str(seed_python), "-c", save],
+            check=True,
+            cwd=self.dirs["seed"],
+            capture_output=True,
+            env=dict(self.envs["seed"], BENCH_TOKEN=emulator.api_key, BENCH_URL=url, BENCH_INSTANCE=crn),
+        )
         (self.dirs["seed"] / ".env").write_text(
             f'IQP_API_TOKEN="{emulator.api_key}"\nOPEN_PLAN="on"\nOPEN_PLAN_CHANNEL="ibm_quantum_platform"\n'
-            f'OPEN_PLAN_INSTANCE="{crn}"\nOPEN_PLAN_NAME="open"\n')
+            f'OPEN_PLAN_INSTANCE="{crn}"\nOPEN_PLAN_NAME="open"\n'
+        )
 
         # bare: explicit arguments (the token through the environment, not the command line).
         self.envs["bare"].update({"BENCH_TOKEN": emulator.api_key, "BENCH_URL": url, "BENCH_INSTANCE": crn})
@@ -163,13 +189,20 @@ class Workspace:
     def run(self, tool: str) -> tuple[dict[str, Any], dict[str, int]]:
         """One cold run of ``tool``: its result line and the emulator's request counts for it."""
         self.emulator.reset_log()
-        result = run_child(self.python(tool), CODE[tool], self.envs[tool], self.dirs[tool], timeout=240,
-                           secrets=(self.emulator.api_key,))
+        result = run_child(
+            self.python(tool),
+            CODE[tool],
+            self.envs[tool],
+            self.dirs[tool],
+            timeout=240,
+            secrets=(self.emulator.api_key,),
+        )
         return result.value, request_counts(self.emulator.requests)
 
 
-def measure_connect(emulator: IBMQuantumEmulator, workspace: Workspace, n: int, runs: int,
-                    warmup: bool) -> dict[str, Any]:
+def measure_connect(
+    emulator: IBMQuantumEmulator, workspace: Workspace, n: int, runs: int, warmup: bool
+) -> dict[str, Any]:
     per_tool: dict[str, dict[str, Any]] = {t: {"runs": [], "failures": []} for t in TOOLS}
     if warmup:  # one discarded run per tool: page cache and .pyc files, equally for everyone
         for tool in TOOLS:
@@ -182,9 +215,11 @@ def measure_connect(emulator: IBMQuantumEmulator, workspace: Workspace, n: int, 
             try:
                 value, counts = workspace.run(tool)
                 per_tool[tool]["runs"].append({**value, "requests": counts})
-                log(f"  N={n:<3} run {i + 1}/{runs} {tool:<4} {value['total_s']:7.2f} s  "
+                log(
+                    f"  N={n:<3} run {i + 1}/{runs} {tool:<4} {value['total_s']:7.2f} s  "
                     f"(call {value['call_s']:6.2f} s)  {counts['total']:4d} requests, "
-                    f"{counts['backends']} /backends, {counts['status']} status  -> {value['backend']}")
+                    f"{counts['backends']} /backends, {counts['status']} status  -> {value['backend']}"
+                )
             except ChildFailed as exc:
                 per_tool[tool]["failures"].append(exc.text)
                 log(f"  N={n:<3} run {i + 1}/{runs} {tool:<4} FAILED: {exc.text}")
@@ -200,13 +235,15 @@ def measure_connect(emulator: IBMQuantumEmulator, workspace: Workspace, n: int, 
             rep = ranked[(len(ranked) - 1) // 2]
             entry["requests"] = rep["requests"]
             entry["requests_vary"] = len({json.dumps(r["requests"], sort_keys=True) for r in ok}) > 1
-            entry["requests_range"] = {k: [min(r["requests"].get(k, 0) for r in ok),
-                                           max(r["requests"].get(k, 0) for r in ok)] for k in rep["requests"]}
+            entry["requests_range"] = {
+                k: [min(r["requests"].get(k, 0) for r in ok), max(r["requests"].get(k, 0) for r in ok)]
+                for k in rep["requests"]
+            }
             entry["backends_chosen"] = sorted({r["backend"] for r in ok})
             entry["per_run"] = ok
         out["tools"][tool] = entry
     ours = out["tools"]["ours"].get("total")
-    for tool, entry in out["tools"].items():
+    for entry in out["tools"].values():
         if ours and "total" in entry:
             entry["ratio_to_ours"] = entry["total"]["median_s"] / ours["median_s"]
             entry["call_ratio_to_ours"] = entry["call"]["median_s"] / out["tools"]["ours"]["call"]["median_s"]
@@ -216,8 +253,15 @@ def measure_connect(emulator: IBMQuantumEmulator, workspace: Workspace, n: int, 
 def measure_warm(emulator: IBMQuantumEmulator, workspace: Workspace, runs: int) -> dict[str, Any]:
     emulator.reset_log()
     try:
-        result = run_child(sys.executable, WARM_CODE, workspace.envs["ours"], workspace.dirs["ours"], timeout=240,
-                           secrets=(emulator.api_key,), args=(str(runs), str(LISTING_TTL + 0.05)))
+        result = run_child(
+            sys.executable,
+            WARM_CODE,
+            workspace.envs["ours"],
+            workspace.dirs["ours"],
+            timeout=240,
+            secrets=(emulator.api_key,),
+            args=(str(runs), str(LISTING_TTL + 0.05)),
+        )
     except ChildFailed as exc:
         return {"failure": exc.text}
     records = emulator.requests
@@ -286,8 +330,12 @@ def server_load(mode: str, extra: str) -> dict[str, Any]:
                 out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
                 if out.returncode == 0:
                     data = json.loads(own.read_text())
-                    return {"source": "run now", "command": "python bench/server_load.py " + extra,
-                            "elapsed_s": time.perf_counter() - started, "result": data}
+                    return {
+                        "source": "run now",
+                        "command": "python bench/server_load.py " + extra,
+                        "elapsed_s": time.perf_counter() - started,
+                        "result": data,
+                    }
                 note = f"bench/server_load.py exited {out.returncode}: " + (out.stderr or out.stdout)[-400:].strip()
             except subprocess.TimeoutExpired:
                 note = "bench/server_load.py timed out after 300 s"
@@ -296,8 +344,11 @@ def server_load(mode: str, extra: str) -> dict[str, Any]:
         log(f"server load: {note}")
     if mode != "skip" and path.exists():
         try:
-            return {"source": "read from bench/results/server_load.json", "note": note,
-                    "result": json.loads(path.read_text())}
+            return {
+                "source": "read from bench/results/server_load.json",
+                "note": note,
+                "result": json.loads(path.read_text()),
+            }
         except (OSError, json.JSONDecodeError) as exc:
             note += f"; reading {path.name} failed: {exc}"
     return {"source": "none", "note": note or "skipped"}
@@ -314,21 +365,28 @@ def fmt_s(seconds: float) -> str:
 
 def fmt_counts(counts: dict[str, int]) -> str:
     rest = ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("total", "backends", "status") and v)
-    return (f"{counts['total']} ({counts['backends']} `GET /backends`, {counts['status']} status"
-            + (f"; {rest}" if rest else "") + ")")
+    return (
+        f"{counts['total']} ({counts['backends']} `GET /backends`, {counts['status']} status"
+        + (f"; {rest}" if rest else "")
+        + ")"
+    )
 
 
 def connect_table(results: list[dict[str, Any]]) -> list[str]:
-    lines = ["| N QPUs | tool | median | min | max | call only (median) | requests | `GET /backends` | status calls "
-             "| × ours (median; call only) | backend chosen |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| N QPUs | tool | median | min | max | call only (median) | requests | `GET /backends` | status calls "
+        "| × ours (median; call only) | backend chosen |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for block in results:
         for tool in TOOLS:
             e = block["tools"][tool]
             if "total" not in e:
                 fail = "; ".join(sorted(set(e["failures"]))) or "no run"
-                lines.append(f"| {block['qpus']} | {e['label']} | **failed** ({len(e['failures'])}/"
-                             f"{len(e['failures'])} runs): `{fail[:160]}` | | | | | | | | |")
+                lines.append(
+                    f"| {block['qpus']} | {e['label']} | **failed** ({len(e['failures'])}/"
+                    f"{len(e['failures'])} runs): `{fail[:160]}` | | | | | | | | |"
+                )
                 continue
             t, r = e["total"], e["requests"]
             star = "" if not e["requests_vary"] else " *"
@@ -337,7 +395,8 @@ def connect_table(results: list[dict[str, Any]]) -> list[str]:
                 f"| {block['qpus']} | {e['label']}{partial} | **{fmt_s(t['median_s'])}** | {fmt_s(t['min_s'])} | "
                 f"{fmt_s(t['max_s'])} | {fmt_s(e['call']['median_s'])} | {r['total']}{star} | {r['backends']}{star} | "
                 f"{r['status']}{star} | {e['ratio_to_ours']:.2f}×; {e['call_ratio_to_ours']:.2f}× | "
-                f"{', '.join(e['backends_chosen'])} |")
+                f"{', '.join(e['backends_chosen'])} |"
+            )
     return lines
 
 
@@ -350,60 +409,75 @@ def verdict(results: list[dict[str, Any]], warm: dict[str, Any]) -> list[str]:
             lines.append(f"- N={n}: our connect failed, so the target cannot be judged.")
             continue
         if "total" not in seed:
-            lines.append(f"- N={n}: the seed failed ({'; '.join(sorted(set(seed['failures'])))[:160]}), so there is "
-                         "no seed time to compare with; ours took "
-                         f"{fmt_s(ours['total']['median_s'])} with {ours['requests']['backends']} `GET /backends`.")
+            lines.append(
+                f"- N={n}: the seed failed ({'; '.join(sorted(set(seed['failures'])))[:160]}), so there is "
+                "no seed time to compare with; ours took "
+                f"{fmt_s(ours['total']['median_s'])} with {ours['requests']['backends']} `GET /backends`."
+            )
             continue
         share = ours["total"]["median_s"] / seed["total"]["median_s"]
         call_share = ours["call"]["median_s"] / seed["call"]["median_s"]
         holds = "holds" if share <= 0.25 else "does NOT hold"
         call_holds = "holds" if call_share <= 0.25 else "does NOT hold"
-        lines.append(f"- N={n}: ours / seed = **{share:.3f}** of the wall time with imports ({holds} against ≤ 0.25), "
-                     f"**{call_share:.3f}** for the call alone ({call_holds}). Ours made "
-                     f"{ours['requests']['backends']} `GET /api/v1/backends` in all "
-                     f"({ours['requests']['total']} requests) against the seed's {seed['requests']['backends']} "
-                     f"({seed['requests']['total']} requests, {seed['requests']['status']} of them status calls).")
+        lines.append(
+            f"- N={n}: ours / seed = **{share:.3f}** of the wall time with imports ({holds} against ≤ 0.25), "
+            f"**{call_share:.3f}** for the call alone ({call_holds}). Ours made "
+            f"{ours['requests']['backends']} `GET /api/v1/backends` in all "
+            f"({ours['requests']['total']} requests) against the seed's {seed['requests']['backends']} "
+            f"({seed['requests']['total']} requests, {seed['requests']['status']} of them status calls)."
+        )
         if share > 0.25 >= call_share:
             ours_import = statistics.median(r["import_s"] for r in ours["per_run"])
             seed_import = statistics.median(r["import_s"] for r in seed["per_run"])
             budget = 0.25 * seed["total"]["median_s"] - ours_import
             floor = ours["requests"]["total"] * block["latency_s"]
-            lines.append(f"  Why: the imports every tool pays in a fresh interpreter, {fmt_s(ours_import)} of ours' "
-                         f"{fmt_s(ours['total']['median_s'])} (the seed's: {fmt_s(seed_import)}), almost all of it "
-                         f"`import qiskit_ibm_runtime`. To reach 1/4 with them, ours' call would have to take "
-                         f"{fmt_s(max(budget, 0))}; it takes {fmt_s(ours['call']['median_s'])}, of which "
-                         f"{ours['requests']['total']} requests × {block['latency_s'] * 1000:.0f} ms = "
-                         f"{fmt_s(floor)} is the emulator's latency.")
+            lines.append(
+                f"  Why: the imports every tool pays in a fresh interpreter, {fmt_s(ours_import)} of ours' "
+                f"{fmt_s(ours['total']['median_s'])} (the seed's: {fmt_s(seed_import)}), almost all of it "
+                f"`import qiskit_ibm_runtime`. To reach 1/4 with them, ours' call would have to take "
+                f"{fmt_s(max(budget, 0))}; it takes {fmt_s(ours['call']['median_s'])}, of which "
+                f"{ours['requests']['total']} requests × {block['latency_s'] * 1000:.0f} ms = "
+                f"{fmt_s(floor)} is the emulator's latency."
+            )
     if "after_ttl_requests_each" in warm:
         each = [r["backends"] for r in warm["after_ttl_requests_each"]]
         totals = [r["total"] for r in warm["after_ttl_requests_each"]]
         ok = all(b == 1 for b in each)
         cold_b = warm["cold_in_process_requests"]["backends"]
-        lines.append(f"- One `/backends` after init: the cold connect makes {cold_b} `GET /backends` in all (the one "
-                     f"the client's init makes, reused as the listing). Each warm reconnect after the listing TTL "
-                     f"makes {each} (requests in all: {totals}): {'exactly one each' if ok else 'NOT exactly one'}; "
-                     f"within the TTL: {warm['within_ttl_requests']['total']} requests.")
+        lines.append(
+            f"- One `/backends` after init: the cold connect makes {cold_b} `GET /backends` in all (the one "
+            f"the client's init makes, reused as the listing). Each warm reconnect after the listing TTL "
+            f"makes {each} (requests in all: {totals}): {'exactly one each' if ok else 'NOT exactly one'}; "
+            f"within the TTL: {warm['within_ttl_requests']['total']} requests."
+        )
     return lines
 
 
 def render(report: dict[str, Any]) -> str:
     m, a = report["machine"], report["args"]
     lat_ms = a["latency"] * 1000
-    out = [BEGIN, "## Side-by-side: time to a ready least-busy backend", "",
-           f"Reproduce: `{report['command']}` (total run time of this report: {report['elapsed_s'] / 60:.1f} min).", "",
-           f"Machine: {m['cpus']} cores ({m.get('cpu_model', 'unknown CPU')}), Python {m['python']}, {m['platform']}; "
-           f"load average {m.get('loadavg_at_start')} at start, {m.get('loadavg_at_end')} at end (the machine is "
-           f"shared); {m['when_utc']}. "
-           f"Packages: ours qiskit-ibm-runtime {report['versions']['ours'].get('qiskit-ibm-runtime')}, "
-           f"seed venv qiskit-connector {report['versions']['seed'].get('qiskit-connector')} with "
-           f"qiskit-ibm-runtime {report['versions']['seed'].get('qiskit-ibm-runtime')}.", "",
-           f"Every tool talks to the project's IBM Quantum API emulator (`tests/emulator/`) through the real "
-           f"qiskit-ibm-runtime client, loopback, **{lat_ms:.0f} ms latency per request**, open plan, the instance "
-           f"given by CRN to all three. Each run is a fresh interpreter (cold, imports included: "
-           f"wall time from before `import qiskit_ibm_runtime` to the backend object); \"call only\" leaves out the "
-           f"imports. {a['runs']} runs per tool and N, interleaved across tools after one discarded warm-up run each. "
-           f"Requests are from the emulator's log of the median run (reset before each run; `*` = they varied "
-           f"between runs, see the JSON).", ""]
+    out = [
+        BEGIN,
+        "## Side-by-side: time to a ready least-busy backend",
+        "",
+        f"Reproduce: `{report['command']}` (total run time of this report: {report['elapsed_s'] / 60:.1f} min).",
+        "",
+        f"Machine: {m['cpus']} cores ({m.get('cpu_model', 'unknown CPU')}), Python {m['python']}, {m['platform']}; "
+        f"load average {m.get('loadavg_at_start')} at start, {m.get('loadavg_at_end')} at end (the machine is "
+        f"shared); {m['when_utc']}. "
+        f"Packages: ours qiskit-ibm-runtime {report['versions']['ours'].get('qiskit-ibm-runtime')}, "
+        f"seed venv qiskit-connector {report['versions']['seed'].get('qiskit-connector')} with "
+        f"qiskit-ibm-runtime {report['versions']['seed'].get('qiskit-ibm-runtime')}.",
+        "",
+        f"Every tool talks to the project's IBM Quantum API emulator (`tests/emulator/`) through the real "
+        f"qiskit-ibm-runtime client, loopback, **{lat_ms:.0f} ms latency per request**, open plan, the instance "
+        f"given by CRN to all three. Each run is a fresh interpreter (cold, imports included: "
+        f'wall time from before `import qiskit_ibm_runtime` to the backend object); "call only" leaves out the '
+        f"imports. {a['runs']} runs per tool and N, interleaved across tools after one discarded warm-up run each. "
+        f"Requests are from the emulator's log of the median run (reset before each run; `*` = they varied "
+        f"between runs, see the JSON).",
+        "",
+    ]
     out += connect_table(report["connect"]) + [""]
     out += ["**Target** (ours ≤ 1/4 of the seed's wall time, one `/backends` request after init):", ""]
     out += verdict(report["connect"], report["warm"]) + [""]
@@ -412,20 +486,28 @@ def render(report: dict[str, Any]) -> str:
     out += ["### Warm reconnect (ours, same process)", ""]
     if "after_ttl" in w:
         t = w["after_ttl"]
-        out += ["| measure | median | min | max | requests each |", "|---|---:|---:|---:|---|",
-                f"| `connect()` again after the listing TTL ({w['listing_ttl_s']} s), N={report['warm_qpus']} | "
-                f"**{fmt_s(t['median_s'])}** | {fmt_s(t['min_s'])} | {fmt_s(t['max_s'])} | "
-                f"{fmt_counts(w['after_ttl_requests_each'][0])} |",
-                f"| `connect()` again within the TTL | {fmt_s(w['within_ttl_s'])} | | | "
-                f"{fmt_counts(w['within_ttl_requests'])} |",
-                f"| the first (cold) `connect()` of that process | {fmt_s(w['cold_in_process_s'])} | | | "
-                f"{fmt_counts(w['cold_in_process_requests'])} |", ""]
+        out += [
+            "| measure | median | min | max | requests each |",
+            "|---|---:|---:|---:|---|",
+            f"| `connect()` again after the listing TTL ({w['listing_ttl_s']} s), N={report['warm_qpus']} | "
+            f"**{fmt_s(t['median_s'])}** | {fmt_s(t['min_s'])} | {fmt_s(t['max_s'])} | "
+            f"{fmt_counts(w['after_ttl_requests_each'][0])} |",
+            f"| `connect()` again within the TTL | {fmt_s(w['within_ttl_s'])} | | | "
+            f"{fmt_counts(w['within_ttl_requests'])} |",
+            f"| the first (cold) `connect()` of that process | {fmt_s(w['cold_in_process_s'])} | | | "
+            f"{fmt_counts(w['cold_in_process_requests'])} |",
+            "",
+        ]
     else:
         out += [f"Failed: `{w.get('failure')}`", ""]
 
     imp = report["imports"]
-    out += ["### Import cost (fresh interpreter each, interleaved)", "",
-            "| measure | median | min | max |", "|---|---:|---:|---:|"]
+    out += [
+        "### Import cost (fresh interpreter each, interleaved)",
+        "",
+        "| measure | median | min | max |",
+        "|---|---:|---:|---:|",
+    ]
     for key in ("load_ext", "seed_import", "runtime_import"):
         e = imp[key]
         if "median_s" in e:
@@ -433,8 +515,11 @@ def render(report: dict[str, Any]) -> str:
         else:
             out.append(f"| {e['label']} | failed: `{'; '.join(e['failures'])[:160]}` | | |")
     if "seed_over_load_ext" in imp:
-        out += ["", f"`import qiskit_connector` takes {imp['seed_over_load_ext']:.0f}× as long as "
-                "`%load_ext qiskit_connector_lab` (which defers qiskit and the IBM client to first use)."]
+        out += [
+            "",
+            f"`import qiskit_connector` takes {imp['seed_over_load_ext']:.0f}× as long as "
+            "`%load_ext qiskit_connector_lab` (which defers qiskit and the IBM client to first use).",
+        ]
     out.append("")
 
     sl = report["server_load"]
@@ -443,15 +528,18 @@ def render(report: dict[str, Any]) -> str:
         r = sl["result"]
         lat = r.get("latency_ms", {})
         up = r.get("upstream", {})
-        out += [f"Source: {sl['source']}" + (f" ({sl['note']})" if sl.get("note") else "") +
-                f"; measured {r.get('when')}.", "",
-                "| provider | QPUs | clients | seconds | requests | failures | req/s | p50 | p99 | max "
-                "| upstream listings | per refresh interval |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-                f"| {r.get('provider')} | {r.get('qpus')} | {r.get('clients')} | {r.get('seconds')} | "
-                f"{r.get('requests')} | {r.get('failures')} | {r.get('requests_per_second')} | {lat.get('p50')} ms | "
-                f"{lat.get('p99')} ms | {lat.get('max')} ms | {up.get('listing_calls')} | "
-                f"{up.get('per_refresh_interval')} (interval {r.get('refresh_interval')} s) |", ""]
+        out += [
+            f"Source: {sl['source']}" + (f" ({sl['note']})" if sl.get("note") else "") + f"; measured {r.get('when')}.",
+            "",
+            "| provider | QPUs | clients | seconds | requests | failures | req/s | p50 | p99 | max "
+            "| upstream listings | per refresh interval |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {r.get('provider')} | {r.get('qpus')} | {r.get('clients')} | {r.get('seconds')} | "
+            f"{r.get('requests')} | {r.get('failures')} | {r.get('requests_per_second')} | {lat.get('p50')} ms | "
+            f"{lat.get('p99')} ms | {lat.get('max')} ms | {up.get('listing_calls')} | "
+            f"{up.get('per_refresh_interval')} (interval {r.get('refresh_interval')} s) |",
+            "",
+        ]
     else:
         out += [f"Not available: {sl.get('note')}", ""]
     out.append(END)
@@ -464,8 +552,10 @@ def write_markdown(section: str) -> None:
         pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", re.S)
         text = pattern.sub(lambda _m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     else:
-        text = ("# Benchmarks\n\nFigures written by the scripts in `bench/` (see `bench/README.md`). "
-                "Not part of CI.\n\n" + section)
+        text = (
+            "# Benchmarks\n\nFigures written by the scripts in `bench/` (see `bench/README.md`). "
+            "Not part of CI.\n\n" + section
+        )
     BENCHMARKS_MD.write_text(text)
 
 
@@ -476,12 +566,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="cold runs per tool and N (default 5)")
     parser.add_argument("--import-runs", type=int, default=None, help="import-cost runs (default: --runs)")
     parser.add_argument("--warm-runs", type=int, default=None, help="warm reconnects (default: --runs)")
-    parser.add_argument("--server-load", choices=("run", "read", "skip"), default="run",
-                        help="run bench/server_load.py (default), read its last JSON, or skip it")
+    parser.add_argument(
+        "--server-load",
+        choices=("run", "read", "skip"),
+        default="run",
+        help="run bench/server_load.py (default), read its last JSON, or skip it",
+    )
     parser.add_argument("--server-load-args", default="", help="extra arguments for bench/server_load.py")
     parser.add_argument("--no-markdown", action="store_true", help="do not touch BENCHMARKS.md")
-    parser.add_argument("--render", action="store_true",
-                        help="measure nothing: rewrite BENCHMARKS.md from bench/results/compare.json")
+    parser.add_argument(
+        "--render", action="store_true", help="measure nothing: rewrite BENCHMARKS.md from bench/results/compare.json"
+    )
     args = parser.parse_args()
     if args.render:
         section = render(json.loads((RESULTS / "compare.json").read_text()))
@@ -493,18 +588,25 @@ def main() -> None:
 
     seed_python = ensure_venv(SEED_VENV, SEED_PACKAGES, "qiskit_connector", log=log)
     machine = machine_info()
-    versions = {"ours": package_versions(sys.executable, ["qiskit", "qiskit-ibm-runtime", "qiskit-connector-lab"]),
-                "seed": package_versions(str(seed_python), ["qiskit", "qiskit-ibm-runtime", "qiskit-connector",
-                                                            "ipython"])}
+    versions = {
+        "ours": package_versions(sys.executable, ["qiskit", "qiskit-ibm-runtime", "qiskit-connector-lab"]),
+        "seed": package_versions(str(seed_python), ["qiskit", "qiskit-ibm-runtime", "qiskit-connector", "ipython"]),
+    }
     scratch = Path(tempfile.mkdtemp(prefix="qcl-compare-"))
-    report: dict[str, Any] = {"command": command, "args": {"latency": args.latency, "qpus": args.qpus,
-                                                           "runs": args.runs},
-                              "machine": machine, "versions": versions, "connect": []}
+    report: dict[str, Any] = {
+        "command": command,
+        "args": {"latency": args.latency, "qpus": args.qpus, "runs": args.runs},
+        "machine": machine,
+        "versions": versions,
+        "connect": [],
+    }
     try:
         # 1 (and 3). Time to a ready least-busy backend, per N; the warm reconnect on the first N.
         for index, n in enumerate(args.qpus):
-            log(f"time to a ready least-busy backend: N={n} QPUs, latency {args.latency * 1000:.0f} ms, "
-                f"{args.runs} runs per tool")
+            log(
+                f"time to a ready least-busy backend: N={n} QPUs, latency {args.latency * 1000:.0f} ms, "
+                f"{args.runs} runs per tool"
+            )
             emulator = IBMQuantumEmulator(backends=n, latency=args.latency, seed=1).start()
             try:
                 workspace = Workspace(emulator, seed_python, scratch / f"n{n}")
@@ -534,9 +636,11 @@ def main() -> None:
         write_markdown(section)
     print()
     print(section)
-    log(f"wrote {RESULTS.relative_to(ROOT)}/compare.json"
+    log(
+        f"wrote {RESULTS.relative_to(ROOT)}/compare.json"
         + ("" if args.no_markdown else f" and {BENCHMARKS_MD.relative_to(ROOT)}")
-        + f" in {report['elapsed_s'] / 60:.1f} min")
+        + f" in {report['elapsed_s'] / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":

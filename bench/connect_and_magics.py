@@ -37,13 +37,19 @@ def child(code: str, env: dict[str, str], cwd: str) -> float:
 
 
 IMPORT_RUNTIME = "import time; t=time.perf_counter(); import qiskit_ibm_runtime; print(time.perf_counter()-t)"
-LOAD_EXT = ("from IPython.core.interactiveshell import InteractiveShell; sh=InteractiveShell.instance(); import time; "
-            "t=time.perf_counter(); sh.run_line_magic('load_ext','qiskit_connector_lab'); print(time.perf_counter()-t)")
-COLD_QCONNECT = ("from IPython.core.interactiveshell import InteractiveShell; sh=InteractiveShell.instance(); import time; "
-                 "sh.run_line_magic('load_ext','qiskit_connector_lab'); t=time.perf_counter(); "
-                 "sh.run_line_magic('qconnect','--quiet'); assert 'backend' in sh.user_ns; print(time.perf_counter()-t)")
-COLD_CONNECT = ("import time; t=time.perf_counter(); from qiskit_connector_lab import connect; c=connect(); "
-                "print(time.perf_counter()-t)")
+LOAD_EXT = (
+    "from IPython.core.interactiveshell import InteractiveShell; sh=InteractiveShell.instance(); import time; "
+    "t=time.perf_counter(); sh.run_line_magic('load_ext','qiskit_connector_lab'); print(time.perf_counter()-t)"
+)
+COLD_QCONNECT = (
+    "from IPython.core.interactiveshell import InteractiveShell; sh=InteractiveShell.instance(); import time; "
+    "sh.run_line_magic('load_ext','qiskit_connector_lab'); t=time.perf_counter(); "
+    "sh.run_line_magic('qconnect','--quiet'); assert 'backend' in sh.user_ns; print(time.perf_counter()-t)"
+)
+COLD_CONNECT = (
+    "import time; t=time.perf_counter(); from qiskit_connector_lab import connect; c=connect(); "
+    "print(time.perf_counter()-t)"
+)
 
 
 def median(values: list[float]) -> float:
@@ -90,8 +96,13 @@ def main() -> None:
 
     work = tempfile.mkdtemp(prefix="qcl-bench-")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("IQP_", "QISKIT_IBM_", "QCONNECTOR_"))}
-    base_env.update({"HOME": work, "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path[2:]),
-                     "QCONNECTOR_PICK_FILE": str(Path(work) / "pick.json")})
+    base_env.update(
+        {
+            "HOME": work,
+            "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path[2:]),
+            "QCONNECTOR_PICK_FILE": str(Path(work) / "pick.json"),
+        }
+    )
     results: dict[str, dict[str, float]] = {}
 
     def record(name: str, values: list[float]) -> None:
@@ -131,8 +142,13 @@ def main() -> None:
         record(f"ibm: cold connect() (latency {args.latency * 1000:.0f} ms)", cold)
         cold_q = [child(COLD_QCONNECT, ibm_env, work) for _ in range(args.runs)]
         record(f"ibm: cold %qconnect (latency {args.latency * 1000:.0f} ms)", cold_q)
-        os.environ.update({k: v for k, v in ibm_env.items() if k in ("IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL",
-                                                                     "QCONNECTOR_ALLOW_HOSTS")})
+        os.environ.update(
+            {
+                k: v
+                for k, v in ibm_env.items()
+                if k in ("IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL", "QCONNECTOR_ALLOW_HOSTS")
+            }
+        )
         provider_module.forget_providers()
         record("ibm: warm connect() after the listing TTL", warm_connect(args.runs, 0.25, emulator.reset_log))
         warm_requests = [(r.method, r.path) for r in emulator.requests]
@@ -152,21 +168,35 @@ def main() -> None:
         "ibm cold connect: requests": cold_requests,
         "ibm cold connect: GET /api/v1/backends": cold_backends,
         f"ibm {args.runs} warm connects (after TTL): requests": len(warm_requests),
-        f"ibm {args.runs} warm connects (after TTL): GET /api/v1/backends": warm_requests.count(("GET", "/api/v1/backends")),
+        f"ibm {args.runs} warm connects (after TTL): GET /api/v1/backends": warm_requests.count(
+            ("GET", "/api/v1/backends")
+        ),
         "ibm two connects within the TTL: requests": within_ttl_requests,
     }
     width = max(len(k) for k in results)
     print(f"{'measure':<{width}}  {'median':>9}  {'min':>9}  {'max':>9}")
     for name, row in results.items():
-        print(f"{name:<{width}}  {row['median_s'] * 1000:8.1f}ms {row['min_s'] * 1000:8.1f}ms {row['max_s'] * 1000:8.1f}ms")
+        print(
+            f"{name:<{width}}  {row['median_s'] * 1000:8.1f}ms {row['min_s'] * 1000:8.1f}ms "
+            f"{row['max_s'] * 1000:8.1f}ms"
+        )
     print(f"ratio %load_ext / import qiskit_ibm_runtime: {ratio:.3f}")
     for name, value in counts.items():
         print(f"{name}: {value}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "connect_and_magics.json").write_text(json.dumps(
-        {"runs": args.runs, "latency_s": args.latency, "results": results, "load_ext_over_import_runtime": ratio,
-         "request_counts": counts}, indent=2))
+    (out / "connect_and_magics.json").write_text(
+        json.dumps(
+            {
+                "runs": args.runs,
+                "latency_s": args.latency,
+                "results": results,
+                "load_ext_over_import_runtime": ratio,
+                "request_counts": counts,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

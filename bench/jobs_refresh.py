@@ -66,9 +66,16 @@ async def run(args: argparse.Namespace) -> dict:
     home = Path(tempfile.mkdtemp(prefix="qcl-bench-jobs-"))
     env = clean_environment(home)
     env.update({k: v for k, v in emulator.client_env().items() if k != "QISKIT_IBM_URL"})
-    env.update({"IQP_API_TOKEN": emulator.api_key, "OPEN_PLAN": "on", "OPEN_PLAN_INSTANCE": "open-instance",
-                "CLOUD_API_URL": emulator.base_url, "IQP_RUNTIME_API_URL": emulator.base_url + "/api/v1",
-                "QCONNECTOR_ALLOW_HOSTS": "127.0.0.1"})
+    env.update(
+        {
+            "IQP_API_TOKEN": emulator.api_key,
+            "OPEN_PLAN": "on",
+            "OPEN_PLAN_INSTANCE": "open-instance",
+            "CLOUD_API_URL": emulator.base_url,
+            "IQP_RUNTIME_API_URL": emulator.base_url + "/api/v1",
+            "QCONNECTOR_ALLOW_HOSTS": "127.0.0.1",
+        }
+    )
     server = Server(home, env, {"provider": "ibm", "ttl": args.ttl, "refresh_interval": 60})
     client = AsyncHTTPClient(max_clients=args.tabs + 4)
     try:
@@ -94,8 +101,13 @@ async def run(args: argparse.Namespace) -> dict:
     runtime = [r for r in emulator.requests if r.path.startswith("/api/v1/")]
     lists = [r for r in runtime if r.method == "GET" and r.path == "/api/v1/jobs"]
     return {
-        "tabs": args.tabs, "jobs": args.jobs, "pending": args.pending, "seconds": args.seconds, "ttl": args.ttl,
-        "answers": len(latencies), "median_latency_ms": round(statistics.median(latencies) * 1000, 1),
+        "tabs": args.tabs,
+        "jobs": args.jobs,
+        "pending": args.pending,
+        "seconds": args.seconds,
+        "ttl": args.ttl,
+        "answers": len(latencies),
+        "median_latency_ms": round(statistics.median(latencies) * 1000, 1),
         "refreshes": refreshes,
         "list_requests_per_refresh": round(len(lists) / max(refreshes, 1), 2),
         "runtime_requests_per_refresh": round(len(runtime) / max(refreshes, 1), 2),

@@ -58,7 +58,12 @@ _EXPORTS = {
     "last_connection": "compat",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [  # noqa: PLE0604 - the lazy exports' names, sorted
+    *sorted(_EXPORTS),
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -26,8 +26,8 @@ from typing import Any
 
 from .config import load_settings
 from .connection import Connection, connect
-from .qpus import QPU, Listing
 from .providers import plan_for, provider_for
+from .qpus import QPU, Listing
 from .ranking import ranked
 
 _verified: set[str] = set()
@@ -44,13 +44,18 @@ def _show(connection: Connection) -> None:
             if get_ipython() is not None:
                 display(connection)
                 return
-        except Exception:  # pragma: no cover - a broken display must not break connecting
+        except Exception:  # noqa: BLE001, S110 - a broken display must not break connecting  # pragma: no cover
             pass
     print(connection.summary())
 
 
-def QConnectorV2(backend: str | None = None, *, verbose: bool = True, mode: str = "job",  # noqa: N802 - seed name
-                 **kwargs: Any) -> Any:
+def QConnectorV2(
+    backend: str | None = None,
+    *,
+    verbose: bool = True,
+    mode: str = "job",
+    **kwargs: Any,
+) -> Any:
     """Connect and return the backend (least busy, or ``backend``). Keyword arguments go to :func:`connect`.
 
     The seed returns only the backend, and its paid-plan example opens ``Session(backend=backend)`` itself, so
@@ -65,7 +70,7 @@ def QConnectorV2(backend: str | None = None, *, verbose: bool = True, mode: str 
     return connection.backend
 
 
-def QPlanV2(**kwargs: Any) -> str:  # noqa: N802 - seed name
+def QPlanV2(**kwargs: Any) -> str:
     """ "Open Plan" or "Paid Plan", as the configuration declares it (``connect`` verifies it against IBM)."""
     settings = load_settings(**kwargs)
     if settings.plan is None and not settings.local:
@@ -112,8 +117,14 @@ def is_verified(**kwargs: Any) -> bool:
     return load_settings(**kwargs).fingerprint() in _verified
 
 
-def save_account(name: str | None = None, *, filename: str | os.PathLike[str] | None = None,
-                 set_as_default: bool = False, overwrite: bool = False, **kwargs: Any) -> Path:
+def save_account(
+    name: str | None = None,
+    *,
+    filename: str | os.PathLike[str] | None = None,
+    set_as_default: bool = False,
+    overwrite: bool = False,
+    **kwargs: Any,
+) -> Path:
     """Save the configured IBM credentials as a qiskit-ibm-runtime account, in a file of mode 0600."""
     from .errors import ConfigError
 
@@ -130,8 +141,14 @@ def save_account(name: str | None = None, *, filename: str | os.PathLike[str] | 
     from qiskit_ibm_runtime import QiskitRuntimeService
 
     QiskitRuntimeService.save_account(
-        channel=settings.channel, token=settings.token.reveal(), instance=settings.instance,
-        url=settings.cloud_url, filename=str(path), name=name, set_as_default=set_as_default, overwrite=overwrite,
+        channel=settings.channel,
+        token=settings.token.reveal(),
+        instance=settings.instance,
+        url=settings.cloud_url,
+        filename=str(path),
+        name=name,
+        set_as_default=set_as_default,
+        overwrite=overwrite,
     )
     os.chmod(path, 0o600)
     return path

@@ -206,8 +206,10 @@ def find_env_file(
         reason = _unsafe_reason(candidate)
         if reason is None:
             return candidate, tuple(notes)
-        notes.append(f"{shown_path(candidate)} was not read: {reason}. Name it with --env / env_file= / "
-                     "QCONNECTOR_ENV_FILE if you trust it.")
+        notes.append(
+            f"{shown_path(candidate)} was not read: {reason}. Name it with --env / env_file= / "
+            "QCONNECTOR_ENV_FILE if you trust it."
+        )
     return None, tuple(notes)
 
 
@@ -222,14 +224,17 @@ def _read_env_file(path: Path) -> dict[str, str | None]:
     try:
         raw = path.read_bytes()
     except IsADirectoryError:
-        raise ConfigError(where, "is a directory, not a .env file.",
-                          "Point --env/env_file at the file itself.") from None
+        raise ConfigError(
+            where, "is a directory, not a .env file.", "Point --env/env_file at the file itself."
+        ) from None
     except FileNotFoundError:
-        raise ConfigError(where, "does not exist.",
-                          "Check the path, or leave it out to search for the .env (README, Configuration).") from None
+        raise ConfigError(
+            where, "does not exist.", "Check the path, or leave it out to search for the .env (README, Configuration)."
+        ) from None
     except OSError as exc:
-        raise ConfigError(where, f"cannot be read ({exc.strerror}).",
-                          "Fix its permissions (chmod 600 is right for a .env).") from None
+        raise ConfigError(
+            where, f"cannot be read ({exc.strerror}).", "Fix its permissions (chmod 600 is right for a .env)."
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -241,8 +246,11 @@ def _read_env_file(path: Path) -> dict[str, str | None]:
         # File, line and variable only: the line may hold the token (an unclosed quote swallows the rest).
         line = bad_lines[0]
         name = _variable_on_line(text, line)
-        raise ConfigError(f"{where} line {line}" + (f" ({name})" if name else ""), "cannot be parsed.",
-                          'Write it as KEY="value"; quote values that hold spaces, # or quotes, and close every quote.')
+        raise ConfigError(
+            f"{where} line {line}" + (f" ({name})" if name else ""),
+            "cannot be parsed.",
+            'Write it as KEY="value"; quote values that hold spaces, # or quotes, and close every quote.',
+        )
     return {key: value for key, value in values.items() if key}
 
 
@@ -295,8 +303,11 @@ def _read_saved_account(path: Path) -> tuple[str | None, dict[str, str]]:
     try:
         accounts = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(str(path), f"is not a readable saved-accounts file ({type(exc).__name__}).",
-                          "Fix or delete it, or set IQP_API_TOKEN instead.") from None
+        raise ConfigError(
+            str(path),
+            f"is not a readable saved-accounts file ({type(exc).__name__}).",
+            "Fix or delete it, or set IQP_API_TOKEN instead.",
+        ) from None
     if not isinstance(accounts, dict) or not accounts:
         return None, {}
     chosen = next((n for n, a in accounts.items() if isinstance(a, dict) and a.get("is_default_account")), None)
@@ -329,12 +340,20 @@ class Found(NamedTuple):
 class _Sources:
     """The configuration sources in precedence order, looked up by variable name, and the secrets they hold."""
 
-    def __init__(self, arguments: Mapping[str, str], environ: Mapping[str, str], dotenv: Mapping[str, str | None],
-                 env_path: Path | None) -> None:
+    def __init__(
+        self,
+        arguments: Mapping[str, str],
+        environ: Mapping[str, str],
+        dotenv: Mapping[str, str | None],
+        env_path: Path | None,
+    ) -> None:
         self.environ = environ
         self.env_path = env_path
         self._layers: list[tuple[str, Mapping[str, str | None]]] = [
-            ("argument", arguments), ("environment", environ), (f".env {shown_path(env_path)}", dotenv)]
+            ("argument", arguments),
+            ("environment", environ),
+            (f".env {shown_path(env_path)}", dotenv),
+        ]
         self.saved_name: str | None = None
 
     def add_saved_account(self, name: str | None, fields: Mapping[str, str]) -> None:
@@ -369,7 +388,7 @@ class _Sources:
         """``repr(value)`` for an error message, unless it shares 8 characters with a secret (then not shown)."""
         text = str(value)
         for secret in self.secrets():
-            if any(secret[i:i + 8] in text for i in range(len(secret) - 7)):
+            if any(secret[i : i + 8] in text for i in range(len(secret) - 7)):
                 return "a value that holds the API key (not shown)"
         return repr(text if len(text) <= 60 else text[:57] + "...")
 
@@ -382,8 +401,11 @@ class _Sources:
 
 def _check_placeholder(name: str, value: str) -> None:
     if _PLACEHOLDER.match(value):
-        raise ConfigError(name, f"still holds the placeholder {value.strip()} from .env.example.",
-                          "Replace it with your own value, or delete the line.")
+        raise ConfigError(
+            name,
+            f"still holds the placeholder {value.strip()} from .env.example.",
+            "Replace it with your own value, or delete the line.",
+        )
 
 
 def _switch_value(src: _Sources, name: str, value: str) -> bool:
@@ -400,11 +422,13 @@ def _positive_float(src: _Sources, name: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",
-                          f"Set {name} to a positive number, e.g. 10.") from None
+        raise ConfigError(
+            name, f"is {src.quote(value)}, not a number of seconds.", f"Set {name} to a positive number, e.g. 10."
+        ) from None
     if not 0 < number < float("inf"):  # also refuses NaN
-        raise ConfigError(name, f"is {src.quote(value)}; it must be a positive number of seconds.",
-                          f"Set {name} to e.g. 10.")
+        raise ConfigError(
+            name, f"is {src.quote(value)}; it must be a positive number of seconds.", f"Set {name} to e.g. 10."
+        )
     return number
 
 
@@ -419,12 +443,17 @@ def _channel(src: _Sources, found: Found) -> str:
     _check_placeholder(found.name, found.value)
     channel = found.value.strip().lower()
     if channel in RETIRED_CHANNELS:
-        raise ConfigError(found.name, f"is {src.quote(found.value.strip())}, a channel IBM retired.",
-                          f'Set {found.name}="{RETIRED_CHANNELS[channel]}" and use an IBM Quantum Platform API key.')
+        raise ConfigError(
+            found.name,
+            f"is {src.quote(found.value.strip())}, a channel IBM retired.",
+            f'Set {found.name}="{RETIRED_CHANNELS[channel]}" and use an IBM Quantum Platform API key.',
+        )
     if channel not in (*CHANNELS, LOCAL_CHANNEL):
-        raise ConfigError(found.name, f"is {src.quote(found.value.strip())}, not a known channel.",
-                          f'Set {found.name}="ibm_quantum_platform" (or "ibm_cloud", '
-                          'or "local" for the offline fleet).')
+        raise ConfigError(
+            found.name,
+            f"is {src.quote(found.value.strip())}, not a known channel.",
+            f'Set {found.name}="ibm_quantum_platform" (or "ibm_cloud", or "local" for the offline fleet).',
+        )
     return channel
 
 
@@ -445,19 +474,32 @@ def check_endpoint(src: _Sources, found: Found, allow: tuple[str, ...]) -> str:
     parsed = urlparse(value)
     host = (parsed.hostname or "").lower()
     if parsed.scheme not in ("http", "https") or not host:
-        raise ConfigError(src.where(found), f"is {src.quote(value)}, which is not an http(s) URL.",
-                          f"Set {name}=https://host/..., or delete the line to use IBM's default.")
+        raise ConfigError(
+            src.where(found),
+            f"is {src.quote(value)}, which is not an http(s) URL.",
+            f"Set {name}=https://host/..., or delete the line to use IBM's default.",
+        )
     if host in allow:
         return value.rstrip("/")
     if parsed.scheme == "https" and _is_ibm_host(host):
         return value.rstrip("/")
     shown = src.quote(host)
-    problem = (f"points at {shown} over http, not https" if _is_ibm_host(host)
-               else f"points at {shown}, which is not an IBM Quantum or IBM Cloud host")
-    opt_in = (f" or, if you trust that host, allow it in the process environment (a .env cannot): "
-              f"{ALLOW_HOSTS_VARIABLE}={host}" if shown.startswith("'") else "")
-    raise ConfigError(src.where(found), problem + "; the API key was not sent anywhere.",
-                      f"Delete the line to use IBM's endpoint{opt_in}.")
+    problem = (
+        f"points at {shown} over http, not https"
+        if _is_ibm_host(host)
+        else f"points at {shown}, which is not an IBM Quantum or IBM Cloud host"
+    )
+    opt_in = (
+        f" or, if you trust that host, allow it in the process environment (a .env cannot): "
+        f"{ALLOW_HOSTS_VARIABLE}={host}"
+        if shown.startswith("'")
+        else ""
+    )
+    raise ConfigError(
+        src.where(found),
+        problem + "; the API key was not sent anywhere.",
+        f"Delete the line to use IBM's endpoint{opt_in}.",
+    )
 
 
 # --- the plan, the instance, the endpoints -----------------------------------------------------------------
@@ -475,8 +517,11 @@ def _plan_from_switches(src: _Sources) -> tuple[Plan | None, str | None, bool]:
         if _switch_value(src, name, found.value):
             on.append(name)
     if len(on) > 1:
-        raise ConfigError(", ".join(on), "are on; only one plan can be on at a time.",
-                          f'Keep the one your instance is on, e.g. {on[0]}="on", and set the others to "off".')
+        raise ConfigError(
+            ", ".join(on),
+            "are on; only one plan can be on at a time.",
+            f'Keep the one your instance is on, e.g. {on[0]}="on", and set the others to "off".',
+        )
     if on:
         return PLAN_SWITCHES[on[0]], on[0], True
     return None, None, any_set
@@ -493,8 +538,9 @@ def _plan(src: _Sources, plan: str | Plan | None, origins: dict[str, str]) -> tu
     try:
         chosen = plan if isinstance(plan, Plan) else parse_plan(plan)
     except ValueError:
-        raise ConfigError("plan", f"is {src.quote(plan)}, not a plan.",
-                          "Use one of: open, paygo, flex, premium, dedicated.") from None
+        raise ConfigError(
+            "plan", f"is {src.quote(plan)}, not a plan.", "Use one of: open, paygo, flex, premium, dedicated."
+        ) from None
     origins["plan"] = "argument"
     return chosen, None, True
 
@@ -524,18 +570,27 @@ def _plan_variables(plan: Plan | None, suffix: str) -> tuple[str, ...]:
 def _token(src: _Sources, origins: dict[str, str]) -> tuple[Secret, Found]:
     found = src.get(*TOKEN_VARIABLES)
     if found is None:
-        raise ConfigError("IQP_API_TOKEN", "is not set, so IBM Quantum cannot be reached.",
-                          "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet "
-                          "(%qconnect --local, connect(local=True)).")
+        raise ConfigError(
+            "IQP_API_TOKEN",
+            "is not set, so IBM Quantum cannot be reached.",
+            "Put your IBM Quantum API key in .env as IQP_API_TOKEN=..., or use the offline local fleet "
+            "(%qconnect --local, connect(local=True)).",
+        )
     if _PLACEHOLDER.match(found.value):  # the template's own text, not a secret: safe to name
-        raise ConfigError(found.name, f"still holds the placeholder {found.value.strip()} from .env.example.",
-                          "Replace it with your own value, or delete the line.")
+        raise ConfigError(
+            found.name,
+            f"still holds the placeholder {found.value.strip()} from .env.example.",
+            "Replace it with your own value, or delete the line.",
+        )
     clean = found.value.strip()
     if not clean:
         raise ConfigError(found.name, "is empty.", "Paste your IBM Quantum API key after the = sign.")
     if any(ch.isspace() for ch in clean) or not clean.isprintable():
-        raise ConfigError(found.name, "contains spaces or control characters, so it cannot be an API key.",
-                          "Paste the key again, as one unbroken string in quotes.")
+        raise ConfigError(
+            found.name,
+            "contains spaces or control characters, so it cannot be an API key.",
+            "Paste the key again, as one unbroken string in quotes.",
+        )
     origins["token"] = found.origin
     return Secret(clean), found
 
@@ -549,8 +604,11 @@ def _instance(src: _Sources, chosen: Plan | None, origins: dict[str, str]) -> st
         value = found.value.strip() or None
         origins["instance"] = found.origin
     if value is None and chosen is not None:
-        raise ConfigError(variables[0], "is not set, so the connector does not know which instance to use.",
-                          f"Set {variables[0]} to your instance's name or CRN (IBM Quantum Platform → Instances).")
+        raise ConfigError(
+            variables[0],
+            "is not set, so the connector does not know which instance to use.",
+            f"Set {variables[0]} to your instance's name or CRN (IBM Quantum Platform → Instances).",
+        )
     return value
 
 
@@ -584,8 +642,11 @@ def _placeholders_in_use(src: _Sources, *variable_groups: tuple[str, ...]) -> No
     in_use = [found.name for names in variable_groups if (found := src.get(*names)) is not None]
     placeholders = [n for n in dict.fromkeys(in_use) if _PLACEHOLDER.match((src.get(n) or Found("", n, "")).value)]
     if len(placeholders) > 1:
-        raise ConfigError(", ".join(placeholders), "still hold the placeholders from .env.example.",
-                          "Replace each with your own value; delete the optional URL lines to use IBM's defaults.")
+        raise ConfigError(
+            ", ".join(placeholders),
+            "still hold the placeholders from .env.example.",
+            "Replace each with your own value; delete the optional URL lines to use IBM's defaults.",
+        )
 
 
 def _fleet(src: _Sources) -> tuple[tuple[str, ...] | None, int | None, Path | None]:
@@ -597,8 +658,9 @@ def _fleet(src: _Sources) -> tuple[tuple[str, ...] | None, int | None, Path | No
         try:
             seed = int(seed_found.value.strip())
         except ValueError:
-            raise ConfigError(src.where(seed_found), f"is {src.quote(seed_found.value)}, not an integer.",
-                              "Set it to e.g. 7.") from None
+            raise ConfigError(
+                src.where(seed_found), f"is {src.quote(seed_found.value)}, not an integer.", "Set it to e.g. 7."
+            ) from None
     file_found = src.get("QCONNECTOR_FLEET_FILE")
     fleet_file = Path(file_found.value.strip()).expanduser() if file_found and file_found.value.strip() else None
     return fleet or None, seed, fleet_file
@@ -616,8 +678,16 @@ def _tolerant(notes: list[str], what: str, read: Callable[[], Any], fallback: An
         return fallback
 
 
-def _sources(env_file: Any, *, token: str | None, channel: str | None, instance: str | None,
-             environ: Mapping[str, str], local: bool, notes: list[str]) -> _Sources:
+def _sources(
+    env_file: Any,
+    *,
+    token: str | None,
+    channel: str | None,
+    instance: str | None,
+    environ: Mapping[str, str],
+    local: bool,
+    notes: list[str],
+) -> _Sources:
     path, search_notes = find_env_file(env_file, environ)
     notes.extend(search_notes)
     dotenv: Mapping[str, str | None] = {}
@@ -627,10 +697,14 @@ def _sources(env_file: Any, *, token: str | None, channel: str | None, instance:
         else:
             dotenv = _read_env_file(path)
     if dotenv.get(ALLOW_HOSTS_VARIABLE):
-        notes.append(f"{ALLOW_HOSTS_VARIABLE} in {shown_path(path)} is ignored: only the process environment "
-                     "can allow a host.")
-    arguments = {k: v for k, v in (("IQP_API_TOKEN", token), ("QISKIT_IBM_CHANNEL", channel),
-                                   ("QISKIT_IBM_INSTANCE", instance)) if v is not None}
+        notes.append(
+            f"{ALLOW_HOSTS_VARIABLE} in {shown_path(path)} is ignored: only the process environment can allow a host."
+        )
+    arguments = {
+        k: v
+        for k, v in (("IQP_API_TOKEN", token), ("QISKIT_IBM_CHANNEL", channel), ("QISKIT_IBM_INSTANCE", instance))
+        if v is not None
+    }
     return _Sources(arguments, environ, dotenv, path)
 
 
@@ -654,27 +728,55 @@ def load_settings(
     """
     environ = os.environ if environ is None else environ
     notes: list[str] = []
-    src = _sources(env_file, token=token, channel=channel, instance=instance, environ=environ, local=bool(local),
-                   notes=notes)
+    src = _sources(
+        env_file, token=token, channel=channel, instance=instance, environ=environ, local=bool(local), notes=notes
+    )
     if not local and not src.is_set(*TOKEN_VARIABLES):
         saved_path = Path(saved_accounts_file) if saved_accounts_file else Path.home() / ".qiskit" / "qiskit-ibm.json"
         src.add_saved_account(*_read_saved_account(saved_path))
     origins: dict[str, str] = {}
     if local:  # explicit arguments still fail loudly; the rest is only noted
-        deadline_s = (_seconds(src, deadline, "deadline", "", DEFAULT_DEADLINE) if deadline is not None else
-                      _tolerant(notes, "default 10 s", lambda: _seconds(src, None, "", "QCONNECTOR_DEADLINE",
-                                                                        DEFAULT_DEADLINE), DEFAULT_DEADLINE))
-        ttl = (_seconds(src, listing_ttl, "listing_ttl", "", DEFAULT_LISTING_TTL) if listing_ttl is not None else
-               _tolerant(notes, "default 10 s", lambda: _seconds(src, None, "", "QCONNECTOR_LISTING_TTL",
-                                                                 DEFAULT_LISTING_TTL), DEFAULT_LISTING_TTL))
-        chosen, switch, _ = (_plan(src, plan, origins) if plan is not None else
-                             _tolerant(notes, "the open plan is used", lambda: _plan(src, None, origins),
-                                       (None, None, False)))
+        deadline_s = (
+            _seconds(src, deadline, "deadline", "", DEFAULT_DEADLINE)
+            if deadline is not None
+            else _tolerant(
+                notes,
+                "default 10 s",
+                lambda: _seconds(src, None, "", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE),
+                DEFAULT_DEADLINE,
+            )
+        )
+        ttl = (
+            _seconds(src, listing_ttl, "listing_ttl", "", DEFAULT_LISTING_TTL)
+            if listing_ttl is not None
+            else _tolerant(
+                notes,
+                "default 10 s",
+                lambda: _seconds(src, None, "", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL),
+                DEFAULT_LISTING_TTL,
+            )
+        )
+        chosen, switch, _ = (
+            _plan(src, plan, origins)
+            if plan is not None
+            else _tolerant(notes, "the open plan is used", lambda: _plan(src, None, origins), (None, None, False))
+        )
         fleet, seed, fleet_file = _fleet(src)
         origins["provider"] = "argument"
-        return Settings(local=True, plan=chosen or Plan.OPEN, plan_switch=switch, plan_names=_plan_names(src, None),
-                        deadline=deadline_s, listing_ttl=ttl, env_file=src.env_path, origins=origins,
-                        notes=tuple(notes), fleet=fleet, fleet_seed=seed, fleet_file=fleet_file)
+        return Settings(
+            local=True,
+            plan=chosen or Plan.OPEN,
+            plan_switch=switch,
+            plan_names=_plan_names(src, None),
+            deadline=deadline_s,
+            listing_ttl=ttl,
+            env_file=src.env_path,
+            origins=origins,
+            notes=tuple(notes),
+            fleet=fleet,
+            fleet_seed=seed,
+            fleet_file=fleet_file,
+        )
     deadline_s = _seconds(src, deadline, "deadline", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE)
     ttl = _seconds(src, listing_ttl, "listing_ttl", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL)
     fleet, seed, fleet_file = _fleet(src)
@@ -688,23 +790,50 @@ def load_settings(
     wants_local = channel_found is not None and channel_found.value.strip().lower() == LOCAL_CHANNEL
     if wants_local or not (token_found or any_switch or channel_found or src.is_set(*instance_vars)):
         origins["provider"] = "channel" if wants_local else "no credentials found"
-        return Settings(local=True, plan=chosen or Plan.OPEN, plan_switch=switch, plan_names=plan_names,
-                        deadline=deadline_s, listing_ttl=ttl, env_file=src.env_path, origins=origins,
-                        notes=tuple(notes), fleet=fleet, fleet_seed=seed, fleet_file=fleet_file)
+        return Settings(
+            local=True,
+            plan=chosen or Plan.OPEN,
+            plan_switch=switch,
+            plan_names=plan_names,
+            deadline=deadline_s,
+            listing_ttl=ttl,
+            env_file=src.env_path,
+            origins=origins,
+            notes=tuple(notes),
+            fleet=fleet,
+            fleet_seed=seed,
+            fleet_file=fleet_file,
+        )
 
     _placeholders_in_use(src, TOKEN_VARIABLES, channel_vars, instance_vars, *((n,) for n in ENDPOINT_VARIABLES))
     secret, token_found = _token(src, origins)
     if (token_found.name == "IQP_API_TOKEN" or any_switch) and chosen is None:
-        raise ConfigError("OPEN_PLAN",
-                          "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
-                          'Set the one your instance is on, e.g. OPEN_PLAN="on".')
+        raise ConfigError(
+            "OPEN_PLAN",
+            "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
+            'Set the one your instance is on, e.g. OPEN_PLAN="on".',
+        )
     channel_value = _channel(src, channel_found) if channel_found else DEFAULT_CHANNEL
     origins["channel"] = channel_found.origin if channel_found else "default"
     instance_value = _instance(src, chosen, origins)
     cloud_url, runtime_url = _endpoints(src, origins)
     return Settings(
-        local=False, token=secret, channel=channel_value, instance=instance_value, plan=chosen, plan_switch=switch,
-        plan_names=plan_names, cloud_url=cloud_url, runtime_url=runtime_url, deadline=deadline_s, listing_ttl=ttl,
-        env_file=src.env_path, saved_account=src.saved_name if token_found.origin.startswith("saved account") else None,
-        origins=origins, notes=tuple(notes), fleet=fleet, fleet_seed=seed, fleet_file=fleet_file,
+        local=False,
+        token=secret,
+        channel=channel_value,
+        instance=instance_value,
+        plan=chosen,
+        plan_switch=switch,
+        plan_names=plan_names,
+        cloud_url=cloud_url,
+        runtime_url=runtime_url,
+        deadline=deadline_s,
+        listing_ttl=ttl,
+        env_file=src.env_path,
+        saved_account=src.saved_name if token_found.origin.startswith("saved account") else None,
+        origins=origins,
+        notes=tuple(notes),
+        fleet=fleet,
+        fleet_seed=seed,
+        fleet_file=fleet_file,
     )

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
 from .config import Settings, load_settings
 from .errors import ConfigError, ConnectorError, NoBackendAvailable, UnknownBackend
-from .qpus import QPU, Listing
 from .plans import InstanceInfo, Plan
 from .providers import Provider, provider_for
+from .qpus import QPU, Listing
 from .ranking import ranked, select
 
 MODES = ("session", "batch", "job")
@@ -68,7 +69,7 @@ class Connection:
             else:
                 session.close()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -89,9 +90,15 @@ class Connection:
 
         q = self.qpu
         chosen = self._how_chosen()
-        processor = ", ".join(part for part in (q.processor if q.processor != "unknown" else "",
-                                                f"{q.qubits} qubits",
-                                                f"version {q.version}" if q.version else "") if part)
+        processor = ", ".join(
+            part
+            for part in (
+                q.processor if q.processor != "unknown" else "",
+                f"{q.qubits} qubits",
+                f"version {q.version}" if q.version else "",
+            )
+            if part
+        )
         rows = [
             ("QPU", q.name + (f" ({chosen})" if chosen else "")),
             ("Processor", processor),
@@ -120,15 +127,19 @@ class Connection:
 
     def summary(self) -> str:
         actions, facts = self._notes()
-        title = f"[local fleet] Connected to {self.qpu.name}" if self.local else (
-            f"Connected to {self.qpu.name} on IBM Quantum")
-        lines = [title, *(f"Note: {note}" for note in actions), tabulate(self.summary_rows(), tablefmt="plain"),
-                 *facts]
+        title = (
+            f"[local fleet] Connected to {self.qpu.name}"
+            if self.local
+            else (f"Connected to {self.qpu.name} on IBM Quantum")
+        )
+        lines = [title, *(f"Note: {note}" for note in actions), tabulate(self.summary_rows(), tablefmt="plain"), *facts]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<Connection {self.qpu.name} plan={self.plan.value} instance={self.instance.name!r} "
-                f"mode={self.mode} provider={self.provider_kind}>")
+        return (
+            f"<Connection {self.qpu.name} plan={self.plan.value} instance={self.instance.name!r} "
+            f"mode={self.mode} provider={self.provider_kind}>"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -186,11 +197,16 @@ def connect(
     """
     unknown = sorted(set(config) - set(CONFIG_ARGUMENTS))
     if unknown:
-        raise ConfigError(unknown[0], "is not an argument of connect().",
-                          f"Use one of: backend, min_qubits, exclude, mode, local, settings, progress, "
-                          f"{', '.join(CONFIG_ARGUMENTS)}.")
+        raise ConfigError(
+            unknown[0],
+            "is not an argument of connect().",
+            f"Use one of: backend, min_qubits, exclude, mode, local, settings, progress, "
+            f"{', '.join(CONFIG_ARGUMENTS)}.",
+        )
     if min_qubits is not None and (not isinstance(min_qubits, int) or min_qubits < 1):
-        raise ConfigError("min_qubits", f"is {min_qubits!r}; it must be a whole number of at least 1.", "Pass e.g. min_qubits=5.")
+        raise ConfigError(
+            "min_qubits", f"is {min_qubits!r}; it must be a whole number of at least 1.", "Pass e.g. min_qubits=5."
+        )
     say = progress or (lambda _phase: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -214,7 +230,9 @@ def connect(
     info = provider.instance()
     mark("plan")
 
-    qpu, backend_obj, load_notes = _load_backend(provider, listing, backend, min_qubits, exclude, settings.deadline, say)
+    qpu, backend_obj, load_notes = _load_backend(
+        provider, listing, backend, min_qubits, exclude, settings.deadline, say
+    )
     mark("backend")
 
     chosen_mode, mode_notes = resolve_mode(check.plan, mode)
@@ -224,15 +242,35 @@ def connect(
         session = provider.open_mode(backend_obj, chosen_mode)
         mark("mode")
     if not qpu.operational:
-        mode_notes += (f"{qpu.name} is {qpu.status}{': ' + qpu.status_reason if qpu.status_reason else ''}; jobs wait "
-                       "until it is back online. Connect without a name for the least busy online QPU.",)
+        mode_notes += (
+            f"{qpu.name} is {qpu.status}{': ' + qpu.status_reason if qpu.status_reason else ''}; jobs wait "
+            "until it is back online. Connect without a name for the least busy online QPU.",
+        )
     if qpu.queue is None:
         mode_notes += (f"IBM did not report a usable queue length for {qpu.name}: its queue is unknown.",)
-    notes = (load_notes + tuple(check.notes) + mode_notes + tuple(listing.notes) + tuple(settings.notes)
-             + _source_notes(settings) + tuple(provider.take_notes()))
-    return Connection(plan=check.plan, instance=info, backend=backend_obj, qpu=qpu, mode=chosen_mode,
-                      session=session, listing=listing, provider_kind=provider.kind, notes=notes, timings=timings,
-                      provider=provider, settings_key=settings.fingerprint())
+    notes = (
+        load_notes
+        + tuple(check.notes)
+        + mode_notes
+        + tuple(listing.notes)
+        + tuple(settings.notes)
+        + _source_notes(settings)
+        + tuple(provider.take_notes())
+    )
+    return Connection(
+        plan=check.plan,
+        instance=info,
+        backend=backend_obj,
+        qpu=qpu,
+        mode=chosen_mode,
+        session=session,
+        listing=listing,
+        provider_kind=provider.kind,
+        notes=notes,
+        timings=timings,
+        provider=provider,
+        settings_key=settings.fingerprint(),
+    )
 
 
 def _source_notes(settings: Settings) -> tuple[str, ...]:
@@ -245,8 +283,15 @@ def _source_notes(settings: Settings) -> tuple[str, ...]:
     return ("; ".join(parts) + ".",) if parts else ()
 
 
-def _load_backend(provider: Provider, listing: Listing, name: str | None, min_qubits: int | None,
-                  exclude: Sequence[str], deadline: float, say: Progress) -> tuple[QPU, Any, tuple[str, ...]]:
+def _load_backend(
+    provider: Provider,
+    listing: Listing,
+    name: str | None,
+    min_qubits: int | None,
+    exclude: Sequence[str],
+    deadline: float,
+    say: Progress,
+) -> tuple[QPU, Any, tuple[str, ...]]:
     """The chosen QPU and its backend object. A QPU chosen by rank that cannot be loaded (IBM no longer lists
     it) gives way to the next one, for as long as the deadline allows; a QPU asked for by name does not."""
     start = time.monotonic()
@@ -265,6 +310,12 @@ def _load_backend(provider: Provider, listing: Listing, name: str | None, min_qu
             except NoBackendAvailable:
                 raise error from None
             continue
-        notes = ((f"{', '.join(skipped)} could not be loaded (IBM no longer lists "
-                  f"{'it' if len(skipped) == 1 else 'them'}): using {qpu.name} instead.",) if skipped else ())
+        notes = (
+            (
+                f"{', '.join(skipped)} could not be loaded (IBM no longer lists "
+                f"{'it' if len(skipped) == 1 else 'them'}): using {qpu.name} instead.",
+            )
+            if skipped
+            else ()
+        )
         return qpu, backend_obj, notes

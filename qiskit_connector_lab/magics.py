@@ -10,7 +10,8 @@ Defaults are traits: ``%config QConnect.default_mode = "batch"``, ``%config QCon
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -37,10 +38,13 @@ class _Progress:
 
                 self._label = widgets.HTML("Connecting...")
                 self._widget = widgets.HBox(
-                    [widgets.IntProgress(value=1, min=0, max=5, bar_style="info", layout={"width": "12em"}), self._label]
+                    [
+                        widgets.IntProgress(value=1, min=0, max=5, bar_style="info", layout={"width": "12em"}),
+                        self._label,
+                    ]
                 )
                 self._handle = display(self._widget, display_id=True)
-            except Exception:  # no widget frontend: fall back to text
+            except Exception:  # noqa: BLE001 - no widget frontend: fall back to text
                 self._widget, self._text = None, True
 
     def __call__(self, phase: str) -> None:
@@ -63,12 +67,16 @@ class _Progress:
 
 def _source_arguments(func: Any) -> Any:
     """The arguments that say where to connect, shared by every magic: --instance, --env, --local, --deadline."""
-    for add in reversed((
-        argument("--instance", default=None, metavar="NAME", help="Instance name or CRN (overrides .env)."),
-        argument("--env", default=None, metavar="PATH", help="The .env file to read."),
-        argument("--local", action="store_true", help="Use the local fleet (offline, simulated queues)."),
-        argument("--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call."),
-    )):
+    for add in reversed(
+        (
+            argument("--instance", default=None, metavar="NAME", help="Instance name or CRN (overrides .env)."),
+            argument("--env", default=None, metavar="PATH", help="The .env file to read."),
+            argument("--local", action="store_true", help="Use the local fleet (offline, simulated queues)."),
+            argument(
+                "--deadline", type=float, default=None, metavar="SECONDS", help="Seconds to wait for IBM per call."
+            ),
+        )
+    ):
         func = add(func)
     return func
 
@@ -77,12 +85,20 @@ def _source_arguments(func: Any) -> Any:
 class QConnect(Magics):
     """Connect the notebook to IBM Quantum (or the local fleet) and describe the QPUs."""
 
-    default_mode = CaselessStrEnum(["session", "batch", "job"], default_value=None, allow_none=True,
-                                   help="Mode when none is given: session, batch or job (default: by plan).").tag(config=True)
+    default_mode = CaselessStrEnum(
+        ["session", "batch", "job"],
+        default_value=None,
+        allow_none=True,
+        help="Mode when none is given: session, batch or job (default: by plan).",
+    ).tag(config=True)
     min_qubits = Int(0, help="Least number of qubits a picked QPU must have (0: any).").tag(config=True)
-    deadline = Float(0.0, help="Seconds to wait for IBM Quantum per call (0: QCONNECTOR_DEADLINE or 10).").tag(config=True)
+    deadline = Float(0.0, help="Seconds to wait for IBM Quantum per call (0: QCONNECTOR_DEADLINE or 10).").tag(
+        config=True
+    )
     local = Bool(False, help="Always use the local fleet.").tag(config=True)
-    env_file = Unicode("", help="The .env file to read (empty: look upward from the working directory).").tag(config=True)
+    env_file = Unicode("", help="The .env file to read (empty: look upward from the working directory).").tag(
+        config=True
+    )
     variable = Unicode("backend", help="Name of the variable %qconnect assigns the backend to.").tag(config=True)
     quiet = Bool(False, help="Show no summary.").tag(config=True)
     progress = Bool(True, help="Show progress while connecting.").tag(config=True)
@@ -139,7 +155,8 @@ class QConnect(Magics):
     @argument("--quiet", action="store_true", help="Show no summary.")
     @line_magic
     def qconnect(self, line: str = "") -> None:
-        """Connect to the least busy QPU (or BACKEND); put `backend` in the namespace, and `session` (paid plans) or `batch` (--batch)."""
+        """Connect to the least busy QPU (or BACKEND); put `backend` in the namespace, and `session` (paid plans) or
+        `batch` (--batch)."""
         args = self._parse(self.qconnect, line)
         name = args.name or self.variable
         if not name.isidentifier():
@@ -147,10 +164,14 @@ class QConnect(Magics):
         if args.min_qubits is not None and args.min_qubits < 1:
             raise UsageError(f"--min-qubits: {args.min_qubits} is not a qubit count. Use a whole number of at least 1.")
         if args.deadline is not None and args.deadline <= 0:
-            raise UsageError(f"--deadline: {args.deadline:g} is not a positive number of seconds. Use e.g. --deadline 20.")
+            raise UsageError(
+                f"--deadline: {args.deadline:g} is not a positive number of seconds. Use e.g. --deadline 20."
+            )
         modes = [mode for mode in ("session", "batch", "job") if getattr(args, mode)]
         if len(modes) > 1:
-            raise UsageError(f"--{modes[0]} and --{modes[1]} exclude each other. Give one of --session, --batch, --job.")
+            raise UsageError(
+                f"--{modes[0]} and --{modes[1]} exclude each other. Give one of --session, --batch, --job."
+            )
         args.mode = modes[0] if modes else None
 
         quiet = args.quiet or self.quiet
@@ -179,26 +200,30 @@ class QConnect(Magics):
         try:
             previous.close()
         except ConnectorError as exc:
-            print(f"Note: the previous {previous.mode} could not be closed ({exc}); IBM ends it when its time "
-                  "limit runs out.", file=sys.stderr)
+            print(
+                f"Note: the previous {previous.mode} could not be closed ({exc}); IBM ends it when its time "
+                "limit runs out.",
+                file=sys.stderr,
+            )
 
     def _push(self, connection: Any, name: str) -> list[str]:
+        shell = self.shell
+        assert shell is not None  # a magic always runs in a shell
         values = {name: connection.backend, "qconnection": connection}
         if connection.session is not None:
             values[connection.mode] = connection.session  # `session` (a Session) or `batch` (a Batch)
         for stale in ("session", "batch"):
             # a Session/Batch left by an earlier connect would mislead: it is closed, so remove it
-            if stale not in values and isinstance(self.shell.user_ns.get(stale), _session_types()):
-                self.shell.user_ns.pop(stale, None)
-        self.shell.push(values)
+            if stale not in values and isinstance(shell.user_ns.get(stale), _session_types()):
+                shell.user_ns.pop(stale, None)
+        shell.push(values)
         return list(values)
 
     def _connect(self, args: Any, progress: _Progress) -> Any:
         from .connection import connect
+        from .errors import UnknownBackend
         from .pick import read_pick
         from .providers import provider_for
-
-        from .errors import UnknownBackend
 
         settings = self._load_settings(args)
         backend = args.backend
@@ -209,10 +234,17 @@ class QConnect(Magics):
             pick = read_pick(settings.provider_kind)
             if pick is not None:
                 backend = pick.backend
-                notes.append(f"{pick.backend} was picked in the sidebar: %qconnect --least-busy ignores the pick, "
-                             "the sidebar's Clear button forgets it.")
-        options = dict(settings=settings, mode=args.mode or self.default_mode,
-                       min_qubits=args.min_qubits or self.min_qubits or None, exclude=args.exclude, progress=progress)
+                notes.append(
+                    f"{pick.backend} was picked in the sidebar: %qconnect --least-busy ignores the pick, "
+                    "the sidebar's Clear button forgets it."
+                )
+        options = {
+            "settings": settings,
+            "mode": args.mode or self.default_mode,
+            "min_qubits": args.min_qubits or self.min_qubits or None,
+            "exclude": args.exclude,
+            "progress": progress,
+        }
         try:
             connection = connect(backend, **options)
         except UnknownBackend:
@@ -223,8 +255,10 @@ class QConnect(Magics):
         if pick is not None and connection.qpu.name == pick.backend:
             connection.picked_in_sidebar = True
         if pick is not None and connection.qpu.name == pick.backend and not connection.qpu.operational:
-            notes.append(f"{pick.backend} is {connection.qpu.status}: jobs wait until it is back. "
-                         "%qconnect --least-busy picks an online QPU.")
+            notes.append(
+                f"{pick.backend} is {connection.qpu.status}: jobs wait until it is back. "
+                "%qconnect --least-busy picks an online QPU."
+            )
             connection.notes = tuple(n for n in connection.notes if not n.startswith(f"{pick.backend} is "))
         provider_for(settings)  # keep the provider warm for completion
         if notes:
@@ -328,8 +362,10 @@ class QConnect(Magics):
         assert self.shell is not None
         self.shell.user_ns[args.name] = job
         if type(job).__name__ == "JobRecord":
-            print(f"{args.name} = the record of local job {job_id} ({job.status}): it ran in another kernel, "
-                  "which holds its result.")
+            print(
+                f"{args.name} = the record of local job {job_id} ({job.status}): it ran in another kernel, "
+                "which holds its result."
+            )
         else:
             print(f"{args.name} = job {job_id}: {args.name}.status(), and {args.name}.result() once it is done.")
 
@@ -343,7 +379,7 @@ class QConnect(Magics):
             settings = self._settings or load_settings(self.env_file or None, local=self.local or None)
             provider = provider_for(settings)
             listing = provider.cached_listing() or (provider.listing() if provider.kind == "local" else None)
-        except Exception:
+        except Exception:  # noqa: BLE001 - tab completion offers nothing rather than a traceback
             return []
         if listing is None:
             return []

@@ -8,8 +8,9 @@ Vocabulary kept from the original Qiskit Connector: the plan switches ``OPEN_PLA
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .errors import PlanMismatchError
 
@@ -164,26 +165,45 @@ def verify_plan(
     actual = plan_of_instance(info, plan_names)
     if configured is None:
         if actual is None:
-            return PlanCheck(Plan.OPEN, False, (f"IBM reports an unknown plan {info.plan_name!r} for instance "
-                                                f"{info.name!r}; treating it as the open plan (no Session).",))
+            return PlanCheck(
+                Plan.OPEN,
+                False,
+                (
+                    f"IBM reports an unknown plan {info.plan_name!r} for instance "
+                    f"{info.name!r}; treating it as the open plan (no Session).",
+                ),
+            )
         return PlanCheck(actual, True)
     if actual is None:
-        return PlanCheck(configured, False, (f"IBM reports an unknown plan {info.plan_name!r} for instance "
-                                             f"{info.name!r}; using the configured {configured.display_name} plan.",))
+        return PlanCheck(
+            configured,
+            False,
+            (
+                f"IBM reports an unknown plan {info.plan_name!r} for instance "
+                f"{info.name!r}; using the configured {configured.display_name} plan.",
+            ),
+        )
     setting = f"{switch}=on" if switch else f"plan={configured.value!r}"
     if actual.is_paid != configured.is_paid:
         fix_switch = next((var for var, plan in PLAN_SWITCHES.items() if plan is actual), None)
         raise PlanMismatchError(
             f"{setting} says {configured.label}, but IBM reports instance {info.name!r} is on the "
-            f"{actual.display_name} plan (pricing: {info.pricing_type}). Set {fix_switch}=on and {switch or 'the other switches'}"
-            f"=off, or choose an instance on the {configured.display_name} plan."
+            f"{actual.display_name} plan (pricing: {info.pricing_type}). Set {fix_switch}=on and "
+            f"{switch or 'the other switches'}=off, or choose an instance on the {configured.display_name} plan."
         )
     if actual is not configured and configured is not Plan.STANDARD:
-        return PlanCheck(actual, True, (f"{setting}, but IBM reports instance {info.name!r} is on the "
-                                        f"{actual.display_name} plan; using {actual.display_name}.",))
+        return PlanCheck(
+            actual,
+            True,
+            (
+                f"{setting}, but IBM reports instance {info.name!r} is on the "
+                f"{actual.display_name} plan; using {actual.display_name}.",
+            ),
+        )
     if configured is Plan.STANDARD:
-        return PlanCheck(actual, True, ("STANDARD_PLAN is the retired name of a paid plan; "
-                                        f"IBM reports {actual.display_name}.",))
+        return PlanCheck(
+            actual, True, (f"STANDARD_PLAN is the retired name of a paid plan; IBM reports {actual.display_name}.",)
+        )
     return PlanCheck(actual, True)
 
 

@@ -182,8 +182,10 @@ def listing_from_devices(devices: Any, provider: str, fetched_at: datetime | Non
     if isinstance(devices, dict) and "devices" in devices:
         devices = devices["devices"]
     if not isinstance(devices, (list, tuple)):
-        raise BadResponse("IBM Quantum sent a QPU listing that is not a list of devices. Retry later; if it "
-                          "persists, check the IBM Quantum status page.")
+        raise BadResponse(
+            "IBM Quantum sent a QPU listing that is not a list of devices. Retry later; if it "
+            "persists, check the IBM Quantum status page."
+        )
     qpus: list[QPU] = []
     skipped: Counter[str] = Counter()
     seen: set[str] = set()

@@ -61,7 +61,11 @@ def select(
     if not listing.qpus:
         raise NoBackendAvailable(
             "The fleet lists no QPUs at all. "
-            + ("Check the local fleet settings." if listing.local else "Check that the instance has QPU access on IBM Quantum Platform.")
+            + (
+                "Check the local fleet settings."
+                if listing.local
+                else "Check that the instance has QPU access on IBM Quantum Platform."
+            )
         )
     candidates = [q for q in listing.qpus if not q.simulator and q.name not in set(exclude)]
     if min_qubits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 _MASK = "********"
 
@@ -74,7 +74,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken record is not ours to fix; let logging report it
+        except Exception:  # noqa: BLE001 - a broken record is not ours to fix; let logging report it
             return True
         clean = redact(message, self._secrets)
         if clean != message:

@@ -16,7 +16,6 @@ Where a value may come from, highest first (one rule for every variable):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 #: Value types, with what a valid value is (the README's "Valid values" column starts from these).
@@ -58,48 +57,127 @@ ENDPOINT_VARIABLES = ("CLOUD_API_URL", "IQP_RUNTIME_API_URL", "QUANTUM_API_URL",
 CLIENT_HOST_VARIABLES = ("IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL")
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("IQP_API_TOKEN", "secret", "Your IBM Quantum Platform API key.", aliases=("QISKIT_IBM_TOKEN",),
-             secret=True),
-    *(Variable(name, "switch", "The plan switch: exactly one on. `STANDARD_PLAN` is the older name of a paid plan.",
-               default="off") for name in PLAN_SWITCH_NAMES),
-    Variable("OPEN_PLAN_CHANNEL", "channel", "The channel on the open plan; `local` selects the local fleet.",
-             aliases=("QISKIT_IBM_CHANNEL",), default="ibm_quantum_platform"),
-    Variable("PAID_PLAN_CHANNEL", "channel", "The channel on a paid plan (older `FLEX_PLAN_CHANNEL`-style names too).",
-             aliases=("QISKIT_IBM_CHANNEL",), default="ibm_quantum_platform"),
-    Variable("OPEN_PLAN_INSTANCE", "text", "The open plan's instance name or CRN (required with OPEN_PLAN on).",
-             aliases=("QISKIT_IBM_INSTANCE",)),
-    Variable("PAID_PLAN_INSTANCE", "text", "A paid plan's instance name or CRN (older `FLEX_PLAN_INSTANCE`-style "
-             "names too).", aliases=("QISKIT_IBM_INSTANCE",)),
-    *(Variable(f"{plan}_PLAN_NAME", "text", "The plan name IBM reports for the instance, to verify the plan.",
-               default=default) for plan, default in (("OPEN", "open"), ("PAYGO", "pay-as-you-go"), ("FLEX", "flex"),
-                                                      ("PREMIUM", "premium"), ("DEDICATED", "dedicated"))),
-    Variable("CLOUD_API_URL", "url", "The IBM Cloud base URL; the client derives its IAM, search and catalog hosts "
-             "from it.", default="IBM's"),
-    Variable("IQP_RUNTIME_API_URL", "url", "The runtime API base (`…/api/v1`), used as given. `QISKIT_IBM_URL` "
-             "(also in a saved account) is read as a cloud URL unless it names an `/api/` path.",
-             aliases=("QISKIT_IBM_URL",), default="IBM's"),
-    Variable("QUANTUM_API_URL", "url", "The IBM Quantum Platform base URL; the runtime API is its `/api/v1`.",
-             aliases=("IQP_API_URL",), default="IBM's"),
-    *(Variable(name, "url", "Read by the IBM client itself; checked like the URLs above.", dotenv=False,
-               default="IBM's") for name in CLIENT_HOST_VARIABLES),
-    Variable("QCONNECTOR_ALLOW_HOSTS", "hosts", "Hosts you trust besides IBM's (http allowed there), e.g. "
-             "`127.0.0.1` for a test emulator.", dotenv=False, group="connector"),
+    Variable(
+        "IQP_API_TOKEN", "secret", "Your IBM Quantum Platform API key.", aliases=("QISKIT_IBM_TOKEN",), secret=True
+    ),
+    *(
+        Variable(
+            name,
+            "switch",
+            "The plan switch: exactly one on. `STANDARD_PLAN` is the older name of a paid plan.",
+            default="off",
+        )
+        for name in PLAN_SWITCH_NAMES
+    ),
+    Variable(
+        "OPEN_PLAN_CHANNEL",
+        "channel",
+        "The channel on the open plan; `local` selects the local fleet.",
+        aliases=("QISKIT_IBM_CHANNEL",),
+        default="ibm_quantum_platform",
+    ),
+    Variable(
+        "PAID_PLAN_CHANNEL",
+        "channel",
+        "The channel on a paid plan (older `FLEX_PLAN_CHANNEL`-style names too).",
+        aliases=("QISKIT_IBM_CHANNEL",),
+        default="ibm_quantum_platform",
+    ),
+    Variable(
+        "OPEN_PLAN_INSTANCE",
+        "text",
+        "The open plan's instance name or CRN (required with OPEN_PLAN on).",
+        aliases=("QISKIT_IBM_INSTANCE",),
+    ),
+    Variable(
+        "PAID_PLAN_INSTANCE",
+        "text",
+        "A paid plan's instance name or CRN (older `FLEX_PLAN_INSTANCE`-style names too).",
+        aliases=("QISKIT_IBM_INSTANCE",),
+    ),
+    *(
+        Variable(
+            f"{plan}_PLAN_NAME",
+            "text",
+            "The plan name IBM reports for the instance, to verify the plan.",
+            default=default,
+        )
+        for plan, default in (
+            ("OPEN", "open"),
+            ("PAYGO", "pay-as-you-go"),
+            ("FLEX", "flex"),
+            ("PREMIUM", "premium"),
+            ("DEDICATED", "dedicated"),
+        )
+    ),
+    Variable(
+        "CLOUD_API_URL",
+        "url",
+        "The IBM Cloud base URL; the client derives its IAM, search and catalog hosts from it.",
+        default="IBM's",
+    ),
+    Variable(
+        "IQP_RUNTIME_API_URL",
+        "url",
+        "The runtime API base (`…/api/v1`), used as given. `QISKIT_IBM_URL` "
+        "(also in a saved account) is read as a cloud URL unless it names an `/api/` path.",
+        aliases=("QISKIT_IBM_URL",),
+        default="IBM's",
+    ),
+    Variable(
+        "QUANTUM_API_URL",
+        "url",
+        "The IBM Quantum Platform base URL; the runtime API is its `/api/v1`.",
+        aliases=("IQP_API_URL",),
+        default="IBM's",
+    ),
+    *(
+        Variable(
+            name, "url", "Read by the IBM client itself; checked like the URLs above.", dotenv=False, default="IBM's"
+        )
+        for name in CLIENT_HOST_VARIABLES
+    ),
+    Variable(
+        "QCONNECTOR_ALLOW_HOSTS",
+        "hosts",
+        "Hosts you trust besides IBM's (http allowed there), e.g. `127.0.0.1` for a test emulator.",
+        dotenv=False,
+        group="connector",
+    ),
     Variable("QCONNECTOR_DEADLINE", "seconds", "Seconds to wait for IBM per call.", default="10", group="connector"),
-    Variable("QCONNECTOR_LISTING_TTL", "seconds", "Seconds a QPU listing is reused.", default="10",
-             group="connector"),
-    Variable("QCONNECTOR_ENV_FILE", "path", "The `.env` to read (skips the search).", dotenv=False,
-             group="connector"),
-    Variable("QCONNECTOR_SERVER_ROOT", "path", "Set by the Jupyter server for the kernels it starts: they search "
-             "the `.env` from the server's root, as the sidebar does.", dotenv=False, group="connector"),
+    Variable("QCONNECTOR_LISTING_TTL", "seconds", "Seconds a QPU listing is reused.", default="10", group="connector"),
+    Variable("QCONNECTOR_ENV_FILE", "path", "The `.env` to read (skips the search).", dotenv=False, group="connector"),
+    Variable(
+        "QCONNECTOR_SERVER_ROOT",
+        "path",
+        "Set by the Jupyter server for the kernels it starts: they search "
+        "the `.env` from the server's root, as the sidebar does.",
+        dotenv=False,
+        group="connector",
+    ),
     Variable("QCONNECTOR_FLEET", "names", "The local fleet's members.", default="a mix of 8", group="local"),
-    Variable("QCONNECTOR_FLEET_SEED", "integer", "The seed of the local fleet's simulated queues.", default="0",
-             group="local"),
-    Variable("QCONNECTOR_FLEET_FILE", "path", "A JSON file of local fleet overrides, re-read when it changes: "
-             '`{"fake_fez": {"queue": 3, "status": "paused"}}`; `{"_outage": "reason"}` simulates an outage.',
-             group="local"),
-    Variable("QCONNECTOR_PICK_FILE", "path", "Where the sidebar's pick is stored. Shared by the server and every "
-             "kernel, so it never depends on a `.env`.", default="Jupyter's data folder", dotenv=False,
-             group="connector"),
+    Variable(
+        "QCONNECTOR_FLEET_SEED",
+        "integer",
+        "The seed of the local fleet's simulated queues.",
+        default="0",
+        group="local",
+    ),
+    Variable(
+        "QCONNECTOR_FLEET_FILE",
+        "path",
+        "A JSON file of local fleet overrides, re-read when it changes: "
+        '`{"fake_fez": {"queue": 3, "status": "paused"}}`; `{"_outage": "reason"}` simulates an outage.',
+        group="local",
+    ),
+    Variable(
+        "QCONNECTOR_PICK_FILE",
+        "path",
+        "Where the sidebar's pick is stored. Shared by the server and every kernel, so it never depends on a `.env`.",
+        default="Jupyter's data folder",
+        dotenv=False,
+        group="connector",
+    ),
 )
 
 BY_NAME = {v.name: v for v in VARIABLES}
@@ -117,7 +195,12 @@ def rows() -> list[tuple[str, ...]]:
     for v in VARIABLES:
         last = groups[-1][0] if groups else None
         if last is not None and (last.meaning, last.type, last.dotenv, last.secret, last.aliases) == (
-                v.meaning, v.type, v.dotenv, v.secret, v.aliases):
+            v.meaning,
+            v.type,
+            v.dotenv,
+            v.secret,
+            v.aliases,
+        ):
             groups[-1].append(v)
         else:
             groups.append([v])

@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 . .venv/bin/activate
 echo "==> ruff check"
-ruff check qiskit_connector_lab tests bench
+ruff check qiskit_connector_lab tests bench scripts
 echo "==> ruff format --check"
-ruff format --check qiskit_connector_lab tests bench
+ruff format --check qiskit_connector_lab tests bench scripts
 echo "==> mypy"
 mypy
 echo "==> jlpm lint:check"

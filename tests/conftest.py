@@ -5,23 +5,43 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `from emulator import ...`
 
-from emulator import IBMQuantumEmulator  # noqa: E402
+from emulator import IBMQuantumEmulator
 
-from qiskit_connector_lab import providers as provider_module  # noqa: E402
+from qiskit_connector_lab import providers as provider_module
 
 CONNECTOR_VARIABLES = [
-    name for name in os.environ
-    if name.startswith(("IQP_", "QISKIT_IBM_", "QCONNECTOR_", "OPEN_PLAN", "PAID_PLAN", "PAYGO_PLAN", "FLEX_PLAN",
-                        "PREMIUM_PLAN", "DEDICATED_PLAN", "STANDARD_PLAN"))
-    or name in ("CLOUD_API_URL", "QUANTUM_API_URL", "IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL",
-                "IBM_CREDENTIALS_FILE")
+    name
+    for name in os.environ
+    if name.startswith(
+        (
+            "IQP_",
+            "QISKIT_IBM_",
+            "QCONNECTOR_",
+            "OPEN_PLAN",
+            "PAID_PLAN",
+            "PAYGO_PLAN",
+            "FLEX_PLAN",
+            "PREMIUM_PLAN",
+            "DEDICATED_PLAN",
+            "STANDARD_PLAN",
+        )
+    )
+    or name
+    in (
+        "CLOUD_API_URL",
+        "QUANTUM_API_URL",
+        "IAM_URL",
+        "GLOBAL_SEARCH_URL",
+        "GLOBAL_CATALOG_URL",
+        "IBM_CREDENTIALS_FILE",
+    )
 ]
 
 
@@ -72,14 +92,25 @@ def emulator(clean_env, monkeypatch):
 
 def ibm_dotenv_text(emu: IBMQuantumEmulator, plan: str = "open", instance: str | None = None, **extra: str) -> str:
     """A seed-style .env for ``plan`` ("open" or a paid switch such as "premium"), pointing at the emulator."""
-    lines = [f'IQP_API_TOKEN="{emu.api_key}"', f'CLOUD_API_URL="{emu.base_url}"',
-             f'IQP_RUNTIME_API_URL="{emu.base_url}/api/v1"']
+    lines = [
+        f'IQP_API_TOKEN="{emu.api_key}"',
+        f'CLOUD_API_URL="{emu.base_url}"',
+        f'IQP_RUNTIME_API_URL="{emu.base_url}/api/v1"',
+    ]
     if plan == "open":
-        lines += ['OPEN_PLAN_CHANNEL="ibm_quantum_platform"', f'OPEN_PLAN_INSTANCE="{instance or "open-instance"}"',
-                  'OPEN_PLAN="on"', 'PREMIUM_PLAN="off"']
+        lines += [
+            'OPEN_PLAN_CHANNEL="ibm_quantum_platform"',
+            f'OPEN_PLAN_INSTANCE="{instance or "open-instance"}"',
+            'OPEN_PLAN="on"',
+            'PREMIUM_PLAN="off"',
+        ]
     else:
-        lines += ['PAID_PLAN_CHANNEL="ibm_quantum_platform"', f'PAID_PLAN_INSTANCE="{instance or "premium-instance"}"',
-                  'OPEN_PLAN="off"', f'{plan.upper()}_PLAN="on"']
+        lines += [
+            'PAID_PLAN_CHANNEL="ibm_quantum_platform"',
+            f'PAID_PLAN_INSTANCE="{instance or "premium-instance"}"',
+            'OPEN_PLAN="off"',
+            f'{plan.upper()}_PLAN="on"',
+        ]
     lines += [f'{key}="{value}"' for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 

@@ -45,10 +45,12 @@ def server_traits() -> dict[str, Any]:
 
 
 def server_config(traits: dict[str, Any]) -> Config:
-    return Config({
-        "ServerApp": {"jpserver_extensions": {"qiskit_connector_lab": True}},
-        "QConnectorServer": dict(traits),
-    })
+    return Config(
+        {
+            "ServerApp": {"jpserver_extensions": {"qiskit_connector_lab": True}},
+            "QConnectorServer": dict(traits),
+        }
+    )
 
 
 @pytest.fixture
@@ -91,14 +93,16 @@ def api(jp_fetch):
     """``await api("GET", "backends")`` → :class:`Answer` (never raises on an HTTP error status)."""
     answers: list[Answer] = []
 
-    async def call(method: str, *parts: str, body: Any = None, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> Answer:
+    async def call(
+        method: str, *parts: str, body: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Answer:
         if body is not None and not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         if method in ("POST", "PUT", "PATCH") and body is None:
             body = ""
-        response = await jp_fetch("qiskit-connector-lab", *parts, method=method, body=body, headers=headers,
-                                  raise_error=False, **kwargs)
+        response = await jp_fetch(
+            "qiskit-connector-lab", *parts, method=method, body=body, headers=headers, raise_error=False, **kwargs
+        )
         answer = Answer(response)
         answers.append(answer)
         return answer

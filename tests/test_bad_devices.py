@@ -33,6 +33,7 @@ def without(key):
     def drop(device):
         device.pop(key, None)
         return device
+
     return drop
 
 
@@ -76,8 +77,9 @@ def test_an_unknown_queue_is_never_least_busy(emulator, ibm_dotenv, queue):
     for name in names:
         emulator.set_queue(name, 50)
     emulator.set_queue(names[1], 40)
-    emulator.devices_hook = lambda devices: [dict(d, queue_length=queue) if d["name"] == names[0] else d
-                                             for d in devices]
+    emulator.devices_hook = lambda devices: [
+        dict(d, queue_length=queue) if d["name"] == names[0] else d for d in devices
+    ]
     connection = connect(mode="job")
     assert connection.qpu.name == names[1]  # the known queue of 40, not the unknown one (0 if unknown were empty)
     unknown = connection.listing.by_name(names[0])
@@ -92,8 +94,9 @@ def test_an_unknown_queue_is_never_least_busy(emulator, ibm_dotenv, queue):
 
 
 def test_only_unknown_queues_means_no_least_busy_but_a_qpu_and_a_note():
-    listing = Listing(qpus=(QPU("a", "online", 5, None), QPU("b", "online", 7, None)), fetched_at=utcnow(),
-                      provider="ibm")
+    listing = Listing(
+        qpus=(QPU("a", "online", 5, None), QPU("b", "online", 7, None)), fetched_at=utcnow(), provider="ibm"
+    )
     assert least_busy(listing) is None
     assert select(listing).name == "b"  # still a choice, by qubits
 
@@ -111,8 +114,9 @@ def test_a_qpu_that_vanishes_on_load_gives_way_to_the_next(emulator, ibm_dotenv)
 
 
 def test_the_listing_is_validated_without_the_emulator():
-    listing = listing_from_devices([{"name": "ok", "qubits": 5, "queue_length": 2},
-                                    {"name": "ok", "qubits": 5}, {"name": "x" * 80}, None], "ibm")
+    listing = listing_from_devices(
+        [{"name": "ok", "qubits": 5, "queue_length": 2}, {"name": "ok", "qubits": 5}, {"name": "x" * 80}, None], "ibm"
+    )
     assert listing.names() == ["ok"]
     assert "Skipped 3 of the 4" in listing.notes[0]
     with pytest.raises(BadResponse):
@@ -127,8 +131,10 @@ def jp_server_config(qc_env, ibm_env):
 
 async def test_the_server_serves_the_readable_devices_with_the_note(api, ibm_env):
     names = ibm_env.backend_names
-    ibm_env.devices_hook = lambda devices: [dict(d, queue_length=None) if d["name"] == names[0] else d
-                                            for d in devices if d["name"] != names[1]] + [{"qubits": "abc"}]
+    ibm_env.devices_hook = lambda devices: (
+        [dict(d, queue_length=None) if d["name"] == names[0] else d for d in devices if d["name"] != names[1]]
+        + [{"qubits": "abc"}]
+    )
     answer = await api("GET", "backends")
     assert answer.status == 200, answer
     rows = {row["name"]: row for row in answer.json["qpus"]}

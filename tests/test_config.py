@@ -61,22 +61,38 @@ def test_paid_plan_uses_paid_plan_channel_and_instance(tmp_path):
     assert s.plan.allows_session and s.plan.default_mode == "session"
 
 
-@pytest.mark.parametrize("switch,plan", [("PAYGO_PLAN", Plan.PAYGO), ("FLEX_PLAN", Plan.FLEX),
-                                         ("DEDICATED_PLAN", Plan.DEDICATED), ("STANDARD_PLAN", Plan.STANDARD)])
+@pytest.mark.parametrize(
+    "switch,plan",
+    [
+        ("PAYGO_PLAN", Plan.PAYGO),
+        ("FLEX_PLAN", Plan.FLEX),
+        ("DEDICATED_PLAN", Plan.DEDICATED),
+        ("STANDARD_PLAN", Plan.STANDARD),
+    ],
+)
 def test_every_paid_switch_works(tmp_path, switch, plan):
     s = settings_from(tmp_path, f'IQP_API_TOKEN="{TOKEN}"\nPAID_PLAN_INSTANCE="paid"\n{switch}="on"\n')
     assert s.plan is plan and s.plan.is_paid and s.plan_switch == switch
 
 
 def test_plan_specific_variables_from_older_connectors(tmp_path):
-    s = settings_from(tmp_path, f'IQP_API_TOKEN="{TOKEN}"\nFLEX_PLAN="on"\nFLEX_PLAN_INSTANCE="flexy"\nFLEX_PLAN_CHANNEL="ibm_cloud"\n')
+    s = settings_from(
+        tmp_path,
+        f'IQP_API_TOKEN="{TOKEN}"\nFLEX_PLAN="on"\nFLEX_PLAN_INSTANCE="flexy"\nFLEX_PLAN_CHANNEL="ibm_cloud"\n',
+    )
     assert (s.instance, s.channel) == ("flexy", "ibm_cloud")
 
 
 def test_plan_names_and_urls(tmp_path):
-    s = load_settings(write_env(tmp_path, OPEN_ENV + 'OPEN_PLAN_NAME="Open"\nCLOUD_API_URL="http://127.0.0.1:9/"\n'
-                                'IQP_RUNTIME_API_URL="http://127.0.0.1:9/api/v1"\n'),
-                      environ={"QCONNECTOR_ALLOW_HOSTS": "127.0.0.1"}, saved_accounts_file=tmp_path / "none.json")
+    s = load_settings(
+        write_env(
+            tmp_path,
+            OPEN_ENV + 'OPEN_PLAN_NAME="Open"\nCLOUD_API_URL="http://127.0.0.1:9/"\n'
+            'IQP_RUNTIME_API_URL="http://127.0.0.1:9/api/v1"\n',
+        ),
+        environ={"QCONNECTOR_ALLOW_HOSTS": "127.0.0.1"},
+        saved_accounts_file=tmp_path / "none.json",
+    )
     assert s.plan_names[Plan.OPEN] == "Open"
     assert s.cloud_url == "http://127.0.0.1:9"
     assert s.runtime_url == "http://127.0.0.1:9/api/v1"
@@ -128,13 +144,24 @@ def test_no_credentials_means_local_fleet(tmp_path, monkeypatch):
 
 def test_runtime_variables_and_saved_account(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    s = load_settings(environ={"QISKIT_IBM_TOKEN": TOKEN, "QISKIT_IBM_INSTANCE": "inst"},
-                      saved_accounts_file=tmp_path / "none.json")
+    s = load_settings(
+        environ={"QISKIT_IBM_TOKEN": TOKEN, "QISKIT_IBM_INSTANCE": "inst"}, saved_accounts_file=tmp_path / "none.json"
+    )
     assert not s.local and s.plan is None and s.instance == "inst"
     saved = tmp_path / "qiskit-ibm.json"
-    saved.write_text(json.dumps({"other": {"channel": "ibm_cloud", "token": "other-token", "instance": "other-inst"},
-                                 "default-ibm-quantum-platform": {
-        "channel": "ibm_quantum_platform", "token": TOKEN, "instance": "saved-inst", "url": "https://cloud.ibm.com"}}))
+    saved.write_text(
+        json.dumps(
+            {
+                "other": {"channel": "ibm_cloud", "token": "other-token", "instance": "other-inst"},
+                "default-ibm-quantum-platform": {
+                    "channel": "ibm_quantum_platform",
+                    "token": TOKEN,
+                    "instance": "saved-inst",
+                    "url": "https://cloud.ibm.com",
+                },
+            }
+        )
+    )
     s = load_settings(environ={}, saved_accounts_file=saved)
     assert s.saved_account == "default-ibm-quantum-platform" and s.instance == "saved-inst"
     assert s.token.reveal() == TOKEN
@@ -160,35 +187,65 @@ def test_settings_repr_hides_token(tmp_path):
     assert TOKEN not in repr(s) and TOKEN not in str(s.describe())
 
 
-PLACEHOLDER_TEMPLATE = '''
+PLACEHOLDER_TEMPLATE = """
 IQP_API_TOKEN="<PROVIDE_YOUR_API_TOKEN>"
 OPEN_PLAN_CHANNEL="<PROVIDE_YOUR_CHANNEL>"
 OPEN_PLAN_INSTANCE="<PROVIDE_YOUR_OPEN_PLAN_INSTANCE>"
 OPEN_PLAN="on"
-'''
+"""
 
 # (name, .env text, variable the message must name, a phrase of the fix)
 BAD_CONFIGS = [
     ("two plans on", OPEN_ENV + 'FLEX_PLAN="on"\n', "OPEN_PLAN, FLEX_PLAN", "only one plan"),
     ("no plan on", OPEN_ENV.replace('OPEN_PLAN="on"', 'OPEN_PLAN="off"'), "OPEN_PLAN", "no plan switch is on"),
-    ("switch neither on nor off", OPEN_ENV.replace('OPEN_PLAN="on"', 'OPEN_PLAN="maybe"'), "OPEN_PLAN",
-     'OPEN_PLAN="on" or OPEN_PLAN="off"'),
+    (
+        "switch neither on nor off",
+        OPEN_ENV.replace('OPEN_PLAN="on"', 'OPEN_PLAN="maybe"'),
+        "OPEN_PLAN",
+        'OPEN_PLAN="on" or OPEN_PLAN="off"',
+    ),
     ("missing token", OPEN_ENV.replace(f'IQP_API_TOKEN="{TOKEN}"', ""), "IQP_API_TOKEN", "--local"),
     ("only a plan switch", 'OPEN_PLAN="on"\n', "IQP_API_TOKEN", "--local"),  # never a silent local fleet
     ("empty token", OPEN_ENV.replace(f'IQP_API_TOKEN="{TOKEN}"', 'IQP_API_TOKEN=""'), "IQP_API_TOKEN", "is empty"),
     ("token with a space", OPEN_ENV.replace(TOKEN, "abc def"), "IQP_API_TOKEN", "spaces"),
     ("template token placeholder", PLACEHOLDER_TEMPLATE, "IQP_API_TOKEN", "placeholder"),
-    ("template instance placeholder", OPEN_ENV.replace("my-open-instance", "<PROVIDE_YOUR_OPEN_PLAN_INSTANCE>"),
-     "OPEN_PLAN_INSTANCE", "placeholder"),
-    ("template channel placeholder", OPEN_ENV.replace('"ibm_quantum_platform"', '"<PROVIDE_YOUR_CHANNEL>"'),
-     "OPEN_PLAN_CHANNEL", "placeholder"),
+    (
+        "template instance placeholder",
+        OPEN_ENV.replace("my-open-instance", "<PROVIDE_YOUR_OPEN_PLAN_INSTANCE>"),
+        "OPEN_PLAN_INSTANCE",
+        "placeholder",
+    ),
+    (
+        "template channel placeholder",
+        OPEN_ENV.replace('"ibm_quantum_platform"', '"<PROVIDE_YOUR_CHANNEL>"'),
+        "OPEN_PLAN_CHANNEL",
+        "placeholder",
+    ),
     ("template url placeholder", OPEN_ENV + "IQP_API_URL=<PROVIDE_YOUR_API_URL>\n", "IQP_API_URL", "placeholder"),
-    ("missing open instance", OPEN_ENV.replace('OPEN_PLAN_INSTANCE="my-open-instance"', ""), "OPEN_PLAN_INSTANCE", "instance"),
-    ("missing paid instance", PAID_ENV.replace('PAID_PLAN_INSTANCE="crn:v1:bluemix:public:quantum-computing:us-east:a/abc::"', ""),
-     "PAID_PLAN_INSTANCE", "instance"),
-    ("retired channel", OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_quantum"'), "OPEN_PLAN_CHANNEL",
-     'retired. Set OPEN_PLAN_CHANNEL="ibm_quantum_platform"'),
-    ("unknown channel", OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_qantum_cloud"'), "OPEN_PLAN_CHANNEL", "not a known channel"),
+    (
+        "missing open instance",
+        OPEN_ENV.replace('OPEN_PLAN_INSTANCE="my-open-instance"', ""),
+        "OPEN_PLAN_INSTANCE",
+        "instance",
+    ),
+    (
+        "missing paid instance",
+        PAID_ENV.replace('PAID_PLAN_INSTANCE="crn:v1:bluemix:public:quantum-computing:us-east:a/abc::"', ""),
+        "PAID_PLAN_INSTANCE",
+        "instance",
+    ),
+    (
+        "retired channel",
+        OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_quantum"'),
+        "OPEN_PLAN_CHANNEL",
+        'retired. Set OPEN_PLAN_CHANNEL="ibm_quantum_platform"',
+    ),
+    (
+        "unknown channel",
+        OPEN_ENV.replace('"ibm_quantum_platform"', '"ibm_qantum_cloud"'),
+        "OPEN_PLAN_CHANNEL",
+        "not a known channel",
+    ),
     ("url that is not a url", OPEN_ENV + 'CLOUD_API_URL="cloud.ibm.com"\n', "CLOUD_API_URL", "http"),
     ("malformed line", OPEN_ENV + 'BROKEN LINE WITHOUT EQUALS "\n', ".env line", "KEY="),
     ("bad deadline", OPEN_ENV + 'QCONNECTOR_DEADLINE="soon"\n', "QCONNECTOR_DEADLINE", "seconds"),
@@ -240,14 +297,20 @@ def test_saved_account_file_permissions_when_saving(tmp_path, monkeypatch):
     from qiskit_connector_lab import save_account
 
     monkeypatch.setenv("HOME", str(tmp_path))
-    path = save_account(env_file=write_env(tmp_path, OPEN_ENV), filename=tmp_path / "acct" / "qiskit-ibm.json",
-                        name="course", environ={})
+    path = save_account(
+        env_file=write_env(tmp_path, OPEN_ENV),
+        filename=tmp_path / "acct" / "qiskit-ibm.json",
+        name="course",
+        environ={},
+    )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["course"]["instance"] == "my-open-instance"
 
 
 def test_every_placeholder_left_in_is_named_at_once(tmp_path):
-    template = PLACEHOLDER_TEMPLATE + "IQP_API_URL=<PROVIDE_YOUR_API_URL>\nCLOUD_API_URL=\"<PROVIDE_YOUR_CLOUD_API_URL>\"\n"
+    template = (
+        PLACEHOLDER_TEMPLATE + 'IQP_API_URL=<PROVIDE_YOUR_API_URL>\nCLOUD_API_URL="<PROVIDE_YOUR_CLOUD_API_URL>"\n'
+    )
     with pytest.raises(ConfigError) as info:
         settings_from(tmp_path, template)
     message = str(info.value)

@@ -30,11 +30,6 @@ import time
 
 import pytest
 import requests
-from qiskit.providers.exceptions import QiskitBackendNotFoundError
-from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
-from qiskit_ibm_runtime.accounts.exceptions import InvalidAccountError
-from qiskit_ibm_runtime.api.exceptions import RequestsApiError
-from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError
 
 # tests/ is on sys.path (tests/conftest.py inserts it; pytest's rootdir-less "prepend"
 # import mode does too), so the package is imported as `emulator`, never `tests.emulator`
@@ -42,6 +37,11 @@ from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError
 from emulator import IBMQuantumEmulator
 from emulator import data as emulator_data
 from emulator.server import THREAD_PREFIX
+from qiskit.providers.exceptions import QiskitBackendNotFoundError
+from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
+from qiskit_ibm_runtime.accounts.exceptions import InvalidAccountError
+from qiskit_ibm_runtime.api.exceptions import RequestsApiError
+from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError
 
 BACKENDS = "/api/v1/backends"
 IAM = "/identity/token"

@@ -86,8 +86,9 @@ def test_listing_filters_paging_and_count(emu, service):  # noqa: F811
     assert [j.job_id() for j in service.jobs(job_tags=["lab"])] == [tagged.job_id()]
     assert service.jobs(job_tags=["lab", "nope"]) == []
     # the raw page: `count` is the total number of matches, not the page's length (the client pages on it)
-    page = requests.get(emu.base_url + "/api/v1/jobs", params={"limit": 1, "pending": "true"},
-                        headers=_raw_headers(emu), timeout=5).json()
+    page = requests.get(
+        emu.base_url + "/api/v1/jobs", params={"limit": 1, "pending": "true"}, headers=_raw_headers(emu), timeout=5
+    ).json()
     assert (len(page["jobs"]), page["count"], page["jobs"][0]["state"]["status"]) == (1, 4, "Queued")
 
 

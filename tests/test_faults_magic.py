@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from test_config import BAD_CONFIGS, TOKEN
 from test_faults_core import COLD_FAULTS, DEADLINE, MARGIN, WARM_FAULTS
 

@@ -11,7 +11,6 @@ import pytest
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would eat it
-
 from server_conftest import server_config  # noqa: E402
 from test_faults_core import DEADLINE, MARGIN, WARM_FAULTS  # noqa: E402
 
@@ -32,8 +31,9 @@ def assert_clean(answer, emulator) -> None:
 
 
 @pytest.mark.parametrize("name,fault,kwargs,error_type,phrase", WARM_FAULTS, ids=[f[0] for f in WARM_FAULTS])
-async def test_fault_after_good_data_serves_it_stale_and_keeps_serving(api, ibm_env, name, fault, kwargs, error_type,
-                                                                       phrase):
+async def test_fault_after_good_data_serves_it_stale_and_keeps_serving(
+    api, ibm_env, name, fault, kwargs, error_type, phrase
+):
     emulator = ibm_env
     first = await api("GET", "backends")
     assert first.status == 200 and not first.json["stale"]

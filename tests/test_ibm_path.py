@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from test_local_fleet import SEED_SNIPPET
 
 from qiskit_connector_lab import providers as provider_module
 from qiskit_connector_lab.config import load_settings
@@ -15,19 +16,25 @@ from qiskit_connector_lab.connection import connect
 from qiskit_connector_lab.errors import PlanMismatchError, Unauthorized
 from qiskit_connector_lab.plans import Plan
 
-from test_local_fleet import SEED_SNIPPET
-
 BACKENDS = "/api/v1/backends"
 
 
 def least_busy_name(emu) -> str:
-    return min((b for b in emu.backend_names if emu.backend(b)["status"]["name"] == "online"),
-               key=lambda b: (emu.backend(b)["queue_length"], -emu.backend(b)["qubits"], b))
+    return min(
+        (b for b in emu.backend_names if emu.backend(b)["status"]["name"] == "online"),
+        key=lambda b: (emu.backend(b)["queue_length"], -emu.backend(b)["qubits"], b),
+    )
 
 
 def run_snippet(cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", SEED_SNIPPET], cwd=cwd, capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    return subprocess.run(
+        [sys.executable, "-c", SEED_SNIPPET],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
 
 
 def test_seed_snippet_open_plan(emulator, ibm_dotenv, clean_env):
@@ -88,7 +95,9 @@ def test_one_backends_request_per_connect_and_fresh_queues(emulator, ibm_dotenv)
     moved = connect()
     assert moved.qpu.name == least_busy_name(emulator) and moved.qpu.name != first.qpu.name
     assert emulator.count("GET", BACKENDS) == 1
-    assert emulator.count("GET", "/api/v1/backends", prefix=True) - emulator.count("GET", BACKENDS) <= 1  # its configuration
+    assert (
+        emulator.count("GET", "/api/v1/backends", prefix=True) - emulator.count("GET", BACKENDS) <= 1
+    )  # its configuration
     assert emulator.count(path="/status", prefix=True) == 0
     statuses = [r.path for r in emulator.requests if r.path.endswith("/status")]
     assert statuses == []  # never one status() per QPU
@@ -171,7 +180,10 @@ def test_token_never_in_logs_reprs_or_errors(emulator, ibm_dotenv, capsys):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setLevel(logging.DEBUG)
-    loggers = [logging.getLogger(n) for n in ("", "qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "qiskit_connector_lab")]
+    loggers = [
+        logging.getLogger(n)
+        for n in ("", "qiskit_ibm_runtime", "ibm_cloud_sdk_core", "urllib3", "qiskit_connector_lab")
+    ]
     saved = [(lg, lg.level) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)

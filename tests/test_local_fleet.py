@@ -15,9 +15,9 @@ import pytest
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
 from qiskit_connector_lab.errors import ConfigError, NoBackendAvailable, UnknownBackend
-from qiskit_connector_lab.qpus import QPU, Listing, utcnow
-from qiskit_connector_lab.providers.local_fleet import LocalFleet
 from qiskit_connector_lab.plans import Plan
+from qiskit_connector_lab.providers.local_fleet import LocalFleet
+from qiskit_connector_lab.qpus import QPU, Listing, utcnow
 from qiskit_connector_lab.ranking import ranked, select
 
 
@@ -25,7 +25,13 @@ from qiskit_connector_lab.ranking import ranked, select
 def local_settings(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
-    for var in ("QCONNECTOR_FLEET", "QCONNECTOR_FLEET_SEED", "QCONNECTOR_FLEET_FILE", "QISKIT_IBM_TOKEN", "IQP_API_TOKEN"):
+    for var in (
+        "QCONNECTOR_FLEET",
+        "QCONNECTOR_FLEET_SEED",
+        "QCONNECTOR_FLEET_FILE",
+        "QISKIT_IBM_TOKEN",
+        "IQP_API_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
     return load_settings(environ={}, local=True)
 
@@ -102,8 +108,11 @@ def qpu(name, queue, status="online", qubits=127):
 
 
 def test_selection_least_busy_filters_and_ties():
-    listing = Listing((qpu("b", 5), qpu("a", 5), qpu("c", 5, qubits=156), qpu("d", 1, "paused"), qpu("e", 9, qubits=5)),
-                      utcnow(), "local")
+    listing = Listing(
+        (qpu("b", 5), qpu("a", 5), qpu("c", 5, qubits=156), qpu("d", 1, "paused"), qpu("e", 9, qubits=5)),
+        utcnow(),
+        "local",
+    )
     assert select(listing).name == "c"  # tie on queue: more qubits wins
     assert select(listing, exclude=["c"]).name == "a"  # then the name, deterministically
     assert select(listing, min_qubits=150).name == "c"
@@ -151,7 +160,7 @@ def test_connect_named_and_batch(local_settings):
         connect(min_qubits=0, settings=local_settings)
 
 
-SEED_SNIPPET = '''
+SEED_SNIPPET = """
 from qiskit_ibm_runtime import SamplerV2 as Sampler, Session
 from qiskit_connector_lab import QConnectorV2 as connector
 from qiskit_connector_lab import QPlanV2 as plan
@@ -172,34 +181,51 @@ elif current == "Paid Plan":
         print("Least Busy QPU:", backend.name)
 else:
     raise ValueError(f"Unknown plan type: {current}")
-'''
+"""
 
 
 def test_seed_usage_snippet_runs_on_local_fleet_with_no_env(tmp_path):
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
-    result = subprocess.run([sys.executable, "-c", SEED_SNIPPET], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SEED_SNIPPET], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "Your Plan: Open Plan" in result.stdout
-    least = [line for line in result.stdout.splitlines() if line.startswith("Least Busy QPU:")][0].split(": ")[1]
+    least = next(line for line in result.stdout.splitlines() if line.startswith("Least Busy QPU:")).split(": ")[1]
     assert least.startswith("fake_")
-    assert re.search(rf"^QPU\s+{least} \(least busy\)$", result.stdout, re.M)  # the diagnostics describe the backend returned
+    assert re.search(
+        rf"^QPU\s+{least} \(least busy\)$", result.stdout, re.M
+    )  # the diagnostics describe the backend returned
     assert "local fleet" in result.stdout
 
 
 def test_import_has_no_side_effects(tmp_path):
-    code = textwrap.dedent('''
+    code = textwrap.dedent("""
         import os, sys
         before = dict(os.environ)
         import qiskit_connector_lab
-        from qiskit_connector_lab import QConnectorV2, QPlanV2, connector, plan_type, qiskit_smart, qpu_verify, is_verified
+        from qiskit_connector_lab import (
+            QConnectorV2,
+            QPlanV2,
+            connector,
+            is_verified,
+            plan_type,
+            qiskit_smart,
+            qpu_verify,
+        )
         assert dict(os.environ) == before
         assert "qiskit" not in sys.modules and "qiskit_ibm_runtime" not in sys.modules
         assert connector is QConnectorV2 and plan_type is QPlanV2
-    ''')
+    """)
     (tmp_path / ".env").write_text('IQP_API_TOKEN="abc"\nOPEN_PLAN="on"\n')
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""  # no print at import
 

@@ -13,15 +13,31 @@ from pathlib import Path
 import pytest
 
 from qiskit_connector_lab.jobs import (
-    CANCELLED, DONE, QUEUED, RUNNING, JobNotCancellable, JobNotFound, JobRecord, LocalJobStore, jobs_file,
+    CANCELLED,
+    DONE,
+    QUEUED,
+    RUNNING,
+    JobNotCancellable,
+    JobNotFound,
+    JobRecord,
+    LocalJobStore,
+    jobs_file,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def job(i: int, status: str = DONE, backend: str = "fake_manila", **extra) -> JobRecord:
-    return JobRecord(id=f"local-{i:04d}", backend=backend, primitive="sampler", status=status,
-                     created=f"2026-11-30T20:{i // 60:02d}:{i % 60:02d}+00:00", shots=1024, pubs=1, **extra)
+    return JobRecord(
+        id=f"local-{i:04d}",
+        backend=backend,
+        primitive="sampler",
+        status=status,
+        created=f"2026-11-30T20:{i // 60:02d}:{i % 60:02d}+00:00",
+        shots=1024,
+        pubs=1,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -104,14 +120,14 @@ def test_the_file_is_private_and_a_damaged_file_does_not_break_the_store(store):
     assert [r.id for r in store.list()[0]] == ["local-0002"]
 
 
-WRITER = textwrap.dedent('''
+WRITER = textwrap.dedent("""
     import sys
     from qiskit_connector_lab.jobs import JobRecord, LocalJobStore
     store = LocalJobStore(sys.argv[1], keep=1000)
     for i in range(60):
         store.record(JobRecord(id=f"{sys.argv[2]}-{i}", backend="fake_manila", primitive="sampler", status="QUEUED"))
         store.update(f"{sys.argv[2]}-{i}", status="DONE")
-''')
+""")
 
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):

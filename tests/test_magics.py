@@ -31,7 +31,7 @@ def test_qconnect_puts_backend_and_shows_summary(shell, capsys):
     # the least busy online QPU was picked
     online = [q for q in conn.listing.qpus if q.operational]
     assert conn.qpu.queue == min(q.queue for q in online)
-    assert f"QPU" in out and backend.name in out and "local fleet" in out
+    assert "QPU" in out and backend.name in out and "local fleet" in out
     assert "Connecting" in err or "Listing QPUs" in err  # progress in a terminal is plain text
 
 
@@ -89,7 +89,9 @@ def test_qbackends_and_qplan(shell, capsys):
     assert len(lines) == 10
     marked = [line for line in lines if "least busy" in line]
     assert len(marked) == 1
-    queues = [int(line.split()[6]) for line in lines if " online " in line]  # dot, name, status, qubits, family, rev, queue
+    queues = [
+        int(line.split()[6]) for line in lines if " online " in line
+    ]  # dot, name, status, qubits, family, rev, queue
     assert queues == sorted(queues)
     result, out, _ = run(shell, capsys, "%qbackends --min-qubits 130")
     assert result.success
@@ -102,7 +104,17 @@ def test_qbackends_and_qplan(shell, capsys):
 
 def test_help_is_real(shell, capsys):
     doc = shell.find_line_magic("qconnect").__doc__
-    for flag in ("--min-qubits", "--session", "--batch", "--job", "--instance", "--env", "--local", "--name", "--quiet"):
+    for flag in (
+        "--min-qubits",
+        "--session",
+        "--batch",
+        "--job",
+        "--instance",
+        "--env",
+        "--local",
+        "--name",
+        "--quiet",
+    ):
         assert flag in doc
 
 

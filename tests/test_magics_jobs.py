@@ -70,15 +70,18 @@ def test_qjobs_cancel_a_queued_job_then_one_line_error(connected, emulator, caps
     assert f"Job {job_id} is already CANCELLED" in text
 
 
-@pytest.mark.parametrize("line,phrase", [
-    ("%qjobs --limit 0", "--limit is 0"),
-    ("%qjobs --limit many", "--limit"),
-    ("%qjobs --cancel 'x y'", "is not a job id"),
-    ("%qjob ../etc", "is not a job id"),
-    ("%qjob d1234 --name 1x", "--name '1x' is not a Python variable name"),
-    ("%qjob d0000000000000000000", "has no job 'd0000000000000000000'"),
-    ("%qjobs --bogus", "%qjobs?"),
-])
+@pytest.mark.parametrize(
+    "line,phrase",
+    [
+        ("%qjobs --limit 0", "--limit is 0"),
+        ("%qjobs --limit many", "--limit"),
+        ("%qjobs --cancel 'x y'", "is not a job id"),
+        ("%qjob ../etc", "is not a job id"),
+        ("%qjob d1234 --name 1x", "--name '1x' is not a Python variable name"),
+        ("%qjob d0000000000000000000", "has no job 'd0000000000000000000'"),
+        ("%qjobs --bogus", "%qjobs?"),
+    ],
+)
 def test_bad_input_is_one_line(connected, capsys, line, phrase):
     assert not connected.run_cell(line).success
     assert phrase in one_usage_error(capsys)
@@ -96,11 +99,25 @@ def test_faults_on_the_job_list_are_one_line(connected, emulator, capsys, fault)
 def test_local_jobs_from_the_store(shell, capsys, monkeypatch, clean_env):
     monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(clean_env / "jobs.json"))
     store = LocalJobStore()
-    store.record(JobRecord(id="loc-1", backend="fake_fez", primitive="sampler", status="DONE",
-                           created="2026-11-30T20:00:00+00:00", started="2026-11-30T20:00:01+00:00",
-                           finished="2026-11-30T20:00:03+00:00", shots=10, pubs=1, tags=("class",)))
-    store.record(JobRecord(id="loc-2", backend="fake_kyiv", primitive="estimator", status="QUEUED",
-                           created="2026-11-30T20:01:00+00:00"))
+    store.record(
+        JobRecord(
+            id="loc-1",
+            backend="fake_fez",
+            primitive="sampler",
+            status="DONE",
+            created="2026-11-30T20:00:00+00:00",
+            started="2026-11-30T20:00:01+00:00",
+            finished="2026-11-30T20:00:03+00:00",
+            shots=10,
+            pubs=1,
+            tags=("class",),
+        )
+    )
+    store.record(
+        JobRecord(
+            id="loc-2", backend="fake_kyiv", primitive="estimator", status="QUEUED", created="2026-11-30T20:01:00+00:00"
+        )
+    )
     table = cell(shell, capsys, "%qjobs --local")
     lines = [line for line in table.splitlines() if "loc-" in line]
     assert ["loc-2" in lines[0], "loc-1" in lines[1]] == [True, True]  # newest first

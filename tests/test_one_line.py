@@ -75,8 +75,9 @@ def test_client_warnings_are_folded_into_one_line(emulator, ibm_dotenv, shell, c
     """A device without a name trips the client's own init, which logs a warning ("Invalid instance crn:...") to
     its stderr handler. The warning becomes one note; nothing of it is printed raw."""
     ibm_dotenv("open")
-    emulator.devices_hook = lambda devices: [{k: v for k, v in d.items() if k != "name" or i} for i, d in
-                                             enumerate(devices)]
+    emulator.devices_hook = lambda devices: [
+        {k: v for k, v in d.items() if k != "name" or i} for i, d in enumerate(devices)
+    ]
     capsys.readouterr()
     shell.run_line_magic("qconnect", "--job --quiet")
     out = capsys.readouterr()
@@ -138,8 +139,13 @@ async def test_backends_without_gzip(api):
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "POST"])
 async def test_an_unauthenticated_method_is_told_so(api, method):
-    answer = await api(method, "pick", body="{}" if method != "DELETE" else None,
-                       headers={"Authorization": ""}, allow_nonstandard_methods=True)
+    answer = await api(
+        method,
+        "pick",
+        body="{}" if method != "DELETE" else None,
+        headers={"Authorization": ""},
+        allow_nonstandard_methods=True,
+    )
     assert answer.status == 403 and answer.json["code"] == "forbidden", answer
     assert "not authenticated" in answer.json["message"] and "POST" not in answer.json["message"]
 

@@ -49,7 +49,7 @@ def test_summary_html_is_a_compact_left_aligned_table(shell, capsys):
     run(shell, capsys, "%qconnect --session --quiet")
     page = html_of(shell)
     assert "LOCAL FLEET" in page and "Connected to fake_" in page
-    table = page[page.index("<table"):page.index("</table>")]
+    table = page[page.index("<table") : page.index("</table>")]
     assert "width:auto" in table and "margin:4px 0" in table  # not stretched or centred by the notebook's CSS
     cells = re.findall(r"<t[hd] style='([^']*)'", table)
     assert cells and all("text-align:left" in style for style in cells)
@@ -75,8 +75,10 @@ def test_the_pick_is_marked_in_the_summary_and_in_qbackends(shell, capsys):
     result, out, _ = run(shell, capsys, "%qconnect")
     assert result.success
     assert re.search(r"^QPU\s+fake_kyiv \(picked in the sidebar\)$", out, re.M)
-    assert ("Note: fake_kyiv was picked in the sidebar: %qconnect --least-busy ignores the pick, the sidebar's "
-            "Clear button forgets it.") in out
+    assert (
+        "Note: fake_kyiv was picked in the sidebar: %qconnect --least-busy ignores the pick, the sidebar's "
+        "Clear button forgets it."
+    ) in out
     result, out, _ = run(shell, capsys, "%qbackends")
     kyiv = next(line for line in out.splitlines() if "fake_kyiv" in line)
     assert kyiv.endswith("picked in the sidebar")
@@ -135,10 +137,12 @@ def test_the_env_example_unchanged_names_its_placeholders(shell, capsys, tmp_pat
     result, _, err = run(shell, capsys, "%qconnect")
     assert not result.success
     lines = [line for line in err.splitlines() if line.startswith("UsageError")]
-    assert lines == [(
-        "UsageError: IQP_API_TOKEN, OPEN_PLAN_INSTANCE: still hold the placeholders from .env.example. "
-        "Replace each with your own value; delete the optional URL lines to use IBM's defaults."
-    )]
+    assert lines == [
+        (
+            "UsageError: IQP_API_TOKEN, OPEN_PLAN_INSTANCE: still hold the placeholders from .env.example. "
+            "Replace each with your own value; delete the optional URL lines to use IBM's defaults."
+        )
+    ]
 
 
 def test_one_placeholder_names_the_file(shell, capsys, tmp_path):
@@ -155,7 +159,8 @@ def test_the_env_example_filled_in_selects_ibm(tmp_path):
 
     text = (ROOT / ".env.example").read_text()
     text = text.replace("<PROVIDE_YOUR_API_TOKEN>", "k" * 44).replace(
-        "<PROVIDE_YOUR_OPEN_PLAN_INSTANCE>", "crn:v1:bluemix:public:quantum-computing:us-east:a/abc:def::")
+        "<PROVIDE_YOUR_OPEN_PLAN_INSTANCE>", "crn:v1:bluemix:public:quantum-computing:us-east:a/abc:def::"
+    )
     (tmp_path / ".env").write_text(text)
     settings = load_settings(tmp_path / ".env", environ={})
     assert not settings.local and settings.channel == "ibm_quantum_platform"

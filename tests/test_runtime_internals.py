@@ -20,7 +20,6 @@ from qiskit_ibm_runtime import QiskitRuntimeService
 from qiskit_ibm_runtime.api.session import RetrySession
 
 from qiskit_connector_lab.config import load_settings
-from qiskit_connector_lab.connection import connect
 from qiskit_connector_lab.providers import provider_for
 from qiskit_connector_lab.providers import runtime_internals as internals
 from qiskit_connector_lab.qpus import listing_from_devices
@@ -32,6 +31,7 @@ PACKAGE = Path(internals.__file__).resolve().parents[1]
 
 
 # --- the contract ---------------------------------------------------------------------------------------------
+
 
 def test_create_backend_obj_takes_the_arguments_the_adapter_passes():
     parameters = inspect.signature(QiskitRuntimeService._create_backend_obj).parameters
@@ -51,7 +51,11 @@ def test_the_api_client_methods_take_a_backend_name():
 def test_the_retry_hook_has_the_shape_the_adapter_wraps():
     original = inspect.unwrap(RetrySession._initialize_retry)  # the client's, even after our hook wrapped it
     assert list(inspect.signature(original).parameters) == [
-        "self", "retries_total", "retries_connect", "backoff_factor"]
+        "self",
+        "retries_total",
+        "retries_connect",
+        "backoff_factor",
+    ]
     assert "self._initialize_retry(" in inspect.getsource(RetrySession.__init__)
 
 
@@ -72,8 +76,15 @@ def test_the_service_keeps_its_api_client_and_listing_cache_as_the_adapter_reads
 
 
 def test_no_other_module_uses_a_private_name_of_the_client():
-    private_uses = ("_active_api_client", "_backends_info_per_instance", "_create_backend_obj", "_initialize_retry",
-                    "RetrySession", "dotenv.parser", "parse_stream")
+    private_uses = (
+        "_active_api_client",
+        "_backends_info_per_instance",
+        "_create_backend_obj",
+        "_initialize_retry",
+        "RetrySession",
+        "dotenv.parser",
+        "parse_stream",
+    )
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         if path.name == "runtime_internals.py":
@@ -84,6 +95,7 @@ def test_no_other_module_uses_a_private_name_of_the_client():
 
 
 # --- the public-API fallback ----------------------------------------------------------------------------------
+
 
 class _PublicOnly:
     """The real service, seen through its public API only: every private attribute is hidden."""
@@ -118,8 +130,12 @@ def test_the_fallbacks_list_load_and_describe_with_the_public_api(emulator, ibm_
     assert first is None and jobs is None  # the caller then pages with the public service.jobs()
     status_requests = sum(1 for r in emulator.requests if r.method == "GET" and r.path.endswith("/status"))
     assert status_requests >= len(expected)  # the public API's cost: a status request per QPU
-    assert {"RuntimeClient.list_backends", "QiskitRuntimeService._create_backend_obj",
-            "RuntimeClient.backend_configuration", "RuntimeClient.jobs_get"} <= internals.fallbacks_used()
+    assert {
+        "RuntimeClient.list_backends",
+        "QiskitRuntimeService._create_backend_obj",
+        "RuntimeClient.backend_configuration",
+        "RuntimeClient.jobs_get",
+    } <= internals.fallbacks_used()
     notes = [r.getMessage() for r in caplog.records if "public API instead" in r.getMessage()]
     assert len(notes) == len(set(notes)) == 5, notes  # one note per missing name, never repeated
 

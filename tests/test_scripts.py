@@ -22,8 +22,23 @@ def project(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("bash", "env", "find", "sort", "xargs", "sha256sum", "cut", "cat", "dirname", "mkdir", "id", "pwd",
-                 "cp", "basename", "sed"):
+    for tool in (
+        "bash",
+        "env",
+        "find",
+        "sort",
+        "xargs",
+        "sha256sum",
+        "cut",
+        "cat",
+        "dirname",
+        "mkdir",
+        "id",
+        "pwd",
+        "cp",
+        "basename",
+        "sed",
+    ):
         found = shutil.which(tool)
         if found:
             (bin_dir / tool).symlink_to(found)
@@ -37,18 +52,27 @@ def run_setup(project: Path, node_version: str | None) -> subprocess.CompletedPr
         node.write_text(f"#!{shutil.which('bash')}\necho {node_version}\n")
         node.chmod(0o755)
     env = {"PATH": str(project / "bin"), "HOME": str(project), "PYTHON": sys.executable}
-    return subprocess.run([shutil.which("bash"), "scripts/setup.sh"], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [shutil.which("bash"), "scripts/setup.sh"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_no_node_is_one_clear_line(project):
     result = run_setup(project, None)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [(
-        "qiskit-connector-lab: building the sidebar from source needs Node.js >= 20, and there is no 'node' on the "
-        "PATH. Install Node.js 20 or newer, or install a built wheel instead (pip install "
-        "qiskit_connector_lab-*.whl needs no Node)."
-    )]
+    assert result.stderr.strip().splitlines() == [
+        (
+            "qiskit-connector-lab: building the sidebar from source needs Node.js >= 20, and there is no 'node' on the "
+            "PATH. Install Node.js 20 or newer, or install a built wheel instead (pip install "
+            "qiskit_connector_lab-*.whl needs no Node)."
+        )
+    ]
     assert "Traceback" not in result.stdout + result.stderr
     assert not (project / ".venv").exists()  # nothing half-installed
 
@@ -56,11 +80,13 @@ def test_no_node_is_one_clear_line(project):
 def test_an_old_node_is_one_clear_line(project):
     result = run_setup(project, "v18.19.0")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [(
-        "qiskit-connector-lab: building the sidebar from source needs Node.js >= 20, but 'node' is v18.19.0. "
-        "Install Node.js 20 or newer, or install a built wheel instead (pip install qiskit_connector_lab-*.whl "
-        "needs no Node)."
-    )]
+    assert result.stderr.strip().splitlines() == [
+        (
+            "qiskit-connector-lab: building the sidebar from source needs Node.js >= 20, but 'node' is v18.19.0. "
+            "Install Node.js 20 or newer, or install a built wheel instead (pip install qiskit_connector_lab-*.whl "
+            "needs no Node)."
+        )
+    ]
 
 
 def test_run_refuses_the_source_tree(project):
@@ -68,19 +94,34 @@ def test_run_refuses_the_source_tree(project):
     # An installed, up-to-date environment (so setup.sh has nothing to do).
     env = {"PATH": str(project / "bin"), "HOME": str(project), "PYTHON": sys.executable}
     jupyter = project / ".venv" / "bin" / "jupyter"
-    jupyter.write_text(f"#!{shutil.which('bash')}\necho jupyter \"$@\" in \"$PWD\"\n")
+    jupyter.write_text(f'#!{shutil.which("bash")}\necho jupyter "$@" in "$PWD"\n')
     jupyter.chmod(0o755)
     script = "source <(sed -n '/^inputs_hash()/,/^}/p' scripts/setup.sh); PYTHON=$PYTHON inputs_hash"
-    stamp = subprocess.run([shutil.which("bash"), "-c", script], cwd=project, env=env, capture_output=True,
-                           text=True, check=False)
+    stamp = subprocess.run(
+        [shutil.which("bash"), "-c", script], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
     (project / ".venv" / ".qcl-installed").write_text(stamp.stdout)
     (project / "examples").mkdir()
     (project / "examples" / "01-x.ipynb").write_text("{}")
-    refused = subprocess.run([shutil.which("bash"), "scripts/run.sh", str(project)], cwd=project, env=env,
-                             capture_output=True, text=True, timeout=60, check=False)
+    refused = subprocess.run(
+        [shutil.which("bash"), "scripts/run.sh", str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert refused.returncode == 2 and "not the source tree" in refused.stderr
-    default = subprocess.run([shutil.which("bash"), "scripts/run.sh", "--no-browser"], cwd=project, env=env,
-                             capture_output=True, text=True, timeout=60, check=False)
+    default = subprocess.run(
+        [shutil.which("bash"), "scripts/run.sh", "--no-browser"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert default.returncode == 0, default.stderr
     assert "up to date" in default.stdout  # the second start installs nothing
     assert f"jupyter lab --no-browser in {project / 'notebooks'}" in default.stdout.replace(" --allow-root", "")

@@ -10,9 +10,8 @@ import stat
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-
 from conftest import ibm_dotenv_text
+from nbclient import NotebookClient
 
 CELLS = [
     "%load_ext qiskit_connector_lab",
@@ -31,7 +30,8 @@ CELLS = [
     "%qjobs --cancel {submitted.job_id()}",
     "%qjob d0000000000000000000",
     "%qconnect --instance not-my-instance",
-    "from qiskit_connector_lab import save_account\npath = save_account(name='audit'); print(oct(path.stat().st_mode & 0o777))",
+    "from qiskit_connector_lab import save_account\n"
+    "path = save_account(name='audit'); print(oct(path.stat().st_mode & 0o777))",
 ]
 
 
@@ -41,8 +41,9 @@ def test_no_secret_in_any_notebook_output(emulator, clean_env, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(code) for code in CELLS]
-    NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(clean_env)}}).execute()
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(clean_env)}}
+    ).execute()
     outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
     assert "premium-instance" in outputs and "Premium (paid)" in outputs  # it really ran against the emulator
     assert "UsageError" in outputs  # and the error path was taken

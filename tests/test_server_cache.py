@@ -18,6 +18,7 @@ from tornado.httpclient import AsyncHTTPClient
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - imported up front: a cold import inside a short deadline would fail it
+from server_conftest import BACKENDS, server_config  # noqa: E402
 
 from qiskit_connector_lab.config import load_settings  # noqa: E402
 from qiskit_connector_lab.errors import (  # noqa: E402
@@ -30,9 +31,8 @@ from qiskit_connector_lab.errors import (  # noqa: E402
 from qiskit_connector_lab.providers.local_fleet import LocalFleet  # noqa: E402
 from qiskit_connector_lab.server.app_settings import QConnectorServer  # noqa: E402
 from qiskit_connector_lab.server.backoff import Backoff  # noqa: E402
-from qiskit_connector_lab.server.shared_upstream import SharedUpstream, InternalError  # noqa: E402
+from qiskit_connector_lab.server.shared_upstream import InternalError, SharedUpstream  # noqa: E402
 from qiskit_connector_lab.server.single_flight import SingleFlight  # noqa: E402
-from server_conftest import BACKENDS, server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
@@ -94,8 +94,9 @@ async def many(http_server_client, jp_auth_header, jp_base_url, path: str, count
     client = AsyncHTTPClient(force_instance=True, max_clients=count + 5)
     url = http_server_client.get_url(jp_base_url + path)
     try:
-        return await asyncio.gather(*(client.fetch(url, headers=jp_auth_header, request_timeout=30)
-                                      for _ in range(count)))
+        return await asyncio.gather(
+            *(client.fetch(url, headers=jp_auth_header, request_timeout=30) for _ in range(count))
+        )
     finally:
         client.close()
 
@@ -172,12 +173,12 @@ async def test_stale_data_during_backoff_then_fresh_again(make_cache, flaky):
     assert not first.stale and flaky.calls == 1
 
     clock.now += 11  # the TTL ran out, and IBM fails
-    flaky.fail_with = ServerError("IBM Quantum had a server error (HTTP 500) while listing the QPUs. Retry later.",
-                                  500)
+    flaky.fail_with = ServerError("IBM Quantum had a server error (HTTP 500) while listing the QPUs. Retry later.", 500)
     stale = await cache.listing()
     assert stale.stale and stale.qpus == first.qpus and stale.fetched_at == first.fetched_at
-    assert stale.stale_reason == ("IBM Quantum had a server error (HTTP 500) while listing the QPUs; "
-                                  "showing the last good data.")
+    assert stale.stale_reason == (
+        "IBM Quantum had a server error (HTTP 500) while listing the QPUs; showing the last good data."
+    )
     assert flaky.calls == 2 and cache.backoff.last_delay == 2
 
     clock.now += 1.5  # still backing off: nothing goes upstream
@@ -236,7 +237,8 @@ async def test_details_are_cached_per_qpu(make_cache, flaky):
 
 # --- on a real server: coalescing -------------------------------------------------------------------------
 async def test_fifty_concurrent_requests_one_listing_on_the_local_fleet(
-        http_server_client, jp_auth_header, jp_base_url, shared_upstream):
+    http_server_client, jp_auth_header, jp_base_url, shared_upstream
+):
     responses = await many(http_server_client, jp_auth_header, jp_base_url, "qiskit-connector-lab/backends")
     assert all(r.code == 200 for r in responses)
     provider = await shared_upstream.provider()
@@ -248,7 +250,8 @@ async def test_fifty_concurrent_requests_one_listing_on_the_local_fleet(
 
 @pytest.mark.parametrize("server_traits", [{"provider": "ibm"}])
 async def test_fifty_concurrent_requests_one_backends_request_upstream(
-        http_server_client, jp_auth_header, jp_base_url, shared_upstream, ibm_env, api):
+    http_server_client, jp_auth_header, jp_base_url, shared_upstream, ibm_env, api
+):
     emulator = ibm_env
     emulator.inject("stall", path=BACKENDS, times=1, seconds=1.0)  # keep the one call in flight a while
     started = time.perf_counter()

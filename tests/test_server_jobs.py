@@ -70,7 +70,8 @@ async def test_a_job_shows_queued_then_done_with_its_detail(api, ibm_env):
     assert pending.status == 200, pending
     rows = pending.json["jobs"]
     assert [(r["id"], r["status"], r["backend"], r["primitive"], r["provider"]) for r in rows] == [
-        (job_id, "QUEUED", QPU, "sampler", "ibm")]
+        (job_id, "QUEUED", QPU, "sampler", "ibm")
+    ]
     assert pending.json["total"] == 1 and not pending.json["stale"] and not pending.json["local"]
     emulator.release_jobs()
     emulator.wait_jobs_simulated()
@@ -125,7 +126,8 @@ async def test_one_upstream_request_per_refresh_however_many_tabs_poll(api, ibm_
         assert all(a.status == 200 and len(a.json["jobs"]) == 3 for a in answers)
         assert emulator.count("GET", JOBS) == 1  # one list request for every tab
         assert len([r for r in emulator.requests if r.path.startswith("/api/v1/")]) == 1, [
-            (r.method, r.path) for r in emulator.requests]
+            (r.method, r.path) for r in emulator.requests
+        ]
     assert shared_upstream.jobs.list_calls == 4
 
 
@@ -161,10 +163,16 @@ async def test_without_the_raw_page_the_public_api_pays_a_status_per_pending_job
     assert len(runtime) == 1 + 2, [(r.method, r.path) for r in runtime]  # the list, one status per pending job
 
 
-@pytest.mark.parametrize("filters,problem", [
-    ({"limit": "0"}, "bad_limit"), ({"limit": "101"}, "bad_limit"), ({"offset": "-1"}, "bad_offset"),
-    ({"pending": "maybe"}, "bad_pending"), ({"backend": "../x"}, "bad_name"),
-])
+@pytest.mark.parametrize(
+    "filters,problem",
+    [
+        ({"limit": "0"}, "bad_limit"),
+        ({"limit": "101"}, "bad_limit"),
+        ({"offset": "-1"}, "bad_offset"),
+        ({"pending": "maybe"}, "bad_pending"),
+        ({"backend": "../x"}, "bad_name"),
+    ],
+)
 async def test_bad_filters_are_a_400_naming_the_argument(api, ibm_env, filters, problem):
     answer = await api("GET", "jobs", params=filters)
     assert answer.status == 400 and answer.json["code"] == problem, answer
@@ -240,8 +248,9 @@ async def test_every_jobs_route_refuses_a_request_without_a_token(api, ibm_env, 
     assert ibm_env.count("GET", JOBS) == 0 and ibm_env.count("POST", prefix=True, path=JOBS) == 0
 
 
-async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url,
-                                                                  ibm_env):
+async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(
+    jp_serverapp, http_server_client, jp_base_url, ibm_env
+):
     emulator = ibm_env
     emulator.hold_jobs = True
     [job_id] = submit(emulator)
@@ -251,8 +260,9 @@ async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(jp_serverapp, 
         headers = kwargs.pop("headers", {})
         if jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        response = await http_server_client.fetch(jp_base_url + path, headers=headers, follow_redirects=False,
-                                                  raise_error=False, **kwargs)
+        response = await http_server_client.fetch(
+            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
+        )
         for header in response.headers.get_list("Set-Cookie"):
             cookie = SimpleCookie()
             cookie.load(header)
@@ -286,12 +296,18 @@ if status != "QUEUED":
 @pytest.mark.parametrize("server_traits", [{"provider": "local", "ttl": TTL}])
 async def test_local_jobs_from_two_processes_are_listed_and_cancellable(api, qc_env):
     for job_id, status in (("local-1", "DONE"), ("local-2", "QUEUED")):
-        subprocess.run([sys.executable, "-c", RECORD_SNIPPET, job_id, status], check=True, timeout=60,
-                       env={**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)})
+        subprocess.run(
+            [sys.executable, "-c", RECORD_SNIPPET, job_id, status],
+            check=True,
+            timeout=60,
+            env={**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)},
+        )
     listed = await api("GET", "jobs")
     assert listed.status == 200 and listed.json["local"], listed
     assert [(r["id"], r["status"], r["provider"]) for r in listed.json["jobs"]] == [
-        ("local-2", "QUEUED", "local"), ("local-1", "DONE", "local")]
+        ("local-2", "QUEUED", "local"),
+        ("local-1", "DONE", "local"),
+    ]
     assert [r["id"] for r in (await api("GET", "jobs", params={"pending": "true"})).json["jobs"]] == ["local-2"]
     assert (await api("POST", "jobs", "local-2", "cancel")).json["status"] == "CANCELLED"
     refused = await api("POST", "jobs", "local-1", "cancel")

@@ -54,8 +54,14 @@ async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, j
     (jp_root_dir / "class").mkdir()
     (jp_root_dir / "class" / ".env").write_text('QCONNECTOR_FLEET="manila"\n')
 
-    session = await jp_fetch("api", "sessions", method="POST", body=json.dumps({
-        "path": "class/lesson.ipynb", "type": "notebook", "name": "lesson.ipynb", "kernel": {"name": "python3"}}))
+    session = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps(
+            {"path": "class/lesson.ipynb", "type": "notebook", "name": "lesson.ipynb", "kernel": {"name": "python3"}}
+        ),
+    )
     kernel_id = json.loads(session.body)["kernel"]["id"]
     client = jp_serverapp.kernel_manager.get_kernel(kernel_id).client()
     client.start_channels()
@@ -99,7 +105,8 @@ async def test_a_dotenv_added_while_the_server_runs_is_seen(api, jp_root_dir, sh
 
 
 async def test_a_configuration_error_carries_the_dotenv_stamp_and_ends_when_the_dotenv_changes(
-        jp_root_dir, api, shared_upstream):
+    jp_root_dir, api, shared_upstream
+):
     """The sidebar retries a configuration error when the .env changes, not on a timer: the error answers and
     ``GET plan`` say which .env was read and when it last changed (``config.changed_at``)."""
     import os
@@ -119,5 +126,4 @@ async def test_a_configuration_error_carries_the_dotenv_stamp_and_ends_when_the_
     fixed = await api("GET", "backends")
     assert fixed.status == 200 and [q["name"] for q in fixed.json["qpus"]] == ["fake_manila"], fixed
     plan = (await api("GET", "plan")).json
-    assert plan["config"] == {"env_file": plan["env_file"], "endpoint": None,
-                              "changed_at": "2023-11-14T22:15:00+00:00"}
+    assert plan["config"] == {"env_file": plan["env_file"], "endpoint": None, "changed_at": "2023-11-14T22:15:00+00:00"}

@@ -14,19 +14,42 @@ import pytest
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - imported up front: a cold import inside a short deadline fails it
+from server_conftest import BACKENDS, OPEN_INSTANCE, server_config  # noqa: E402
 
 from qiskit_connector_lab.qpus import QPU  # noqa: E402
 from qiskit_connector_lab.ranking import ranked  # noqa: E402
-from server_conftest import BACKENDS, OPEN_INSTANCE, server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
-ROUTES = [("GET", "plan"), ("GET", "backends"), ("GET", "backends/fake_brisbane"), ("GET", "pick"),
-          ("POST", "pick"), ("GET", "status"), ("GET", "no-such-route"), ("POST", "no-such-route"),
-          ("PUT", "no-such-route"), ("DELETE", "no-such-route"), ("PATCH", "no-such-route"),
-          ("GET", "jobs"), ("GET", "jobs/d123"), ("POST", "jobs/d123/cancel")]
-QPU_FIELDS = {"name", "status", "status_reason", "qubits", "queue", "family", "revision", "processor", "clops",
-              "version", "least_busy"}
+ROUTES = [
+    ("GET", "plan"),
+    ("GET", "backends"),
+    ("GET", "backends/fake_brisbane"),
+    ("GET", "pick"),
+    ("POST", "pick"),
+    ("GET", "status"),
+    ("GET", "no-such-route"),
+    ("POST", "no-such-route"),
+    ("PUT", "no-such-route"),
+    ("DELETE", "no-such-route"),
+    ("PATCH", "no-such-route"),
+    ("GET", "jobs"),
+    ("GET", "jobs/d123"),
+    ("POST", "jobs/d123/cancel"),
+]
+QPU_FIELDS = {
+    "name",
+    "status",
+    "status_reason",
+    "qubits",
+    "queue",
+    "family",
+    "revision",
+    "processor",
+    "clops",
+    "version",
+    "least_busy",
+}
 
 
 @pytest.fixture
@@ -66,7 +89,7 @@ async def test_backends_on_the_local_fleet(api):
     assert 0 <= body["age_seconds"] < 5
     qpus = body["qpus"]
     assert len(qpus) == 10 and all(row["name"].startswith("fake_") for row in qpus)
-    assert all(QPU_FIELDS <= set(row) for row in qpus)
+    assert all(set(row) >= QPU_FIELDS for row in qpus)
     # Ranked like the core ranks them: operational first, then by queue (then more qubits, then name).
     assert [row["name"] for row in qpus] == [q.name for q in ranked(_as_qpu(row) for row in qpus)]
     assert qpus == sorted(qpus, key=_rank_key)
@@ -196,8 +219,7 @@ async def test_every_route_refuses_a_request_without_a_token(api, method, route)
     assert answer.json["code"] in ("forbidden", "xsrf_failed") and "Traceback" not in answer.text
 
 
-async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url,
-                                                                 qc_env):
+async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url, qc_env):
     """Browser flow: the login form sets a login cookie; a POST with that cookie but without the XSRF token
     is refused; with the `_xsrf` cookie echoed in `X-XSRFToken` it passes. (Token-authenticated API requests
     are XSRF-exempt in jupyter_server, which is why this goes through a real login.)"""
@@ -217,16 +239,16 @@ async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, ht
         headers = kwargs.pop("headers", {})
         if jar:
             headers["Cookie"] = cookie_header()
-        response = await http_server_client.fetch(jp_base_url + path, headers=headers, follow_redirects=False,
-                                                  raise_error=False, **kwargs)
+        response = await http_server_client.fetch(
+            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
+        )
         keep(response)
         return response
 
     login_page = await fetch("login")
     assert login_page.code == 200 and "_xsrf" in jar
     token = jp_serverapp.identity_provider.token
-    login = await fetch("login", method="POST",
-                        body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+    login = await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
     assert login.code in (302, 303) and any(name.startswith("username-") for name in jar)
 
     url = "qiskit-connector-lab/pick"
@@ -235,8 +257,9 @@ async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, ht
     assert refused.code == 403 and json.loads(refused.body)["code"] == "xsrf_failed"
     assert not (qc_env / "picks" / "pick.json").exists()
 
-    accepted = await fetch(url, method="POST", body=json.dumps({"backend": "fake_kyiv"}),
-                           headers={"X-XSRFToken": jar["_xsrf"]})
+    accepted = await fetch(
+        url, method="POST", body=json.dumps({"backend": "fake_kyiv"}), headers={"X-XSRFToken": jar["_xsrf"]}
+    )
     assert accepted.code == 200 and json.loads(accepted.body)["backend"] == "fake_kyiv"
 
 
@@ -260,8 +283,12 @@ async def test_every_route_on_the_ibm_path(api, ibm_env, qc_env, all_logs, jp_lo
     assert (plan["plan"], plan["plan_label"], plan["verified"]) == ("open", "Open Plan", True)
     assert plan["instance"] == OPEN_INSTANCE and plan["crn"] == emulator.instance_crn(OPEN_INSTANCE)
     assert plan["channel"] == "ibm_quantum_platform" and plan["modes"] == ["batch", "job"]
-    assert plan["usage"] == {"consumed_seconds": 0, "limit_seconds": 600, "remaining_seconds": 600,
-                             "limit_reached": False}
+    assert plan["usage"] == {
+        "consumed_seconds": 0,
+        "limit_seconds": 600,
+        "remaining_seconds": 600,
+        "limit_reached": False,
+    }
 
     name = "ibm_brisbane"  # Eagle r3, 127 qubits
     detail = await api("GET", f"backends/{name}")
@@ -317,8 +344,9 @@ async def test_the_plan_stands_when_the_usage_cannot_be_read(api, ibm_env):
     answer = await api("GET", "plan")
     assert answer.status == 200, answer
     assert answer.json["plan"] == "open" and answer.json["verified"] is True and answer.json["usage"] is None
-    assert any(note.startswith("Usage could not be read: IBM Quantum had a server error") for note in
-               answer.json["notes"])
+    assert any(
+        note.startswith("Usage could not be read: IBM Quantum had a server error") for note in answer.json["notes"]
+    )
 
 
 @pytest.mark.parametrize("server_traits", [{"provider": "ibm"}])

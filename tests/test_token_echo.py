@@ -19,11 +19,25 @@ from qiskit_connector_lab.errors import ConfigError  # noqa: E402
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
 TOKEN = "eChO-tOkEn-9876543210-ZYXWVUTSRQPONMLKJIHGFE"
-BASE = {"IQP_API_TOKEN": TOKEN, "OPEN_PLAN": "on", "OPEN_PLAN_CHANNEL": "ibm_quantum_platform",
-        "OPEN_PLAN_INSTANCE": "open-instance"}
+BASE = {
+    "IQP_API_TOKEN": TOKEN,
+    "OPEN_PLAN": "on",
+    "OPEN_PLAN_CHANNEL": "ibm_quantum_platform",
+    "OPEN_PLAN_INSTANCE": "open-instance",
+}
 #: Non-secret variables that are validated when read, so a bad value is an error that could quote it.
-VALIDATED = ["CLOUD_API_URL", "QUANTUM_API_URL", "IQP_API_URL", "IQP_RUNTIME_API_URL", "OPEN_PLAN", "PAYGO_PLAN",
-             "OPEN_PLAN_CHANNEL", "QCONNECTOR_DEADLINE", "QCONNECTOR_LISTING_TTL", "QCONNECTOR_FLEET_SEED"]
+VALIDATED = [
+    "CLOUD_API_URL",
+    "QUANTUM_API_URL",
+    "IQP_API_URL",
+    "IQP_RUNTIME_API_URL",
+    "OPEN_PLAN",
+    "PAYGO_PLAN",
+    "OPEN_PLAN_CHANNEL",
+    "QCONNECTOR_DEADLINE",
+    "QCONNECTOR_LISTING_TTL",
+    "QCONNECTOR_FLEET_SEED",
+]
 
 
 def dotenv(values: dict[str, str], tail: str = "") -> str:
@@ -31,22 +45,28 @@ def dotenv(values: dict[str, str], tail: str = "") -> str:
 
 
 CASES: list[tuple[str, str]] = [
-    ("malformed token line", dotenv({k: v for k, v in BASE.items() if k != "IQP_API_TOKEN"},
-                                    f'IQP_API_TOKEN="{TOKEN}\n')),
+    (
+        "malformed token line",
+        dotenv({k: v for k, v in BASE.items() if k != "IQP_API_TOKEN"}, f'IQP_API_TOKEN="{TOKEN}\n'),
+    ),
     ("malformed token line, single quote", f"IQP_API_TOKEN='{TOKEN}\nOPEN_PLAN=on\n"),
 ]
 CASES += [(f"token in {var}", dotenv({**BASE, var: TOKEN})) for var in VALIDATED]
-CASES += [(f"token inside a URL in {var}", dotenv({**BASE, var: f"https://{TOKEN}.attacker.test/x"}))
-          for var in ("CLOUD_API_URL", "QUANTUM_API_URL")]
-CASES += [(f"${{IQP_API_TOKEN}} in {var}", dotenv({**BASE, var: "${IQP_API_TOKEN}"}))
-          for var in ("OPEN_PLAN", "QCONNECTOR_DEADLINE", "OPEN_PLAN_CHANNEL", "CLOUD_API_URL")]
+CASES += [
+    (f"token inside a URL in {var}", dotenv({**BASE, var: f"https://{TOKEN}.attacker.test/x"}))
+    for var in ("CLOUD_API_URL", "QUANTUM_API_URL")
+]
+CASES += [
+    (f"${{IQP_API_TOKEN}} in {var}", dotenv({**BASE, var: "${IQP_API_TOKEN}"}))
+    for var in ("OPEN_PLAN", "QCONNECTOR_DEADLINE", "OPEN_PLAN_CHANNEL", "CLOUD_API_URL")
+]
 CASES += [("${IQP_API_TOKEN} in a URL's host", dotenv({**BASE, "CLOUD_API_URL": "https://${IQP_API_TOKEN}.x.test"}))]
 IDS = [c[0] for c in CASES]
 
 
 def leaked(text: str) -> list[str]:
     """The 8-character pieces of the token found in ``text``."""
-    return [TOKEN[i:i + 8] for i in range(len(TOKEN) - 7) if TOKEN[i:i + 8] in text]
+    return [TOKEN[i : i + 8] for i in range(len(TOKEN) - 7) if TOKEN[i : i + 8] in text]
 
 
 @pytest.mark.parametrize(("name", "text"), CASES, ids=IDS)

@@ -43,8 +43,14 @@ class Recorder:
         class Handler(BaseHTTPRequestHandler):
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                recorder.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                          "body": self.rfile.read(length).decode("latin-1")})
+                recorder.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length).decode("latin-1"),
+                    }
+                )
                 body = b"{}"
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -83,8 +89,12 @@ def hostile_urls(recorder: Recorder, variable: str) -> list[str]:
     return [f"http://127.0.0.1:{recorder.port}{suffix}", f"https://cloud.attacker.test{suffix}"]
 
 
-CASES = [(variable, target, source) for variable in ENDPOINTS for target in (0, 1)
-         for source in ("environment", "saved account")]
+CASES = [
+    (variable, target, source)
+    for variable in ENDPOINTS
+    for target in (0, 1)
+    for source in ("environment", "saved account")
+]
 IDS = [f"{v}-{'recorder' if t == 0 else 'attacker.test'}-{s.replace(' ', '_')}" for v, t, s in CASES]
 
 
@@ -96,9 +106,19 @@ def give_token(source: str, home: Path, monkeypatch, token: str = TOKEN) -> None
     else:
         saved = home / ".qiskit" / "qiskit-ibm.json"
         saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps({"default-ibm-quantum-platform": {
-            "channel": "ibm_quantum_platform", "token": TOKEN, "instance": "open-instance",
-            "url": "https://cloud.ibm.com", "is_default_account": True}}))
+        saved.write_text(
+            json.dumps(
+                {
+                    "default-ibm-quantum-platform": {
+                        "channel": "ibm_quantum_platform",
+                        "token": TOKEN,
+                        "instance": "open-instance",
+                        "url": "https://cloud.ibm.com",
+                        "is_default_account": True,
+                    }
+                }
+            )
+        )
 
 
 def plant(clean_env: Path, monkeypatch, line: str) -> Path:
@@ -129,8 +149,7 @@ def test_connect_refuses_a_planted_endpoint(clean_env, monkeypatch, recorder, va
 
 
 @pytest.mark.parametrize(("variable", "target", "source"), CASES[::3], ids=IDS[::3])
-def test_qconnect_refuses_a_planted_endpoint(shell, clean_env, monkeypatch, capsys, recorder, variable, target,
-                                             source):
+def test_qconnect_refuses_a_planted_endpoint(shell, clean_env, monkeypatch, capsys, recorder, variable, target, source):
     give_token(source, clean_env, monkeypatch)
     plant(clean_env, monkeypatch, f'{variable}="{hostile_urls(recorder, variable)[target]}"')
     with pytest.raises(UsageError) as info:
@@ -169,9 +188,12 @@ def test_the_clients_own_host_variables_are_checked_too(clean_env, monkeypatch, 
 
 def test_an_https_ibm_endpoint_is_accepted_and_http_is_not(clean_env, monkeypatch):
     give_token("environment", clean_env, monkeypatch)
-    assert load_settings(environ={**dict(__import__("os").environ),
-                                  "QUANTUM_API_URL": "https://quantum.cloud.ibm.com"}).runtime_url == \
-        "https://quantum.cloud.ibm.com/api/v1"
+    assert (
+        load_settings(
+            environ={**dict(__import__("os").environ), "QUANTUM_API_URL": "https://quantum.cloud.ibm.com"}
+        ).runtime_url
+        == "https://quantum.cloud.ibm.com/api/v1"
+    )
     with pytest.raises(ConfigError, match="http, not https"):
         load_settings(environ={**dict(__import__("os").environ), "CLOUD_API_URL": "http://cloud.ibm.com"})
 
@@ -238,10 +260,12 @@ def jp_server_config(qc_env):
 SERVER_CASES = [i for i in range(len(CASES)) if i % 4 in (0, 3)]  # each variable, each target, each token source
 
 
-@pytest.mark.parametrize(("variable", "target", "source"), [CASES[i] for i in SERVER_CASES],
-                         ids=[IDS[i] for i in SERVER_CASES])
-async def test_the_server_refuses_a_planted_endpoint(api, jp_root_dir, qc_env, monkeypatch, recorder, all_logs,
-                                                     variable, target, source):
+@pytest.mark.parametrize(
+    ("variable", "target", "source"), [CASES[i] for i in SERVER_CASES], ids=[IDS[i] for i in SERVER_CASES]
+)
+async def test_the_server_refuses_a_planted_endpoint(
+    api, jp_root_dir, qc_env, monkeypatch, recorder, all_logs, variable, target, source
+):
     give_token(source, Path(__import__("os").environ["HOME"]), monkeypatch)
     (jp_root_dir / ".env").write_text(f'{variable}="{hostile_urls(recorder, variable)[target]}"\n')
     for route in ("plan", "backends"):

@@ -21,7 +21,7 @@ def readme_rows() -> list[tuple[str, ...]]:
     lines = [line.strip() for line in block.strip().splitlines() if line.strip()]
     cells = [tuple(c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]) for line in lines]
     assert cells[0] == HEADER
-    return [row for row in cells[2:]]  # past the header and its --- line
+    return list(cells[2:])  # past the header and its --- line
 
 
 def test_the_readme_table_is_the_generated_one():
@@ -29,9 +29,9 @@ def test_the_readme_table_is_the_generated_one():
 
 
 def test_the_code_reads_what_the_table_says(clean_env, monkeypatch):
-    assert TOKEN_VARIABLES == variable("IQP_API_TOKEN").names
-    assert DEFAULT_DEADLINE == float(variable("QCONNECTOR_DEADLINE").default)
-    assert DEFAULT_LISTING_TTL == float(variable("QCONNECTOR_LISTING_TTL").default)
+    assert variable("IQP_API_TOKEN").names == TOKEN_VARIABLES
+    assert float(variable("QCONNECTOR_DEADLINE").default) == DEFAULT_DEADLINE
+    assert float(variable("QCONNECTOR_LISTING_TTL").default) == DEFAULT_LISTING_TTL
     names = {v.name for v in VARIABLES}
     assert {"QCONNECTOR_ALLOW_HOSTS", "QCONNECTOR_ENV_FILE"} <= set(PROCESS_ONLY) and set(PROCESS_ONLY) <= names
 
@@ -39,8 +39,13 @@ def test_the_code_reads_what_the_table_says(clean_env, monkeypatch):
 @pytest.mark.parametrize("name", [v.name for v in VARIABLES if v.dotenv and v.name.startswith("QCONNECTOR_")])
 def test_every_qconnector_variable_may_come_from_the_dotenv(clean_env, monkeypatch, name):
     """A bad value of each QCONNECTOR_* variable the table says a .env may set is read from the .env."""
-    bad = {"QCONNECTOR_DEADLINE": "soon", "QCONNECTOR_LISTING_TTL": "soon", "QCONNECTOR_FLEET_SEED": "x",
-           "QCONNECTOR_FLEET": "not_a_backend", "QCONNECTOR_FLEET_FILE": str(clean_env / "fleet.json")}[name]
+    bad = {
+        "QCONNECTOR_DEADLINE": "soon",
+        "QCONNECTOR_LISTING_TTL": "soon",
+        "QCONNECTOR_FLEET_SEED": "x",
+        "QCONNECTOR_FLEET": "not_a_backend",
+        "QCONNECTOR_FLEET_FILE": str(clean_env / "fleet.json"),
+    }[name]
     (clean_env / ".env").write_text(f'{name}="{bad}"\n')
     if name == "QCONNECTOR_FLEET_FILE":
         assert load_settings(local=True).fleet_file == clean_env / "fleet.json"

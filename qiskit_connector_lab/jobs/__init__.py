@@ -8,13 +8,33 @@
 Imports nothing of Qiskit, tornado or IPython.
 """
 
-from .records import (
-    CANCELLED, DONE, ERROR, FINAL_STATUSES, JOB_STATUSES, PENDING_STATUSES, QUEUED, RUNNING, JobNotCancellable,
-    JobNotFound, JobRecord,
-)
 from .local_store import LocalJobStore, jobs_file
+from .records import (
+    CANCELLED,
+    DONE,
+    ERROR,
+    FINAL_STATUSES,
+    JOB_STATUSES,
+    PENDING_STATUSES,
+    QUEUED,
+    RUNNING,
+    JobNotCancellable,
+    JobNotFound,
+    JobRecord,
+)
 
 __all__ = [
-    "CANCELLED", "DONE", "ERROR", "FINAL_STATUSES", "JOB_STATUSES", "PENDING_STATUSES", "QUEUED", "RUNNING",
-    "JobNotCancellable", "JobNotFound", "JobRecord", "LocalJobStore", "jobs_file",
+    "CANCELLED",
+    "DONE",
+    "ERROR",
+    "FINAL_STATUSES",
+    "JOB_STATUSES",
+    "PENDING_STATUSES",
+    "QUEUED",
+    "RUNNING",
+    "JobNotCancellable",
+    "JobNotFound",
+    "JobRecord",
+    "LocalJobStore",
+    "jobs_file",
 ]

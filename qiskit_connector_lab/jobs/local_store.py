@@ -20,12 +20,21 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import ConfigError
 from .records import (
-    CANCELLED, FINAL_STATUSES, PENDING_STATUSES, QUEUED, RUNNING, JobNotCancellable, JobNotFound, JobRecord, now_iso,
+    CANCELLED,
+    FINAL_STATUSES,
+    PENDING_STATUSES,
+    QUEUED,
+    RUNNING,
+    JobNotCancellable,
+    JobNotFound,
+    JobRecord,
+    now_iso,
 )
 
 try:  # POSIX; elsewhere the store is safe between the threads of one process only
@@ -59,7 +68,9 @@ def _keep_from_environment() -> int:
     except ValueError:
         keep = 0
     if keep < 1:
-        raise ConfigError(JOBS_KEEP_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 200, or unset it.")
+        raise ConfigError(
+            JOBS_KEEP_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 200, or unset it."
+        )
     return keep
 
 
@@ -98,10 +109,12 @@ class LocalJobStore:
         except (OSError, ValueError):
             return []  # unreadable: start again rather than fail every job (the next write replaces it)
         jobs = data.get("jobs") if isinstance(data, dict) else None
-        return [j for j in jobs if isinstance(j, dict) and isinstance(j.get("id"), str)] if isinstance(jobs, list) else []
+        return (
+            [j for j in jobs if isinstance(j, dict) and isinstance(j.get("id"), str)] if isinstance(jobs, list) else []
+        )
 
     def _write(self, jobs: list[dict[str, Any]]) -> None:
-        jobs = jobs[-self.keep:]
+        jobs = jobs[-self.keep :]
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".jobs-", suffix=".json")  # mode 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -158,8 +171,9 @@ class LocalJobStore:
                 return record
         return None
 
-    def list(self, pending: bool = False, backend: str | None = None, limit: int = 20,
-             offset: int = 0) -> tuple[list[JobRecord], int]:
+    def list(
+        self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[JobRecord], int]:
         """(a page of jobs, newest first; the number of jobs that match the filters)."""
         records = self._records(self._read())
         records.reverse()
@@ -169,7 +183,7 @@ class LocalJobStore:
             records = [r for r in records if r.backend == backend]
         offset = max(0, int(offset))
         limit = max(0, int(limit))
-        return records[offset:offset + limit], len(records)
+        return records[offset : offset + limit], len(records)
 
     def request_cancel(self, job_id: str) -> str:
         """Cancel a QUEUED or RUNNING job; returns its status now ("CANCELLED").

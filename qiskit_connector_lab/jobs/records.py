@@ -7,7 +7,7 @@ same. Times are ISO-8601 strings in UTC (``2026-11-30T20:03:12.123456+00:00``), 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import ConnectorError
@@ -40,7 +40,7 @@ class JobNotCancellable(ConnectorError):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,10 @@ class JobRecord:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "JobRecord":
+    def from_dict(cls, data: dict[str, Any]) -> JobRecord:
         """The record in ``data`` (unknown keys are ignored, so a newer file still reads)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def with_fields(self, **changes: Any) -> "JobRecord":
+    def with_fields(self, **changes: Any) -> JobRecord:
         return replace(self, **changes)

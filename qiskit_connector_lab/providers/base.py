@@ -1,8 +1,9 @@
 """The interface both QPU providers share (IBM Quantum and the local fleet), with its listing cache.
 
-A provider is built once per configuration and reused (:func:`qiskit_connector_lab.providers.provider_for`), so a second connect in the same
-process reuses the IBM service and pays only for the queue refresh. The listing is cached for the settings'
-``listing_ttl`` and fetched by one caller at a time (single flight): concurrent callers share one request.
+A provider is built once per configuration and reused (:func:`qiskit_connector_lab.providers.provider_for`), so a
+second connect in the same process reuses the IBM service and pays only for the queue refresh. The listing is cached
+for the settings' ``listing_ttl`` and fetched by one caller at a time (single flight): concurrent callers share one
+request.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..config import Settings
 from ..jobs.records import JobRecord
-from ..qpus import Listing
 from ..plans import InstanceInfo, PlanCheck
+from ..qpus import Listing
 
 
 @dataclass(frozen=True)

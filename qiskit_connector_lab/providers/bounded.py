@@ -47,9 +47,15 @@ def _timeouts() -> tuple[type[BaseException], ...]:
     return (TimeoutError, futures.TimeoutError)
 
 
-def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
-                       secrets: tuple[Any, ...] = (), on_late_result: Callable[[T], Any] | None = None,
-                       notes: list[str] | None = None) -> T:
+def call_with_deadline(
+    fn: Callable[[], T],
+    *,
+    what: str,
+    seconds: float,
+    secrets: tuple[Any, ...] = (),
+    on_late_result: Callable[[T], Any] | None = None,
+    notes: list[str] | None = None,
+) -> T:
     """Run ``fn()`` in a worker thread; return its result, or raise within ``seconds``.
 
     Errors from ``fn`` are translated by :func:`classify`. The worker's HTTP sessions get a read timeout of
@@ -68,7 +74,7 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
         _policy.captured = captured
         try:
             result = fn()
-        except BaseException as exc:  # handed to the caller, never swallowed
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, never swallowed
             future.set_exception(exc)
             return
         finally:
@@ -80,7 +86,7 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
         if late and on_late_result is not None:
             try:
                 on_late_result(result)
-            except Exception:  # best effort: the caller already reported the deadline
+            except Exception:  # noqa: BLE001, S110 - best effort: the caller already reported the deadline
                 pass
 
     thread = threading.Thread(target=worker, name=f"qconnector: {what}", daemon=True)
@@ -101,7 +107,7 @@ def call_with_deadline(fn: Callable[[], T], *, what: str, seconds: float,
         if future.exception() is None:  # delivered just as the deadline passed: still the caller's
             return future.result()
         raise classify(future.exception(), what=what, seconds=seconds, secrets=secrets) from None  # type: ignore[arg-type]
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every client failure becomes one classified line
         raise classify(exc, what=what, seconds=seconds, secrets=secrets) from None
 
 
@@ -160,8 +166,15 @@ def _client_error_types() -> dict[str, tuple[type[BaseException], ...]]:
         "unauthorized": (IBMNotAuthorizedError,),
         "invalid_account": (InvalidAccountError,),
         "retries_exhausted": (requests.exceptions.RetryError,),
-        "unreachable": (requests.ConnectionError, u3.NewConnectionError, u3.ConnectTimeoutError, u3.MaxRetryError,
-                        u3.ProtocolError, requests.exceptions.ChunkedEncodingError, ConnectionError),
+        "unreachable": (
+            requests.ConnectionError,
+            u3.NewConnectionError,
+            u3.ConnectTimeoutError,
+            u3.MaxRetryError,
+            u3.ProtocolError,
+            requests.exceptions.ChunkedEncodingError,
+            ConnectionError,
+        ),
         "backend_not_found": (QiskitBackendNotFoundError,),
         "unreadable": (json.JSONDecodeError, requests.exceptions.JSONDecodeError),
     }
@@ -186,38 +199,56 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
     if _is(exc, kinds, "read_timeout"):
         return DeadlineExceeded(what, seconds or getattr(_policy, "seconds", None) or 0)
     if status == 401 or _is(exc, kinds, "unauthorized"):
-        return Unauthorized(f"IBM Quantum rejected the API token while {what} (HTTP 401). "
-                            "Check IQP_API_TOKEN: create a new API key on IBM Quantum Platform if it was revoked.")
+        return Unauthorized(
+            f"IBM Quantum rejected the API token while {what} (HTTP 401). "
+            "Check IQP_API_TOKEN: create a new API key on IBM Quantum Platform if it was revoked."
+        )
     if status in (400, 401, 403) and _is(exc, kinds, "invalid_account"):
-        return Unauthorized(f"IBM Cloud did not accept the API key while {what} (HTTP {status}). "
-                            "Check IQP_API_TOKEN: it must be an IBM Quantum Platform API key.")
+        return Unauthorized(
+            f"IBM Cloud did not accept the API key while {what} (HTTP {status}). "
+            "Check IQP_API_TOKEN: it must be an IBM Quantum Platform API key."
+        )
     if status == 403:
-        return Unauthorized(f"IBM Quantum refused access while {what} (HTTP 403). "
-                            "Check that the API key can use this instance (OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE).")
+        return Unauthorized(
+            f"IBM Quantum refused access while {what} (HTTP 403). "
+            "Check that the API key can use this instance (OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE)."
+        )
     if status == 429:
         retry_after = _retry_after(exc)
         wait = f" Retry after {retry_after:g} s." if retry_after is not None else " Wait a minute and retry."
         return RateLimited(f"IBM Quantum is rate-limiting requests (HTTP 429) while {what}.{wait}", retry_after)
     if (status is not None and status >= 500) or _is(exc, kinds, "retries_exhausted"):
         code = f"HTTP {status}" if status else "repeated 5xx"
-        return ServerError(f"IBM Quantum had a server error ({code}) while {what}. "
-                           "Check the IBM Quantum status page and retry later.", status)
+        return ServerError(
+            f"IBM Quantum had a server error ({code}) while {what}. Check the IBM Quantum status page and retry later.",
+            status,
+        )
     if _is(exc, kinds, "unreachable"):
-        return Unreachable(f"IBM Quantum could not be reached while {what} (connection failed). "
-                           "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet.")
+        return Unreachable(
+            f"IBM Quantum could not be reached while {what} (connection failed). "
+            "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet."
+        )
     if _is(exc, kinds, "invalid_account") and (
-            "does not have access to the instance" in text or "is not a valid instance" in text):
-        return ConfigError("instance", "is not an instance this API key can use.",
-                           "Check OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE against IBM Quantum Platform → Instances.")
+        "does not have access to the instance" in text or "is not a valid instance" in text
+    ):
+        return ConfigError(
+            "instance",
+            "is not an instance this API key can use.",
+            "Check OPEN_PLAN_INSTANCE / PAID_PLAN_INSTANCE against IBM Quantum Platform → Instances.",
+        )
     if _is(exc, kinds, "backend_not_found") or (status == 404 and "/backends/" in text):
-        return UnknownBackend(f"IBM Quantum no longer lists that QPU for this instance ({what}). "
-                              "Pick another one, or connect without a name for the least busy.")
+        return UnknownBackend(
+            f"IBM Quantum no longer lists that QPU for this instance ({what}). "
+            "Pick another one, or connect without a name for the least busy."
+        )
     if _is(exc, kinds, "unreadable"):
         return BadResponse(f"IBM Quantum sent a reply that could not be read while {what}. Retry later.")
     if isinstance(exc, (KeyError, TypeError, AttributeError, IndexError)):
         # The client tripped over data it could not read (a field missing or of the wrong type in IBM's reply).
-        return BadResponse(f"IBM Quantum sent data that could not be read while {what} ({type(exc).__name__}). "
-                           "Retry later; if it persists, check the IBM Quantum status page.")
+        return BadResponse(
+            f"IBM Quantum sent data that could not be read while {what} ({type(exc).__name__}). "
+            "Retry later; if it persists, check the IBM Quantum status page."
+        )
     if status is not None and 400 <= status < 500:
         detail = redact(str(exc), secrets).split("\n")[0][:200]
         return UpstreamError(f"IBM Quantum refused the request while {what} (HTTP {status}): {detail}")
@@ -260,8 +291,14 @@ _capture_filter = _CaptureFilter()
 _shown_before: list[Callable[..., None]] = [warnings.showwarning]  # what printed warnings before us
 
 
-def _showwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                 file: TextIO | None = None, line: str | None = None) -> None:
+def _showwarning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     captured = _captured_here()
     if captured is None:
         _shown_before[-1](message, category, filename, lineno, file, line)
@@ -288,6 +325,7 @@ def capture_client_warnings() -> None:
 
 # --- bounded HTTP for the IBM client's sessions -------------------------------------------------------------
 
+
 def _bounded_adapter(seconds: float) -> Any:
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
@@ -295,7 +333,7 @@ def _bounded_adapter(seconds: float) -> Any:
     class BoundedAdapter(HTTPAdapter):
         """An adapter whose requests always have a read timeout, and whose retries end well inside it."""
 
-        def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # type: ignore[override]
+        def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
             connect = min(5.0, seconds)
             if timeout is None:
                 timeout = (connect, seconds)

@@ -60,8 +60,9 @@ class IBMProvider(Provider):
             account_logger.addFilter(_quiet_account_notice)
 
     def _bounded(self, what: str, fn: Callable[[], T]) -> T:
-        return call_with_deadline(fn, what=what, seconds=self.settings.deadline, secrets=(self.settings.token,),
-                                  notes=self.client_notes)
+        return call_with_deadline(
+            fn, what=what, seconds=self.settings.deadline, secrets=(self.settings.token,), notes=self.client_notes
+        )
 
     # -- the service -----------------------------------------------------------------------------------------
     def _service_kwargs(self) -> dict[str, Any]:
@@ -155,8 +156,12 @@ class IBMProvider(Provider):
         if self._instances is None:
             raw = self._signed_in("reading the instances", lambda service: service.instances())
             self._instances = [
-                InstanceInfo(name=str(i.get("name") or ""), crn=i.get("crn"), plan_name=str(i.get("plan") or ""),
-                             pricing_type=str(i.get("pricing_type") or "unknown"))
+                InstanceInfo(
+                    name=str(i.get("name") or ""),
+                    crn=i.get("crn"),
+                    plan_name=str(i.get("plan") or ""),
+                    pricing_type=str(i.get("pricing_type") or "unknown"),
+                )
                 for i in raw
             ]
         return self._instances
@@ -165,44 +170,66 @@ class IBMProvider(Provider):
         service = self.service
         crn = service.active_instance()
         info = find_instance(self.instances(), self.settings.instance, crn)
-        return info or InstanceInfo(name=self.settings.instance or crn or "", crn=crn, plan_name="", pricing_type="unknown")
+        return info or InstanceInfo(
+            name=self.settings.instance or crn or "", crn=crn, plan_name="", pricing_type="unknown"
+        )
 
     def check_plan(self) -> PlanCheck:
-        return verify_plan(self.settings.plan, self.instance(), switch=self.settings.plan_switch,
-                           plan_names=self.settings.plan_names)
+        return verify_plan(
+            self.settings.plan, self.instance(), switch=self.settings.plan_switch, plan_names=self.settings.plan_names
+        )
 
     def usage(self) -> Usage | None:
         raw = self._signed_in("reading the usage", lambda service: service.usage())
         if not raw:
             return None
         limit = raw.get("usage_limit_seconds", raw.get("usage_allocation_seconds"))
-        return Usage(consumed_seconds=raw.get("usage_consumed_seconds"), limit_seconds=limit,
-                     limit_reached=bool(raw.get("usage_limit_reached", False)))
+        return Usage(
+            consumed_seconds=raw.get("usage_consumed_seconds"),
+            limit_seconds=limit,
+            limit_reached=bool(raw.get("usage_limit_reached", False)),
+        )
 
     def open_mode(self, backend: Any, mode: str) -> Any:
         from qiskit_ibm_runtime import Batch, Session
 
         factory = Session if mode == "session" else Batch
-        return call_with_deadline(lambda: factory(backend=backend), what=f"opening a {mode} on {backend.name}",
-                                  seconds=self.settings.deadline, secrets=(self.settings.token,),
-                                  on_late_result=lambda late: late.close())  # opened after we gave up: close it
+        return call_with_deadline(
+            lambda: factory(backend=backend),
+            what=f"opening a {mode} on {backend.name}",
+            seconds=self.settings.deadline,
+            secrets=(self.settings.token,),
+            on_late_result=lambda late: late.close(),
+        )  # opened after we gave up: close it
 
     def close_mode(self, session: Any) -> None:
         self._bounded("closing the previous session", session.close)
 
     def configuration(self, name: str) -> dict[str, Any]:
-        return self._signed_in(f"reading the configuration of {name}",
-                               lambda service: internals.backend_configuration(service, name))
+        return self._signed_in(
+            f"reading the configuration of {name}", lambda service: internals.backend_configuration(service, name)
+        )
 
     def properties(self, name: str) -> dict[str, Any] | None:
-        return self._signed_in(f"reading the properties of {name}",
-                               lambda service: internals.backend_properties(service, name))
+        return self._signed_in(
+            f"reading the properties of {name}", lambda service: internals.backend_properties(service, name)
+        )
 
     # -- jobs ------------------------------------------------------------------------------------------------
     def jobs(self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0) -> JobsPage:
-        filters = {"limit": limit, "skip": offset, "pending": True if pending else None, "backend_name": backend}
+        filters: dict[str, Any] = {
+            "limit": limit,
+            "skip": offset,
+            "pending": True if pending else None,
+            "backend_name": backend,
+        }
         # One GET /api/v1/jobs: the raw page carries every job's state and the total (None: the client lacks it).
-        raw = self._signed_in("listing the jobs", lambda service: internals.jobs_page(service, **filters))
+        raw = self._signed_in(
+            "listing the jobs",
+            lambda service: internals.jobs_page(
+                service, limit=limit, skip=offset, pending=filters["pending"], backend_name=backend
+            ),
+        )
         if raw is not None:
             try:
                 records = tuple(record_from_api(item) for item in raw["jobs"])
@@ -236,9 +263,11 @@ class IBMProvider(Provider):
             job = _client_job(service, job_id)
             record = record_from_job(job)
             metrics = job.metrics()
-            record = record.with_fields(started=iso((metrics.get("timestamps") or {}).get("running")),
-                                        finished=iso((metrics.get("timestamps") or {}).get("finished")),
-                                        pubs=int(metrics.get("num_circuits") or 0))
+            record = record.with_fields(
+                started=iso((metrics.get("timestamps") or {}).get("running")),
+                finished=iso((metrics.get("timestamps") or {}).get("finished")),
+                pubs=int(metrics.get("num_circuits") or 0),
+            )
             return dict(record.as_dict(), usage_seconds=usage_seconds(None, metrics))
 
         return self._signed_in(f"reading job {job_id}", read)
@@ -278,6 +307,14 @@ def record_from_job(job: Any, with_session: bool = True) -> JobRecord:
     error = None
     if status == ERROR:
         error = " ".join(str(job.error_message() or "The job failed.").split())[:300]
-    return JobRecord(id=job.job_id(), backend=getattr(backend, "name", "") or "", primitive=job.primitive_id or "",
-                     status=status, created=iso(job.creation_date), tags=tuple(job.tags or ()),
-                     session_id=(job.session_id or None) if with_session else None, error=error, provider="ibm")
+    return JobRecord(
+        id=job.job_id(),
+        backend=getattr(backend, "name", "") or "",
+        primitive=job.primitive_id or "",
+        status=status,
+        created=iso(job.creation_date),
+        tags=tuple(job.tags or ()),
+        session_id=(job.session_id or None) if with_session else None,
+        error=error,
+        provider="ibm",
+    )

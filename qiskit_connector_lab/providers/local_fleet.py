@@ -26,27 +26,39 @@ import os
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..config import Settings
 from ..errors import ConfigError, ServerError, UnknownBackend
-from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
-from ..plans import InstanceInfo, Plan, PlanCheck
 from ..jobs import JobNotFound, LocalJobStore
+from ..plans import InstanceInfo, Plan, PlanCheck
+from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from .base import JobsPage, Provider, Usage
 from .local_simulator import statevector_limit
 
 #: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
 DEFAULT_MEMBERS = (
-    "fez", "torino", "aachen", "nighthawk", "brisbane", "sherbrooke", "kyiv", "prague", "kolkata", "manila",
+    "fez",
+    "torino",
+    "aachen",
+    "nighthawk",
+    "brisbane",
+    "sherbrooke",
+    "kyiv",
+    "prague",
+    "kolkata",
+    "manila",
 )
 
-_FLEET_NOTE = ("Local fleet: fake backends with simulated queues; jobs run on this machine, simulating the qubits a "
-               "circuit uses with their calibrated noise; beyond {limit} active qubits the noise is approximated, "
-               "as each such job says.")
+_FLEET_NOTE = (
+    "Local fleet: fake backends with simulated queues; jobs run on this machine, simulating the qubits a "
+    "circuit uses with their calibrated noise; beyond {limit} active qubits the noise is approximated, "
+    "as each such job says."
+)
 
 STEP_SECONDS = 10.0  # the simulated queue moves every STEP_SECONDS
 FLEET_FILE_VARIABLE = "QCONNECTOR_FLEET_FILE"
@@ -55,9 +67,12 @@ FLEET_FILE_VARIABLE = "QCONNECTOR_FLEET_FILE"
 def _backends_dir() -> Path:
     spec = importlib.util.find_spec("qiskit_ibm_runtime")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("qiskit-ibm-runtime", "is not installed, so the local fleet has no backends.",
-                          "pip install qiskit-ibm-runtime")
-    return Path(list(spec.submodule_search_locations)[0]) / "fake_provider" / "backends"
+        raise ConfigError(
+            "qiskit-ibm-runtime",
+            "is not installed, so the local fleet has no backends.",
+            "pip install qiskit-ibm-runtime",
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "fake_provider" / "backends"
 
 
 @dataclass(frozen=True)
@@ -75,8 +90,11 @@ def _read_member(folder: str) -> _Member:
     directory = _backends_dir() / folder
     conf_files = sorted(directory.glob("conf_*.json"))
     if not conf_files:
-        raise ConfigError("QCONNECTOR_FLEET", f"names {folder!r}, which is not a fake backend.",
-                          "Use names of qiskit_ibm_runtime.fake_provider backends, e.g. fez,brisbane.")
+        raise ConfigError(
+            "QCONNECTOR_FLEET",
+            f"names {folder!r}, which is not a fake backend.",
+            "Use names of qiskit_ibm_runtime.fake_provider backends, e.g. fez,brisbane.",
+        )
     conf = json.loads(conf_files[0].read_text())
     processor = conf.get("processor_type") or {}
     revision = processor.get("revision")
@@ -209,14 +227,19 @@ class LocalFleet(Provider):
         for member in self._members:
             if member.name == name:
                 return member
-        raise UnknownBackend(f"QPU {name!r} is not in the local fleet. It has: {', '.join(m.name for m in self._members)}.")
+        raise UnknownBackend(
+            f"QPU {name!r} is not in the local fleet. It has: {', '.join(m.name for m in self._members)}."
+        )
 
     def _fetch_listing(self) -> Listing:
         now = self._wall_clock()
         file_overrides = self._read_fleet_file()
         if self._outage:
-            raise ServerError(f"Simulated outage of the local fleet: {self._outage.rstrip('.')}. "
-                              f"Remove \"_outage\" from {FLEET_FILE_VARIABLE} to end it.", 503)
+            raise ServerError(
+                f"Simulated outage of the local fleet: {self._outage.rstrip('.')}. "
+                f'Remove "_outage" from {FLEET_FILE_VARIABLE} to end it.',
+                503,
+            )
         qpus = []
         with self._lock:
             for member in self._members:
@@ -225,11 +248,25 @@ class LocalFleet(Provider):
                     queue = int(source.get("queue", queue))
                     if "status" in source:
                         status, reason = source["status"], source.get("reason", "")
-                qpus.append(QPU(name=member.name, status=status, status_reason=reason, qubits=member.qubits,
-                                queue=queue, family=member.family, revision=member.revision, clops=member.clops,
-                                version=member.version))
-        return Listing(qpus=tuple(qpus), fetched_at=datetime.fromtimestamp(now, timezone.utc), provider="local",
-                       notes=(_FLEET_NOTE.format(limit=statevector_limit()),))
+                qpus.append(
+                    QPU(
+                        name=member.name,
+                        status=status,
+                        status_reason=reason,
+                        qubits=member.qubits,
+                        queue=queue,
+                        family=member.family,
+                        revision=member.revision,
+                        clops=member.clops,
+                        version=member.version,
+                    )
+                )
+        return Listing(
+            qpus=tuple(qpus),
+            fetched_at=datetime.fromtimestamp(now, UTC),
+            provider="local",
+            notes=(_FLEET_NOTE.format(limit=statevector_limit()),),
+        )
 
     def listing(self, max_age: float | None = None) -> Listing:
         path = self._fleet_file()

@@ -36,7 +36,8 @@ import functools
 import inspect
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("qiskit_connector_lab")
 
@@ -49,8 +50,9 @@ def _note_fallback(what: str, cost: str) -> None:
         if what in _noted:
             return
         _noted.add(what)
-    log.info("qiskit-ibm-runtime %s has no usable %s: using its public API instead (%s).",
-             _runtime_version(), what, cost)
+    log.info(
+        "qiskit-ibm-runtime %s has no usable %s: using its public API instead (%s).", _runtime_version(), what, cost
+    )
 
 
 def _runtime_version() -> str:
@@ -58,7 +60,7 @@ def _runtime_version() -> str:
         import qiskit_ibm_runtime
 
         return str(qiskit_ibm_runtime.__version__)
-    except Exception:  # pragma: no cover - the client is a dependency
+    except Exception:  # noqa: BLE001 - only a version for a log line  # pragma: no cover
         return "?"
 
 
@@ -75,13 +77,14 @@ def reset_fallbacks() -> None:
 
 # --- the API client: one request for every queue ----------------------------------------------------------------
 
+
 def runtime_client_class() -> type | None:
     """The client's REST client class: ``api.client.RuntimeClient`` (0.51), ``api.clients.runtime`` (0.49, 0.50)."""
     import importlib
 
     for module in ("qiskit_ibm_runtime.api.client", "qiskit_ibm_runtime.api.clients.runtime"):
         try:
-            return getattr(importlib.import_module(module), "RuntimeClient")
+            return importlib.import_module(module).RuntimeClient
         except (ImportError, AttributeError):
             continue
     return None
@@ -109,14 +112,16 @@ def list_devices(service: Any) -> list[Any]:
     for backend in service.backends():
         status = backend.status()
         processor = getattr(backend, "processor_type", None) or {}
-        devices.append({
-            "name": backend.name,
-            "status": {"name": "online" if status.operational else "paused", "reason": status.status_msg or ""},
-            "qubits": backend.num_qubits,
-            "queue_length": status.pending_jobs,
-            "processor_type": processor if isinstance(processor, dict) else {},
-            "clops": getattr(backend, "clops", None),
-        })
+        devices.append(
+            {
+                "name": backend.name,
+                "status": {"name": "online" if status.operational else "paused", "reason": status.status_msg or ""},
+                "qubits": backend.num_qubits,
+                "queue_length": status.pending_jobs,
+                "processor_type": processor if isinstance(processor, dict) else {},
+                "clops": getattr(backend, "clops", None),
+            }
+        )
     return devices
 
 
@@ -188,8 +193,9 @@ def backend_properties(service: Any, name: str) -> dict[str, Any] | None:
     return None if properties is None else dict(properties.to_dict())
 
 
-def jobs_page(service: Any, *, limit: int, skip: int, pending: bool | None,
-              backend_name: str | None) -> dict[str, Any] | None:
+def jobs_page(
+    service: Any, *, limit: int, skip: int, pending: bool | None, backend_name: str | None
+) -> dict[str, Any] | None:
     """One ``GET /api/v1/jobs`` as the API answers it: ``{"jobs": [...with their state...], "count": total}``.
 
     Returns None, with one note, when the client has no such call: the caller then uses the public
@@ -248,7 +254,7 @@ def install_session_hook(adapter_for_this_thread: Callable[[], Any | None]) -> b
             self.mount("http://", adapter)
             self.mount("https://", adapter)
 
-        client_session.RetrySession._initialize_retry = _initialize_retry  # type: ignore[method-assign]
+        client_session.RetrySession._initialize_retry = _initialize_retry
         _hook_installed = True
         return True
 
@@ -304,8 +310,9 @@ def install_local_job_hook(factory: LocalJobFactory) -> bool:
             # A Session/Batch (local) passes "instance" in the options and keeps one service for all its jobs;
             # job mode passes no "instance" for a non-IBM backend. Fallback: every job in job mode.
             session = _session_id(self) if isinstance(options, dict) and "instance" in options else None
-            return _originals["factory"](program_id, self, backend, original, inputs=inputs, options=options,
-                                         session_id=session)
+            return _originals["factory"](
+                program_id, self, backend, original, inputs=inputs, options=options, session_id=session
+            )
 
         @functools.wraps(run_executor)
         def _run_executor(self: Any, backend: Any, options: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -314,11 +321,13 @@ def install_local_job_hook(factory: LocalJobFactory) -> bool:
 
             def original(simulator: Any = None) -> Any:
                 # The program on ``simulator`` (an AerSimulator with the reduced noise), else on the backend.
-                return run_executor(self, simulator if simulator is not None else backend, options, inputs,
-                                    *args, **kwargs)
+                return run_executor(
+                    self, simulator if simulator is not None else backend, options, inputs, *args, **kwargs
+                )
 
-            return _originals["factory"]("executor", self, backend, original, inputs=inputs, options=options,
-                                         session_id=None)
+            return _originals["factory"](
+                "executor", self, backend, original, inputs=inputs, options=options, session_id=None
+            )
 
         _originals.update({"_run": run, "_run_executor": run_executor, "factory": factory})
         QiskitRuntimeLocalService._run = _run

@@ -80,13 +80,19 @@ def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annota
         return NO_DATA_COLOUR if index is None else BIN_COLOURS[index]
 
     outliers = 0
-    for (a, b) in layout.edges:
+    for a, b in layout.edges:
         (x0, y0), (x1, y1) = layout.coordinates[a], layout.coordinates[b]
         value = couplers.get((a, b)) if color_by == "two_qubit" else None
         marked = is_outlier(value, "two_qubit")
         outliers += marked
-        ax.plot([x0, x1], [y0, y1], color=colour(value, "two_qubit") if color_by == "two_qubit" else NO_DATA_COLOUR,
-                linewidth=3.5 if color_by == "two_qubit" else 2.5, linestyle=(0, (2, 1)) if marked else "-", zorder=1)
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color=colour(value, "two_qubit") if color_by == "two_qubit" else NO_DATA_COLOUR,
+            linewidth=3.5 if color_by == "two_qubit" else 2.5,
+            linestyle=(0, (2, 1)) if marked else "-",
+            zorder=1,
+        )
     values = readout if color_by == "readout" else [None] * backend.num_qubits
     colors = [colour(v, "readout") if color_by == "readout" else "#6f42c1" for v in values]
     marked_qubits = [is_outlier(v, "readout") for v in values]
@@ -96,9 +102,16 @@ def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annota
     size = 160 if backend.num_qubits <= 40 else 70
     ax.scatter(xs, ys, s=size, c=colors, zorder=2, edgecolors="white", linewidths=0.8)
     if any(marked_qubits):
-        ax.scatter([x for x, m in zip(xs, marked_qubits, strict=True) if m],
-                   [y for y, m in zip(ys, marked_qubits, strict=True) if m],
-                   s=size * 2.2, facecolors="none", edgecolors="black", linewidths=1.2, linestyles="--", zorder=3)
+        ax.scatter(
+            [x for x, m in zip(xs, marked_qubits, strict=True) if m],
+            [y for y, m in zip(ys, marked_qubits, strict=True) if m],
+            s=size * 2.2,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.2,
+            linestyles="--",
+            zorder=3,
+        )
     if annotate if annotate is not None else backend.num_qubits <= 40:
         for q, (x, y) in enumerate(layout.coordinates):
             ax.text(x, y, str(q), ha="center", va="center", fontsize=7, color="black", zorder=4)

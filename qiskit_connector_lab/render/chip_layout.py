@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,11 @@ class ChipLayout:
     edges: tuple[tuple[int, int], ...]  # undirected couplers, each once, (low, high)
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "coordinates": [list(c) for c in self.coordinates], "edges": [list(e) for e in self.edges]}
+        return {
+            "kind": self.kind,
+            "coordinates": [list(c) for c in self.coordinates],
+            "edges": [list(e) for e in self.edges],
+        }
 
 
 def undirected_edges(coupling_map: Iterable[Sequence[int]]) -> tuple[tuple[int, int], ...]:
@@ -98,7 +102,7 @@ def _crossings(points: list[tuple[float, float]], edges: tuple[tuple[int, int], 
 
     count = 0
     for i, (a, b) in enumerate(edges):
-        for c, d in edges[i + 1:]:
+        for c, d in edges[i + 1 :]:
             if len({a, b, c, d}) < 4:
                 continue
             p, q, r, s = points[a], points[b], points[c], points[d]
@@ -121,7 +125,7 @@ def _graph_layout(num_qubits: int, edges: tuple[tuple[int, int], ...]) -> ChipLa
         best: tuple[int, list[tuple[float, float]]] | None = None
         for seed in range(1, 17 if num_qubits <= 200 else 2):
             raw = rx.spring_layout(graph, seed=seed, num_iter=300)  # seeded: the same picture every time
-            candidate = [tuple(raw[q]) for q in range(num_qubits)]
+            candidate = [(float(raw[q][0]), float(raw[q][1])) for q in range(num_qubits)]
             crossings = _crossings(candidate, edges) if num_qubits <= 200 else 0
             if best is None or crossings < best[0]:
                 best = (crossings, candidate)
@@ -133,7 +137,7 @@ def _graph_layout(num_qubits: int, edges: tuple[tuple[int, int], ...]) -> ChipLa
     scale = 1.0 / max(min(lengths), 1e-9)
     xs = [p[0] * scale for p in positions]
     ys = [p[1] * scale for p in positions]
-    points = tuple((round(px - min(xs), 4), round(py - min(ys), 4)) for px, py in zip(xs, ys))
+    points = tuple((round(px - min(xs), 4), round(py - min(ys), 4)) for px, py in zip(xs, ys, strict=True))
     return ChipLayout("graph", points, edges)
 
 

@@ -60,6 +60,16 @@ class JobsTable(GridReport):
         self.footer = [] if shown else ["No jobs" + (" queued or running." if pending else " yet.")]
 
     def rows(self) -> list[list[Any]]:
-        return [[_MARK.get(job.status, "?"), job.id, job.status, job.backend, job.primitive or "-",
-                 age(job.created, self.now), run_time(job.started, job.finished, self.now),
-                 ", ".join(job.tags) or ""] for job in self.page.jobs]
+        return [
+            [
+                _MARK.get(job.status, "?"),
+                job.id,
+                job.status,
+                job.backend,
+                job.primitive or "-",
+                age(job.created, self.now),
+                run_time(job.started, job.finished, self.now),
+                ", ".join(job.tags) or "",
+            ]
+            for job in self.page.jobs
+        ]

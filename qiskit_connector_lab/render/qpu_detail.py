@@ -5,6 +5,7 @@ Built from the API's ``configuration`` and ``properties`` replies (the same JSON
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Any
 
@@ -15,7 +16,7 @@ TWO_QUBIT_GATES = ("cz", "ecr", "cx", "rzz")
 
 
 def _median(values: list[float]) -> float | None:
-    clean = [v for v in values if v is not None and v == v]
+    clean = [v for v in values if v is not None and not math.isnan(v)]
     return statistics.median(clean) if clean else None
 
 

@@ -21,8 +21,10 @@ _DOT = {"online": "●", "paused": "◐", "offline": "○"}
 STATUS_COLOURS = {"online": "#2e9e44", "paused": "#e0a000", "offline": "#8a8a8a"}
 
 #: The one line that says what the local fleet is (it replaces the providers' separate "Local fleet:" notes).
-LOCAL_FACTS = ("Local fleet: copies of IBM processors with simulated queues; the plan is simulated, nothing is "
-               "checked with IBM; jobs run on this machine.")
+LOCAL_FACTS = (
+    "Local fleet: copies of IBM processors with simulated queues; the plan is simulated, nothing is "
+    "checked with IBM; jobs run on this machine."
+)
 
 # Inline styles: JupyterLab and Notebook 7 right-align table cells and centre tables; a report reads left to right.
 _TABLE = "border-collapse:collapse;margin:4px 0;width:auto;table-layout:auto;font-size:var(--jp-ui-font-size1,13px)"
@@ -78,8 +80,7 @@ def notes_html(actions: Sequence[str], facts: Sequence[str]) -> tuple[str, str]:
 
 def status_dot_html(status: str) -> str:
     colour = STATUS_COLOURS.get(status, "#8a8a8a")
-    return (f"<span style='color:{colour}' role='img' aria-label='{html.escape(status)}'>"
-            f"{_DOT.get(status, '?')}</span>")
+    return f"<span style='color:{colour}' role='img' aria-label='{html.escape(status)}'>{_DOT.get(status, '?')}</span>"
 
 
 class GridReport:
@@ -101,12 +102,16 @@ class GridReport:
     def _repr_html_(self) -> str:
         head = "".join(f"<th style='{_TH}'>{html.escape(h)}</th>" for h in self.headers)
         body = "".join(
-            f"<tr style='{_ROW}'>" + "".join(f"<td style='{_TD}'>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+            f"<tr style='{_ROW}'>"
+            + "".join(f"<td style='{_TD}'>{html.escape(str(cell))}</td>" for cell in row)
+            + "</tr>"
             for row in self.rows()
         )
         footer = "".join(f"<div style='{_FACT}'>{html.escape(line)}</div>" for line in self.footer)
-        return (f"<div class='qcl-report'><b>{html.escape(self.title)}</b>"
-                f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{footer}</div>")
+        return (
+            f"<div class='qcl-report'><b>{html.escape(self.title)}</b>"
+            f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{footer}</div>"
+        )
 
 
 class BackendTable:
@@ -127,8 +132,9 @@ class BackendTable:
         self.footer = [f"Fetched {when}." + (" Stale: " + listing.stale_reason if listing.stale else "")]
         self.footer.extend(f"Note: {note}" for note in listing.notes if note.startswith("Skipped"))
         if pick and pick in {q.name for q in self.qpus}:
-            self.footer.append(f"A bare %qconnect uses {pick}, picked in the sidebar; %qconnect --least-busy "
-                               "ignores the pick.")
+            self.footer.append(
+                f"A bare %qconnect uses {pick}, picked in the sidebar; %qconnect --least-busy ignores the pick."
+            )
 
     def marks(self, name: str) -> str:
         marks = []
@@ -139,8 +145,18 @@ class BackendTable:
         return "← " + ", ".join(marks) if marks else ""
 
     def rows(self) -> list[list[Any]]:
-        return [[_DOT.get(q.status, "?"), q.name, q.status, q.qubits, q.processor, "?" if q.queue is None else q.queue,
-                 self.marks(q.name)] for q in self.qpus]
+        return [
+            [
+                _DOT.get(q.status, "?"),
+                q.name,
+                q.status,
+                q.qubits,
+                q.processor,
+                "?" if q.queue is None else q.queue,
+                self.marks(q.name),
+            ]
+            for q in self.qpus
+        ]
 
     def __str__(self) -> str:
         return "\n".join([self.title, tabulate(self.rows(), headers=self.headers, tablefmt="simple"), *self.footer])
@@ -154,18 +170,26 @@ class BackendTable:
         body = []
         for q in self.qpus:
             picked = q.name == self.pick
-            cells = [status_dot_html(q.status), f"<b>{html.escape(q.name)}</b>" if picked else html.escape(q.name),
-                     html.escape(q.status + (f" ({q.status_reason})" if q.status_reason else "")), str(q.qubits),
-                     html.escape(q.processor), "?" if q.queue is None else str(q.queue), html.escape(self.marks(q.name))]
+            cells = [
+                status_dot_html(q.status),
+                f"<b>{html.escape(q.name)}</b>" if picked else html.escape(q.name),
+                html.escape(q.status + (f" ({q.status_reason})" if q.status_reason else "")),
+                str(q.qubits),
+                html.escape(q.processor),
+                "?" if q.queue is None else str(q.queue),
+                html.escape(self.marks(q.name)),
+            ]
             tds = "".join(
                 f"<td style='{_TD}{';text-align:right' if i in (3, 5) else ''}'>{cell}</td>"
                 for i, cell in enumerate(cells)
             )
             body.append(f"<tr style='{_ROW}' data-qpu='{html.escape(q.name)}'>{tds}</tr>")
         footer = "".join(f"<div style='{_FACT}'>{html.escape(line)}</div>" for line in self.footer)
-        return (f"<div class='qcl-report'><b>{html.escape(self.title)}</b>"
-                f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-                f"{footer}</div>")
+        return (
+            f"<div class='qcl-report'><b>{html.escape(self.title)}</b>"
+            f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{footer}</div>"
+        )
 
 
 class PlanReport:
@@ -203,8 +227,12 @@ class PlanReport:
             rows.append(("Usage", f"{_hours(self.usage.consumed_seconds)} used (IBM reports no limit)"))
         else:
             rows.append(("Usage", f"{_hours(self.usage.consumed_seconds)} used of {_hours(self.usage.limit_seconds)}"))
-            rows.append(("Remaining", _hours(self.usage.remaining_seconds)
-                         + (" (limit reached)" if self.usage.limit_reached else "")))
+            rows.append(
+                (
+                    "Remaining",
+                    _hours(self.usage.remaining_seconds) + (" (limit reached)" if self.usage.limit_reached else ""),
+                )
+            )
         shown = getattr(self.settings, "env_file_shown", None)
         rows.append(("Read from", shown or "the environment only (no .env file found)"))
         if getattr(self.settings, "endpoint", None):
@@ -223,13 +251,17 @@ class PlanReport:
     def _repr_html_(self) -> str:
         first, last = notes_html(self.actions, self.facts)
         badge = _local_badge() if self.local else ""
-        return (f"<div class='qcl-report qcl-plan'><div>{badge}<b>{html.escape(self.title)}</b></div>{first}"
-                f"{two_column_html(self.rows())}{last}</div>")
+        return (
+            f"<div class='qcl-report qcl-plan'><div>{badge}<b>{html.escape(self.title)}</b></div>{first}"
+            f"{two_column_html(self.rows())}{last}</div>"
+        )
 
 
 def _local_badge() -> str:
-    return ("<span class='qcl-local' style='padding:0 4px;border:1px solid currentColor;border-radius:3px;"
-            "font-size:85%'>LOCAL FLEET</span> ")
+    return (
+        "<span class='qcl-local' style='padding:0 4px;border:1px solid currentColor;border-radius:3px;"
+        "font-size:85%'>LOCAL FLEET</span> "
+    )
 
 
 def local_badge_html() -> str:

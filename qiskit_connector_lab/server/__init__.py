@@ -22,8 +22,14 @@ __all__ = ["CACHE_SETTING", "load_server_extension"]
 
 def _guard_logs(log: logging.Logger) -> None:
     """Scrub any registered secret (the IBM token) from the server's log and tornado's loggers."""
-    guard_loggers(log.name, "tornado.access", "tornado.application", "tornado.general",
-                  "qiskit_connector_lab.server", "qiskit_connector_lab")
+    guard_loggers(
+        log.name,
+        "tornado.access",
+        "tornado.application",
+        "tornado.general",
+        "qiskit_connector_lab.server",
+        "qiskit_connector_lab",
+    )
     for handler in log.handlers:
         if redacting_filter not in handler.filters:
             handler.addFilter(redacting_filter)
@@ -66,8 +72,8 @@ def share_configuration(server_app: Any, env_file: str | None) -> None:
 
 def load_server_extension(server_app: Any) -> None:
     from .app_settings import QConnectorServer
-    from .shared_upstream import SharedUpstream
     from .routes import NAMESPACE, setup_routes
+    from .shared_upstream import SharedUpstream
 
     options = QConnectorServer(parent=server_app)
     share_configuration(server_app, options.env_file)
@@ -79,6 +85,11 @@ def load_server_extension(server_app: Any) -> None:
     setup_routes(web_app, cache)
     _stop_with_server(server_app, cache.stop)
     server_app.io_loop.add_callback(cache.start)
-    log.info("qiskit-connector-lab: routes at %s%s/ (provider %s, refresh every %g s, TTL %g s)",
-             web_app.settings.get("base_url", "/"), NAMESPACE, options.provider, options.refresh_interval,
-             options.ttl)
+    log.info(
+        "qiskit-connector-lab: routes at %s%s/ (provider %s, refresh every %g s, TTL %g s)",
+        web_app.settings.get("base_url", "/"),
+        NAMESPACE,
+        options.provider,
+        options.refresh_interval,
+        options.ttl,
+    )

@@ -25,14 +25,14 @@ class QConnectorServer(Configurable):
         ["auto", "local", "ibm"],
         default_value="auto",
         help="Which QPUs to serve: 'ibm' (IBM Quantum, needs credentials), 'local' (the offline fleet), or "
-             "'auto' (IBM when credentials are configured, else the local fleet).",
+        "'auto' (IBM when credentials are configured, else the local fleet).",
     ).tag(config=True)
 
     env_file = Unicode(
         None,
         allow_none=True,
         help="The .env file with the connector's variables (IQP_API_TOKEN, OPEN_PLAN, ...). Default: "
-             "QCONNECTOR_ENV_FILE, else the first .env found upward from the server's working directory.",
+        "QCONNECTOR_ENV_FILE, else the first .env found upward from the server's working directory.",
     ).tag(config=True)
 
     refresh_interval = Float(
@@ -73,7 +73,7 @@ class QConnectorServer(Configurable):
     max_backoff = Float(
         60.0,
         help="Upper bound, in seconds, of the exponential backoff after upstream failures (a 429's "
-             "Retry-After is honoured as given, up to an hour).",
+        "Retry-After is honoured as given, up to an hour).",
     ).tag(config=True)
 
     workers = Int(
@@ -85,8 +85,10 @@ class QConnectorServer(Configurable):
     def _positive_seconds(self, proposal: Any) -> float:
         value = float(proposal["value"])
         if not value > 0 or value == float("inf"):
-            raise TraitError(f"QConnectorServer.{proposal['trait'].name} must be a positive number of seconds, "
-                             f"not {proposal['value']!r}.")
+            raise TraitError(
+                f"QConnectorServer.{proposal['trait'].name} must be a positive number of seconds, "
+                f"not {proposal['value']!r}."
+            )
         return value
 
     @validate("history_length", "workers")

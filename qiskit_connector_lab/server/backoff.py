@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import ConnectorError, RateLimited
 
@@ -16,8 +16,7 @@ RETRY_AFTER_CAP = 3600.0
 
 
 class Backoff:
-    def __init__(self, *, base: float = 2.0, cap: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, base: float = 2.0, cap: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.base = base
         self.cap = cap
         self._clock = clock

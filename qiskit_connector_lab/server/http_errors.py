@@ -20,8 +20,8 @@ IBM's own 401/403 become 502: a 401/403 from *this* server means the browser is 
 from __future__ import annotations
 
 import math
-from typing import Any
 import re
+from typing import Any
 
 from tornado import web
 
@@ -70,8 +70,9 @@ CONFIG_ERROR_CODES = frozenset({"config_error", "plan_mismatch", "unauthorized"}
 class ApiError(web.HTTPError):
     """An error a route answers with. ``message`` is one sentence; ``hint`` (optional) says what to do."""
 
-    def __init__(self, status: int, code: str, message: str, *, hint: str = "",
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, hint: str = "", headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status)
         self.code = code
         self.message = message
@@ -128,6 +129,8 @@ def api_error(error: ConnectorError, *, retry_after: float | None = None) -> Api
             asked = error.retry_after
             hint = f"Retry after {seconds} s."
             if asked and asked > RETRY_AFTER_CAP:
-                hint += (f" IBM asked for {asked:g} s; this server asks IBM again after at most "
-                         f"{RETRY_AFTER_CAP:g} s (one hour).")
+                hint += (
+                    f" IBM asked for {asked:g} s; this server asks IBM again after at most "
+                    f"{RETRY_AFTER_CAP:g} s (one hour)."
+                )
     return ApiError(status, error.code, first_sentence(error.message), hint=hint, headers=headers)

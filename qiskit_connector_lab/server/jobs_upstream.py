@@ -44,8 +44,9 @@ class SharedJobs:
         self.detail_calls = 0
         self.cancels = 0
 
-    async def page(self, pending: bool = False, backend: str | None = None, limit: int = 20,
-                   offset: int = 0) -> dict[str, Any]:
+    async def page(
+        self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0
+    ) -> dict[str, Any]:
         up = self.up
         up.touch()
         key: PageKey = (pending, backend, limit, offset)
@@ -135,5 +136,9 @@ class SharedJobs:
         return {"id": job_id, "status": status}
 
     def status(self) -> dict[str, Any]:
-        return {"list_calls": self.list_calls, "detail_calls": self.detail_calls, "cancels": self.cancels,
-                "cached_pages": len(self._pages)}
+        return {
+            "list_calls": self.list_calls,
+            "detail_calls": self.detail_calls,
+            "cancels": self.cancels,
+            "cached_pages": len(self._pages),
+        }

@@ -24,7 +24,8 @@ import functools
 import json
 import re
 import traceback
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -32,10 +33,10 @@ from tornado import web
 
 from ..errors import ConnectorError
 from ..pick import Pick, read_pick, write_pick
-from ..secret import redact
 from ..ranking import select
-from .shared_upstream import SharedUpstream, backends_payload  # noqa: F401 - backends_payload: kept importable here
+from ..secret import redact
 from .http_errors import CONFIG_ERROR_CODES, HTTP_DEFAULTS, ApiError, api_error
+from .shared_upstream import SharedUpstream, backends_payload  # noqa: F401 - backends_payload: kept importable here
 
 NAMESPACE = "qiskit-connector-lab"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -46,7 +47,7 @@ def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
     """Turn a connector error raised by a route into its JSON error answer."""
 
     @functools.wraps(method)
-    async def wrapper(self: "QConnectorHandler", *args: Any, **kwargs: Any) -> None:
+    async def wrapper(self: QConnectorHandler, *args: Any, **kwargs: Any) -> None:
         try:
             await method(self, *args, **kwargs)
         except ConnectorError as error:
@@ -99,8 +100,12 @@ class QConnectorHandler(APIHandler):
             if status_code >= 500 or not message:
                 code = "internal_error" if status_code >= 500 else f"http_{status_code}"
                 message = "The qiskit-connector-lab server extension failed; the server log has the details."
-            if (isinstance(error, web.HTTPError) and status_code == 403 and "xsrf" in (error.log_message or "").lower()
-                    and getattr(self, "_jupyter_current_user", None) is not None):
+            if (
+                isinstance(error, web.HTTPError)
+                and status_code == 403
+                and "xsrf" in (error.log_message or "").lower()
+                and getattr(self, "_jupyter_current_user", None) is not None
+            ):
                 # Logged in, but the XSRF token is missing: say so. Not logged in at all: the 403 default says that.
                 code = "xsrf_failed"
                 message = f"The {self.request.method} carries no valid XSRF token, so it was refused."
@@ -111,14 +116,23 @@ class QConnectorHandler(APIHandler):
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, ApiError):
-            self.log.debug("qiskit-connector-lab: %s %s -> %d %s", self.request.method, self.request.path,
-                           value.status_code, value.code)
+            self.log.debug(
+                "qiskit-connector-lab: %s %s -> %d %s",
+                self.request.method,
+                self.request.path,
+                value.status_code,
+                value.code,
+            )
         elif isinstance(value, web.HTTPError):
             super().log_exception(typ, value, tb)
         else:
             # The traceback goes to the log (redacted), never to the client; no request headers (cookies).
-            self.log.error("qiskit-connector-lab: %s %s failed:\n%s", self.request.method, self.request.path,
-                           redact("".join(traceback.format_exception(typ, value, tb))))
+            self.log.error(
+                "qiskit-connector-lab: %s %s failed:\n%s",
+                self.request.method,
+                self.request.path,
+                redact("".join(traceback.format_exception(typ, value, tb))),
+            )
 
 
 class PlanHandler(QConnectorHandler):
@@ -169,8 +183,9 @@ class PickHandler(QConnectorHandler):
         except (UnicodeDecodeError, ValueError):
             raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
         if not isinstance(data, dict) or "backend" not in data:
-            raise ApiError(400, "bad_request", 'The body must be a JSON object: {"backend": "<QPU name>"} or '
-                                               '{"backend": null}.')
+            raise ApiError(
+                400, "bad_request", 'The body must be a JSON object: {"backend": "<QPU name>"} or {"backend": null}.'
+            )
         name = data["backend"]
         if name is not None and not isinstance(name, str):
             raise ApiError(400, "bad_name", "The backend must be a QPU name (a string) or null.")

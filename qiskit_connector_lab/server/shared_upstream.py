@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..config import LOCAL_CHANNEL, find_env_file, load_settings, shown_path
@@ -86,7 +86,7 @@ def config_info(options: Any, provider: Provider | None) -> dict[str, Any]:
     changed_at = None
     if path is not None:
         try:
-            changed_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+            changed_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
         except OSError:
             changed_at = None
     return {
@@ -150,11 +150,15 @@ class RenderedListing:
 
 def build_provider(options: Any) -> Provider:
     """The provider the server traits ask for (blocking: reads .env, may import the IBM client)."""
-    settings = load_settings(options.env_file, local=_LOCAL_ARG[options.provider], deadline=options.deadline,
-                             listing_ttl=options.ttl)
+    settings = load_settings(
+        options.env_file, local=_LOCAL_ARG[options.provider], deadline=options.deadline, listing_ttl=options.ttl
+    )
     if options.provider == "ibm" and settings.local:
-        raise ConfigError("QConnectorServer.provider", "is 'ibm', but no IBM Quantum credentials were found.",
-                          "Set IQP_API_TOKEN (and a plan switch such as OPEN_PLAN=on) in the .env, or use 'auto'.")
+        raise ConfigError(
+            "QConnectorServer.provider",
+            "is 'ibm', but no IBM Quantum credentials were found.",
+            "Set IQP_API_TOKEN (and a plan switch such as OPEN_PLAN=on) in the .env, or use 'auto'.",
+        )
     if settings.token is not None:
         redacting_filter.add(settings.token)
     if not settings.local:
@@ -230,8 +234,9 @@ class SharedUpstream:
     def start(self) -> None:
         """Start the background refresher (idempotent; needs a running event loop)."""
         if self._task is None and not self._stopped:
-            self._task = asyncio.get_running_loop().create_task(self._refresh_loop(),
-                                                                 name="qiskit-connector-lab refresher")
+            self._task = asyncio.get_running_loop().create_task(
+                self._refresh_loop(), name="qiskit-connector-lab refresher"
+            )
 
     async def stop(self) -> None:
         """Stop the refresher and the thread pool (a call already running finishes within its deadline)."""
@@ -277,8 +282,7 @@ class SharedUpstream:
             except ConnectorError:
                 pass  # logged where it happened; the next tick (after the backoff) tries again
             except Exception:  # noqa: BLE001 - the refresher must outlive any single bad refresh
-                self.log.error("qiskit-connector-lab: background refresh failed: %s",
-                               redact(traceback.format_exc()))
+                self.log.error("qiskit-connector-lab: background refresh failed: %s", redact(traceback.format_exc()))
 
     # -- calling the provider --------------------------------------------------------------------------------
     async def _call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
@@ -294,8 +298,9 @@ class SharedUpstream:
             raise DeadlineExceeded(what, guard) from None
         except Exception as exc:  # noqa: BLE001 - turned into a one-line error; the log keeps the traceback
             kind = self._provider.kind if self._provider is not None else "local"
-            self.log.warning("qiskit-connector-lab: unexpected error while %s: %s", what,
-                             redact(traceback.format_exc()))
+            self.log.warning(
+                "qiskit-connector-lab: unexpected error while %s: %s", what, redact(traceback.format_exc())
+            )
             if kind == "ibm":
                 raise classify(exc, what=what) from None
             raise InternalError(f"The server extension failed while {what}. The server log has the details.") from None
@@ -304,16 +309,19 @@ class SharedUpstream:
         self.stats.failures += 1
         if isinstance(error, UpstreamError):
             delay = self.backoff.failed(error)
-            self.log.warning("qiskit-connector-lab: %s [%s]; no upstream call for %.1f s.",
-                             first_sentence(error.message), error.code, delay)
+            self.log.warning(
+                "qiskit-connector-lab: %s [%s]; no upstream call for %.1f s.",
+                first_sentence(error.message),
+                error.code,
+                delay,
+            )
         elif error.message != self._last_logged:  # e.g. a broken .env: say it once, not on every request
             self.log.warning("qiskit-connector-lab: %s [%s]", error.message, error.code)
         self._last_logged = error.message
 
     def _succeeded(self) -> None:
         if self.backoff.failures:
-            self.log.info("qiskit-connector-lab: IBM Quantum answers again after %d failure(s).",
-                          self.backoff.failures)
+            self.log.info("qiskit-connector-lab: IBM Quantum answers again after %d failure(s).", self.backoff.failures)
         self.backoff.succeeded()
         self._last_logged = ""
 
@@ -426,14 +434,16 @@ class SharedUpstream:
         key = (id(self._listing), listing.fetched_at, listing.stale, listing.stale_reason)
         cached = self._payload
         if cached is None or cached[0] != key:
+
             def render() -> RenderedListing:
                 self.stats.payload_renders += 1
                 payload = backends_payload(listing, self.options.refresh_interval)
                 del payload["age_seconds"]
                 return RenderedListing(payload)
 
-            rendered = await self._renders.run(key, functools.partial(
-                asyncio.get_running_loop().run_in_executor, None, render))
+            rendered = await self._renders.run(
+                key, functools.partial(asyncio.get_running_loop().run_in_executor, None, render)
+            )
             self._payload = cached = (key, rendered)
         return cached[1], round(listing.age(utcnow()), 3)
 
@@ -594,7 +604,9 @@ class SharedUpstream:
             "settings": self.options.describe(),
             "clients_active": self.active(),
             "refresher": self.refresher_state,
-            "listing": None if listing is None else {
+            "listing": None
+            if listing is None
+            else {
                 "fetched_at": listing.fetched_at.isoformat(),
                 "age_seconds": round(listing.age(), 3),
                 "stale": self._listing_error is not None,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Hashable, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -43,5 +44,5 @@ class SingleFlight:
         for flight in flights:
             try:
                 await flight
-            except BaseException:  # noqa: BLE001 - cancelled or failed; either way it is over
+            except BaseException:  # noqa: BLE001, S110 - cancelled or failed; either way it is over
                 pass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python tests/emulator` puts only this folder
 
-from emulator import IBMQuantumEmulator  # noqa: E402
+from emulator import IBMQuantumEmulator
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,10 +17,9 @@ import importlib.util
 import json
 import statistics
 import uuid
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-
 
 
 def _fake_backends_dir() -> Path:
@@ -119,21 +118,19 @@ def plan_display_name(plan: str) -> str:
     return "-".join(part.capitalize() for part in key.split("-"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def available_snapshots() -> tuple[str, ...]:
     """Snapshot folder names that carry both a configuration and properties."""
     names = []
     for folder in sorted(FAKE_BACKENDS_DIR.iterdir()):
         if not folder.is_dir():
             continue
-        if (folder / f"conf_{folder.name}.json").is_file() and (
-            folder / f"props_{folder.name}.json"
-        ).is_file():
+        if (folder / f"conf_{folder.name}.json").is_file() and (folder / f"props_{folder.name}.json").is_file():
             names.append(folder.name)
     return tuple(names)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_fleet() -> tuple[str, ...]:
     have = set(available_snapshots())
     return tuple(name for name in _DEFAULT_FLEET_CANDIDATES if name in have)
@@ -149,13 +146,13 @@ def snapshot_for(name: str) -> str | None:
     return short if short in available_snapshots() else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_conf(snapshot: str) -> dict[str, Any]:
     with open(FAKE_BACKENDS_DIR / snapshot / f"conf_{snapshot}.json", encoding="utf-8") as fh:
         return json.load(fh)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_props(snapshot: str) -> dict[str, Any]:
     with open(FAKE_BACKENDS_DIR / snapshot / f"props_{snapshot}.json", encoding="utf-8") as fh:
         return json.load(fh)
@@ -201,7 +198,7 @@ def clops(snapshot: str) -> dict[str, Any] | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def performance_metrics(snapshot: str) -> dict[str, Any]:
     """Medians computed from the properties snapshot, in the ``/backends`` shape."""
     props = load_props(snapshot)

@@ -44,9 +44,10 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs
 
 from . import data
@@ -100,7 +101,7 @@ _UNSET: Any = object()
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _b64url(raw: bytes) -> str:
@@ -276,11 +277,13 @@ class IBMQuantumEmulator:
                 entries.append({"snapshot": snap, "name": f"ibm_{snap}" if cycle == 0 else f"ibm_{snap}_{cycle + 1}"})
         else:
             entries = [{"name": item} if isinstance(item, str) else dict(item) for item in spec]
-        queues = self._rng.sample(range(1, 500), len(entries)) if len(entries) < 499 else [
-            self._rng.randint(0, 999) for _ in entries
-        ]
+        queues = (
+            self._rng.sample(range(1, 500), len(entries))
+            if len(entries) < 499
+            else [self._rng.randint(0, 999) for _ in entries]
+        )
         out = []
-        for index, (entry, queue) in enumerate(zip(entries, queues)):
+        for index, (entry, queue) in enumerate(zip(entries, queues, strict=True)):
             entry.setdefault("queue_length", queue)
             out.append(self._make_qpu(index=index, **entry))
         seen = set()
@@ -755,9 +758,7 @@ class IBMQuantumEmulator:
         sub-paths; ``None`` matches every path.  ``method=None`` matches any
         method.  ``times=None`` = forever.  ``retry_after`` adds ``Retry-After``.
         """
-        return self._faults.add(
-            fault, path, method, times, retry_after=retry_after, seconds=seconds, prefix=prefix
-        )
+        return self._faults.add(fault, path, method, times, retry_after=retry_after, seconds=seconds, prefix=prefix)
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -770,8 +771,8 @@ class IBMQuantumEmulator:
         status = int(fault.kind)
         headers = {}
         if fault.retry_after is not None:
-            headers["Retry-After"] = str(int(fault.retry_after)) if float(fault.retry_after).is_integer() else str(
-                fault.retry_after
+            headers["Retry-After"] = (
+                str(int(fault.retry_after)) if float(fault.retry_after).is_integer() else str(fault.retry_after)
             )
         message = _FAULT_MESSAGES.get(status, f"HTTP {status}.")
         if request.path == "/identity/token":
@@ -978,9 +979,16 @@ class IBMQuantumEmulator:
                 for key, plan in data.PLANS.items():
                     if data.plan_id(key) == entry_id:
                         match = Instance(
-                            name="", crn="", plan=key, display_name=plan["display_name"],
-                            pricing_type=plan["pricing_type"], plan_id=entry_id, region="",
-                            tags=[], backends=None, usage={},
+                            name="",
+                            crn="",
+                            plan=key,
+                            display_name=plan["display_name"],
+                            pricing_type=plan["pricing_type"],
+                            plan_id=entry_id,
+                            region="",
+                            tags=[],
+                            backends=None,
+                            usage={},
                         )
                         break
         if match is None:
@@ -1044,9 +1052,7 @@ class IBMQuantumEmulator:
         include_mocks = request.query.get("include_mocks", "").lower() == "true"
         with_wait = "wait_time_seconds" in request.query.get("fields", "")
         with self._lock:
-            devices = [] if empty else [
-                q.device(with_wait) for q in self._visible(inst) if include_mocks or not q.mock
-            ]
+            devices = [] if empty else [q.device(with_wait) for q in self._visible(inst) if include_mocks or not q.mock]
         hook = self.devices_hook
         return Response.json(200, {"devices": hook(devices) if hook is not None else devices})
 
@@ -1195,4 +1201,4 @@ class IBMQuantumEmulator:
         return Response(204)
 
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_INSTANCES", "IBMQuantumEmulator", "QPU", "Instance"]
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_INSTANCES", "QPU", "IBMQuantumEmulator", "Instance"]

@@ -92,8 +92,9 @@ def _shrink(circuit: Any) -> tuple[Any, list[int]]:
     from qiskit import QuantumCircuit
 
     skip = {"barrier", "delay"}
-    active = sorted({circuit.find_bit(q).index for inst in circuit.data if inst.operation.name not in skip
-                     for q in inst.qubits})
+    active = sorted(
+        {circuit.find_bit(q).index for inst in circuit.data if inst.operation.name not in skip for q in inst.qubits}
+    )
     where = {circuit.qubits[i]: k for k, i in enumerate(active)}
     small = QuantumCircuit(len(active), name=circuit.name, global_phase=circuit.global_phase)
     for creg in circuit.cregs:
@@ -149,10 +150,17 @@ def run_primitive(program: str, params: dict[str, Any], seed: int) -> str:
             shaped = np.empty(len(flat), dtype=object)
             shaped[:] = flat
             shaped = shaped.reshape(obs.shape)
-            run = AerEstimator(options={"run_options": {"seed": seed}}).run(
-                [(small, shaped.tolist(), values, precision or precision_default)]).result()[0]
-            results.append(PubResult(DataBin(evs=run.data.evs, stds=run.data.stds, shape=run.data.shape),
-                                     metadata={"target_precision": precision or precision_default}))
+            run = (
+                AerEstimator(options={"run_options": {"seed": seed}})
+                .run([(small, shaped.tolist(), values, precision or precision_default)])
+                .result()[0]
+            )
+            results.append(
+                PubResult(
+                    DataBin(evs=run.data.evs, stds=run.data.stds, shape=run.data.shape),
+                    metadata={"target_precision": precision or precision_default},
+                )
+            )
     else:
         raise ValueError(f"program {program!r} is not emulated (only sampler and estimator)")
     return json.dumps(PrimitiveResult(results, metadata={"version": 2}), cls=RuntimeEncoder)
@@ -187,8 +195,12 @@ class EmulatedJob:
             return
         if self.status == "Queued" and not self.held and now >= self.created + self.queue_for:
             self.status, self.started = "Running", max(self.created + self.queue_for, self.created)
-        if self.status == "Running" and self.started is not None and now >= self.started + self.run_for \
-                and self.sim_done.is_set():
+        if (
+            self.status == "Running"
+            and self.started is not None
+            and now >= self.started + self.run_for
+            and self.sim_done.is_set()
+        ):
             self.finished = max(self.started + self.run_for, self.sim_finished or self.started)
             if self.sim_error:
                 self.status, self.reason, self.reason_code = "Failed", self.sim_error, 1517
@@ -278,8 +290,9 @@ class JobsAPI:
         if what == "metrics":
             return only("GET") or Response.json(200, {} if empty else self._metrics(job))
         if what == "logs":
-            return only("GET") or Response(200, f"{_iso(job.created)} job {job.id}: {job.status}\n".encode(),
-                                           content_type="text/plain")
+            return only("GET") or Response(
+                200, f"{_iso(job.created)} job {job.id}: {job.status}\n".encode(), content_type="text/plain"
+            )
         if what == "tags":
             if method != "PUT":
                 return only("PUT")  # type: ignore[return-value]
@@ -336,9 +349,16 @@ class JobsAPI:
             self._seq += 1
             job = EmulatedJob(
                 id="d" + uuid.UUID(int=emu._rng.getrandbits(128), version=4).hex[:19],
-                backend=backend, program=program, instance=inst.crn, params=params, session_id=session_id,
-                tags=[str(t) for t in tags], created=time.time(), queue_for=float(emu.job_queue_seconds),
-                run_for=float(emu.job_run_seconds), held=bool(emu.hold_jobs),
+                backend=backend,
+                program=program,
+                instance=inst.crn,
+                params=params,
+                session_id=session_id,
+                tags=[str(t) for t in tags],
+                created=time.time(),
+                queue_for=float(emu.job_queue_seconds),
+                run_for=float(emu.job_run_seconds),
+                held=bool(emu.hold_jobs),
             )
             self._jobs[job.id] = job
             seed = self._seq
@@ -389,15 +409,16 @@ class JobsAPI:
                     continue
                 matches.append(job)
             matches.sort(key=lambda j: j.created, reverse=query.get("sort", "DESC").upper() != "ASC")
-            page = [job.view() for job in matches[offset: offset + limit]]
+            page = [job.view() for job in matches[offset : offset + limit]]
         return Response.json(200, {"jobs": page, "count": len(matches), "limit": limit, "offset": offset})
 
     def _cancel(self, job: EmulatedJob) -> Response:
         with self._lock:
             job.advance(time.time())
             if job.status in FINAL:
-                return self._emu._error(409, f"Job {job.id} is {job.status.lower()} and cannot be cancelled.",
-                                        code=1213)
+                return self._emu._error(
+                    409, f"Job {job.id} is {job.status.lower()} and cannot be cancelled.", code=1213
+                )
             job.status, job.finished = "Cancelled", time.time()
             job.reason = "Cancelled by the user."
         return Response(204)
@@ -418,8 +439,12 @@ class JobsAPI:
         out: dict[str, Any] = {
             "timestamps": {"created": _iso(job.created), "running": _iso(job.started), "finished": _iso(job.finished)},
             "bss": {"seconds": charge or 0},
-            "usage": {"status": "completed" if done else "pending", "quantum_seconds": charge or 0,
-                      "seconds": charge or 0, "qpu_charge_time_seconds": charge or 0},
+            "usage": {
+                "status": "completed" if done else "pending",
+                "quantum_seconds": charge or 0,
+                "seconds": charge or 0,
+                "qpu_charge_time_seconds": charge or 0,
+            },
             "executions": len(job.params.get("pubs", [])),
             "num_circuits": len(job.params.get("pubs", [])),
             "num_qubits": [],

@@ -142,7 +142,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
         try:
             self.finish_request(request, client_address)
-        except Exception:  # noqa: BLE001 - never let a connection error escape
+        except Exception:
             self.handle_error(request, client_address)
         finally:
             self.shutdown_request(request)
@@ -201,23 +201,23 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     timeout = None  # idle keep-alive connections are ended by stop() via shutdown()
     server: EmulatorHTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         # Never write access logs: nothing the emulator prints may carry a secret.
         return
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle("POST")
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._handle("PATCH")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._handle("PUT")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._handle("DELETE")
 
     # -- internals ------------------------------------------------------------
@@ -307,7 +307,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 response = Response(200, MALFORMED_BODY)
             else:
                 response = emu._route(request, empty=(kind == "empty"))
-        except Exception:  # noqa: BLE001 - an emulator bug must be a 500, not a hang
+        except Exception:
             emu._errors.append(traceback.format_exc())
             response = emu._error(500, "Internal error in the emulator.")
         record(response.status, kind)
