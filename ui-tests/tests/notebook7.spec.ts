@@ -64,7 +64,12 @@ test('Notebook 7: the QPU list, a detail in place, and %qconnect', async ({
 }) => {
   await openNotebook(page, 'notebook7.ipynb');
 
-  // The palette lists the sidebar once (Notebook 7's own "Show …" command).
+  // The palette lists the sidebar once (Notebook 7's own "Show …" command),
+  // once the extension has added its panel (later than the notebook itself
+  // on a loaded machine).
+  await expect(page.locator(`#${SIDEBAR_ID}`)).toBeAttached({
+    timeout: 60_000
+  });
   await page.keyboard.press('Control+Shift+C');
   await page
     .locator('#modal-command-palette input')
@@ -73,7 +78,7 @@ test('Notebook 7: the QPU list, a detail in place, and %qconnect', async ({
     page.locator('#modal-command-palette .lm-CommandPalette-item', {
       hasText: 'Show IBM Quantum QPUs'
     })
-  ).toHaveCount(1);
+  ).toHaveCount(1, { timeout: 30_000 });
   await page.keyboard.press('Escape');
 
   await runFromPalette(page, 'Show IBM Quantum QPUs');
