@@ -57,12 +57,22 @@ class _Progress:
         elif self._text:
             print(phase, file=sys.stderr, flush=True)
 
-    def close(self) -> None:
-        if self._widget is not None:
-            self._widget.close()
-            self._widget = None
-            if self._handle is not None:  # replace the indicator's output, so no dead widget stays in the notebook
-                self._handle.update({"text/plain": ""}, raw=True)
+    def close(self, result: Any = None) -> bool:
+        """Remove the indicator; with ``result``, show it in the indicator's place (True when it was shown there).
+
+        Without a result (a failure), the place is emptied, so no dead widget stays in the saved notebook.
+        """
+        if self._widget is None:
+            return False
+        self._widget.close()
+        self._widget = None
+        if self._handle is None:
+            return False
+        if result is not None:
+            self._handle.update(result)
+            return True
+        self._handle.update({"text/plain": ""}, raw=True)
+        return False
 
 
 def _source_arguments(func: Any) -> Any:
@@ -178,13 +188,15 @@ class QConnect(Magics):
         progress = _Progress(self.shell, self.progress and not quiet)
         try:
             connection = self._run(lambda: self._connect(args, progress))
-        finally:
+        except BaseException:
             progress.close()
+            raise
 
         previous, self._connection = self._connection, connection
         assigned = self._push(connection, name)
         connection.notes = (f"Variables: {', '.join(assigned)}.",) + connection.notes
-        if not quiet:
+        shown = progress.close(None if quiet else connection)  # the summary takes the progress indicator's place
+        if not quiet and not shown:
             self._display(connection)
         else:
             for note in connection.notes:  # what changed what was asked for is said even when quiet

@@ -113,6 +113,8 @@ def test_bell_notebook(run_notebook):
     # While connecting, an ipywidgets progress indicator was shown in the cell; none is left in the saved output.
     assert nb.cells.index(cells[1]) in nb.widget_cells
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cells[1].outputs)
+    # ... and the summary took its place: no empty output is left before it.
+    assert all(o.get("data", {}).get("text/plain") for o in cells[1].outputs if o.output_type == "display_data")
     assert "Variables: backend, qconnection." in summary
     name = re.search(r"Connected to (fake_\w+)", summary).group(1)
     assert f"{name} has" in texts(cells[2])
