@@ -10,6 +10,7 @@ only when named (``%qconnect --env class/.env``). An edit of the root ``.env`` i
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -127,3 +128,17 @@ async def test_a_configuration_error_carries_the_dotenv_stamp_and_ends_when_the_
     assert fixed.status == 200 and [q["name"] for q in fixed.json["qpus"]] == ["fake_manila"], fixed
     plan = (await api("GET", "plan")).json
     assert plan["config"] == {"env_file": plan["env_file"], "endpoint": None, "changed_at": "2023-11-14T22:15:00+00:00"}
+
+
+async def test_a_changed_dotenv_drops_the_cached_job_pages(jp_root_dir, api, shared_upstream):
+    """Another .env may be another account or provider: its jobs are not the ones cached."""
+    env = jp_root_dir / ".env"
+    env.write_text('QCONNECTOR_FLEET="manila"\n')
+    assert (await api("GET", "jobs")).status == 200
+    assert (await api("GET", "jobs")).status == 200  # within the TTL: the cached page
+    assert shared_upstream.jobs.list_calls == 1
+    env.write_text('QCONNECTOR_FLEET="fez"\n')
+    os.utime(env, (1_700_000_200, 1_700_000_200))
+    shared_upstream._stamp_checked = -1e9  # the server looks at the .env at most once a second
+    assert (await api("GET", "jobs")).status == 200
+    assert shared_upstream.jobs.list_calls == 2  # asked again, not served from the old configuration's cache

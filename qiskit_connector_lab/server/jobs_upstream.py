@@ -39,15 +39,22 @@ class SharedJobs:
     def __init__(self, upstream: SharedUpstream) -> None:
         self.up = upstream
         self._pages: dict[PageKey, _Page] = {}
+        self._generation = 0  # bumped when the pages are forgotten: a fetch from before must not put one back
         #: provider.jobs() calls (each one upstream request on IBM), for the status route and the tests.
         self.list_calls = 0
         self.detail_calls = 0
         self.cancels = 0
 
+    def forget(self) -> None:
+        """Drop every cached page, and any fetch still under way for the old configuration (a new .env)."""
+        self._pages.clear()
+        self._generation += 1
+
     async def page(
         self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0
     ) -> dict[str, Any]:
         up = self.up
+        up._check_config()  # a new .env drops these pages first
         up.touch()
         key: PageKey = (pending, backend, limit, offset)
         entry = self._pages.get(key)
@@ -68,6 +75,7 @@ class SharedJobs:
 
     async def _fetch(self, key: PageKey) -> _Page:
         up = self.up
+        generation = self._generation
         provider = await up.provider()
         pending, backend, limit, offset = key
         self.list_calls += 1
@@ -78,6 +86,8 @@ class SharedJobs:
             raise
         up._succeeded()
         entry = _Page(page=page, fetched_at=utcnow(), taken=up._clock())
+        if generation != self._generation:  # the pages were forgotten meanwhile (a cancel, a new .env)
+            return entry
         if len(self._pages) > 64:  # bounded: filter sets nobody asks for any more
             self._pages.clear()
         self._pages[key] = entry
@@ -132,7 +142,7 @@ class SharedJobs:
         except UpstreamError as error:
             up._failed(error, f"cancelling job {job_id}")
             raise
-        self._pages.clear()  # the next poll must show it cancelled
+        self.forget()  # the next poll must show it cancelled
         return {"id": job_id, "status": status}
 
     def status(self) -> dict[str, Any]:

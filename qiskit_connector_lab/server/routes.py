@@ -36,7 +36,7 @@ from ..pick import Pick, read_pick, write_pick
 from ..ranking import select
 from ..secret import redact
 from .http_errors import CONFIG_ERROR_CODES, HTTP_DEFAULTS, ApiError, api_error
-from .shared_upstream import SharedUpstream, backends_payload  # noqa: F401 - backends_payload: kept importable here
+from .shared_upstream import SharedUpstream
 
 NAMESPACE = "qiskit-connector-lab"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -192,7 +192,9 @@ class PickHandler(QConnectorHandler):
         kind = (await self.cache.provider()).kind
         if name is not None:
             check_name(name)
-            select(await self.cache.listing(), name)  # UnknownBackend (404) unless it is listed now
+            listing = await self.cache.listing()
+            # UnknownBackend (404) unless it is listed now; its hint is built off the event loop (5000 names)
+            await asyncio.get_running_loop().run_in_executor(None, select, listing, name)
         else:
             self.cache.touch()
         pick = await asyncio.get_running_loop().run_in_executor(None, write_pick, name, kind)

@@ -349,6 +349,7 @@ class SharedUpstream:
         self._provider = None
         self._listing, self._listing_error, self._plan, self._payload = None, None, None, None
         self._details.clear()
+        self.jobs.forget()  # another account or provider: its jobs are not these
         self.backoff.succeeded()
 
     async def _build_provider(self) -> Provider:
@@ -446,11 +447,6 @@ class SharedUpstream:
             )
             self._payload = cached = (key, rendered)
         return cached[1], round(listing.age(utcnow()), 3)
-
-    async def backends_json(self) -> str:
-        """The ``GET backends`` answer as JSON text (the route sends :meth:`backends_rendered`'s bytes)."""
-        rendered, age = await self.backends_rendered()
-        return rendered.body(age).decode("utf-8")
 
     def _record_history(self, listing: Listing) -> None:
         stamp = listing.fetched_at.isoformat()

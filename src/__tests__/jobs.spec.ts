@@ -229,6 +229,8 @@ describe('job helpers', () => {
     expect(jobCellSource('d123')).toBe(
       '%load_ext qiskit_connector_lab\n%qjob d123\njob'
     );
+    // A notebook that loads the extension already gets no second %load_ext.
+    expect(jobCellSource('d123', true)).toBe('%qjob d123\njob');
     expect(() => jobCellSource('x; import os')).toThrow();
     expect(secondsBetween('2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z')).toBe(
       60

@@ -33,13 +33,15 @@ export function isJobId(id: unknown): id is string {
 }
 
 /**
- * The source of a cell that puts the job into the namespace as `job`.
+ * The source of a cell that puts the job into the namespace as `job`; it
+ * loads the extension only when no cell of the notebook does (`loaded`).
  */
-export function jobCellSource(id: string): string {
+export function jobCellSource(id: string, loaded = false): string {
   if (!isJobId(id)) {
     throw new Error(`Not a job id: ${id}`);
   }
-  return `%load_ext qiskit_connector_lab\n%qjob ${id}\njob`;
+  const load = loaded ? '' : '%load_ext qiskit_connector_lab\n';
+  return `${load}%qjob ${id}\njob`;
 }
 
 /**

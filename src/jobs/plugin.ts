@@ -13,7 +13,7 @@ import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { PALETTE_CATEGORY } from '../commands';
+import { loadsExtension, PALETTE_CATEGORY } from '../commands';
 import { toFleetError } from '../request';
 import { IQPUFleetModel } from '../tokens';
 // The jobs model and sidebar are built at activation: no lazy import.
@@ -233,8 +233,15 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
           return null;
         }
         const content = notebook.content;
+        const loaded = loadsExtension(
+          (content.widgets ?? []).map(cell =>
+            cell.model.sharedModel.getSource()
+          )
+        );
         NotebookActions.insertBelow(content);
-        content.activeCell?.model.sharedModel.setSource(jobCellSource(args.id));
+        content.activeCell?.model.sharedModel.setSource(
+          jobCellSource(args.id, loaded)
+        );
         shell.activateById(notebook.id);
         return args.id;
       }
