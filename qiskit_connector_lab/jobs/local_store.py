@@ -9,6 +9,9 @@ kernel's local job that has not started yet honours that request, and one that i
   kernels writing at once lose nothing), written to a temporary file and ``os.replace``-d (a reader never sees half
   a file). The file's mode is 0600: the jobs are the user's.
 * Bounded: the last N jobs are kept, N from ``keep=``, else ``QCONNECTOR_JOBS_KEEP``, else 200.
+* Owned: each record names the process that recorded it (pid, host, start token: :mod:`.owners`). A QUEUED or
+  RUNNING job whose process is known to have stopped (its kernel was restarted or killed) is reported, and saved,
+  as ERROR "the kernel that ran it stopped before it finished" by :meth:`LocalJobStore.list` and ``get``.
 * A final status is final: once a job is DONE, ERROR or CANCELLED, :meth:`LocalJobStore.update` does not change
   its status again (a job that finishes after its cancel was recorded stays CANCELLED).
 """
@@ -25,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .owners import STOPPED_ERROR, owner_stopped, this_process
 from .records import (
     CANCELLED,
+    ERROR,
     FINAL_STATUSES,
     PENDING_STATUSES,
     QUEUED,
@@ -137,16 +142,46 @@ class LocalJobStore:
         return records
 
     # -- API -------------------------------------------------------------------------------------------------
-    def record(self, job: JobRecord) -> JobRecord:
-        """Add ``job`` (or replace the record with the same id). Older jobs beyond the last N are dropped."""
+    @staticmethod
+    def _settle_stopped(jobs: list[dict[str, Any]]) -> bool:
+        """Turn the pending jobs whose owner process stopped into ERROR, in place; True if any was."""
+        changed = False
+        stopped: dict[tuple[Any, ...], bool] = {}  # one probe per process
+        for entry in jobs:
+            owner = entry.get("owner")
+            if entry.get("status") not in PENDING_STATUSES or not isinstance(owner, dict):
+                continue
+            key = (owner.get("pid"), owner.get("host"), owner.get("start"))
+            if key not in stopped:
+                stopped[key] = owner_stopped(owner)
+            if stopped[key]:
+                entry.update(status=ERROR, finished=now_iso(), error=STOPPED_ERROR)
+                changed = True
+        return changed
+
+    def _read_settled(self) -> list[dict[str, Any]]:
+        """The jobs, the pending ones of a stopped kernel turned ERROR (and saved so)."""
+        jobs = self._read()
+        if not self._settle_stopped([dict(entry) for entry in jobs]):
+            return jobs  # the usual case: no lock taken
         with self._locked():
             jobs = self._read()
-            for index, entry in enumerate(jobs):
-                if entry.get("id") == job.id:
-                    jobs[index] = job.as_dict()  # the same job again: keep its place
+            if self._settle_stopped(jobs):
+                self._write(jobs)
+            return jobs
+
+    def record(self, job: JobRecord) -> JobRecord:
+        """Add ``job`` (or replace the record with the same id), owned by this process. Older jobs beyond the last
+        N are dropped."""
+        entry = dict(job.as_dict(), owner=this_process())
+        with self._locked():
+            jobs = self._read()
+            for index, existing in enumerate(jobs):
+                if existing.get("id") == job.id:
+                    jobs[index] = entry  # the same job again: keep its place
                     break
             else:
-                jobs.append(job.as_dict())
+                jobs.append(entry)
             self._write(jobs)
         return job
 
@@ -160,13 +195,13 @@ class LocalJobStore:
                     if current.status in FINAL_STATUSES and fields.get("status", current.status) != current.status:
                         return current  # e.g. a job cancelled from the sidebar finishes: it stays CANCELLED
                     updated = current.with_fields(**fields)
-                    jobs[index] = updated.as_dict()
+                    jobs[index] = dict(entry, **updated.as_dict())  # keeps the owner
                     self._write(jobs)
                     return updated
         raise JobNotFound(f"No local job has the id {job_id!r} (the store keeps the last {self.keep} jobs).")
 
     def get(self, job_id: str) -> JobRecord | None:
-        for record in self._records(self._read()):
+        for record in self._records(self._read_settled()):
             if record.id == job_id:
                 return record
         return None
@@ -175,7 +210,7 @@ class LocalJobStore:
         self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0
     ) -> tuple[list[JobRecord], int]:
         """(a page of jobs, newest first; the number of jobs that match the filters)."""
-        records = self._records(self._read())
+        records = self._records(self._read_settled())
         records.reverse()
         if pending:
             records = [r for r in records if r.status in PENDING_STATUSES]
@@ -194,12 +229,14 @@ class LocalJobStore:
         """
         with self._locked():
             jobs = self._read()
+            if self._settle_stopped(jobs):
+                self._write(jobs)  # a job whose kernel stopped is ERROR: nothing left to cancel
             for index, entry in enumerate(jobs):
                 if entry.get("id") == job_id:
                     current = JobRecord.from_dict(entry)
                     if current.status not in (QUEUED, RUNNING):
                         raise JobNotCancellable(job_id, current.status)
-                    jobs[index] = current.with_fields(status=CANCELLED, finished=now_iso()).as_dict()
+                    jobs[index] = dict(entry, **current.with_fields(status=CANCELLED, finished=now_iso()).as_dict())
                     self._write(jobs)
                     return CANCELLED
         raise JobNotFound(f"No local job has the id {job_id!r} (the store keeps the last {self.keep} jobs).")
