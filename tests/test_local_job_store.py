@@ -181,3 +181,37 @@ def test_a_reused_process_id_is_not_the_owner(store):
     data["jobs"][0].update(status=RUNNING, owner={"pid": os.getpid(), "host": "another-host", "start": "x"})
     store.path.write_text(json.dumps(data))
     assert store.get("local-0001").status == RUNNING  # another host's process: unknown here, left pending
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import fcntl, os, select, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("holding", flush=True)
+    select.select([sys.stdin], [], [], 30)  # until told, or 30 s: a store that waits forever fails, not hangs
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the file lock is POSIX")
+def test_a_store_locked_too_long_is_a_one_line_error_not_a_hang(store, monkeypatch):
+    """Another process holds the store's lock (a hung kernel): a change gives up after the wait, in one line naming
+    the file and the fix, and works again once the lock is free."""
+    from qiskit_connector_lab.jobs import JobStoreBusy, local_store
+
+    monkeypatch.setattr(local_store, "LOCK_WAIT_SECONDS", 0.3)
+    store.record(job(1, QUEUED))
+    lock_file = store.path.with_name("jobs.json.lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        for change in (lambda: store.record(job(2)), lambda: store.update("local-0001", status=RUNNING)):
+            with pytest.raises(JobStoreBusy) as caught:
+                change()
+            text = str(caught.value)
+            assert "\n" not in text and str(store.path) in text and "QCONNECTOR_JOBS_FILE" in text
+        assert store.get("local-0001").status == QUEUED  # reading needs no lock
+    finally:
+        holder.communicate("", timeout=60)
+    assert store.update("local-0001", status=RUNNING).status == RUNNING

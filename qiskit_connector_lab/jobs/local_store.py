@@ -8,6 +8,8 @@ kernel's local job that has not started yet honours that request, and one that i
 * Safe: every change is a read-modify-write under an exclusive ``fcntl`` lock on ``jobs.json.lock`` (so two
   kernels writing at once lose nothing), written to a temporary file and ``os.replace``-d (a reader never sees half
   a file). The file's mode is 0600: the jobs are the user's.
+* Never stuck: a change waits at most ``LOCK_WAIT_SECONDS`` (5 s) for the lock, then raises a one-line
+  :class:`JobStoreBusy` naming the file.
 * Bounded: the last N jobs are kept, N from ``keep=``, else ``QCONNECTOR_JOBS_KEEP``, else 200.
 * Owned: each record names the process that recorded it (pid, host, start token: :mod:`.owners`). A QUEUED or
   RUNNING job whose process is known to have stopped (its kernel was restarted or killed) is reported, and saved,
@@ -23,11 +25,12 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConnectorError
 from .owners import STOPPED_ERROR, owner_stopped, this_process
 from .records import (
     CANCELLED,
@@ -50,9 +53,16 @@ except ImportError:  # pragma: no cover - Windows
 JOBS_FILE_VARIABLE = "QCONNECTOR_JOBS_FILE"
 JOBS_KEEP_VARIABLE = "QCONNECTOR_JOBS_KEEP"
 DEFAULT_KEEP = 200
+LOCK_WAIT_SECONDS = 5.0  # the longest a change waits for the file lock (a change takes milliseconds)
 _FORMAT = 1
 
 _thread_lock = threading.RLock()  # flock is per open file: threads of one process also need to take turns
+
+
+class JobStoreBusy(ConnectorError):
+    """The store's file lock was not free within LOCK_WAIT_SECONDS: a process holds it (or hangs holding it)."""
+
+    code = "job_store_busy"
 
 
 def jobs_file() -> Path:
@@ -92,19 +102,43 @@ class LocalJobStore:
         return f"LocalJobStore({str(self.path)!r}, keep={self.keep})"
 
     # -- file ------------------------------------------------------------------------------------------------
+    def _busy(self, lock_file: Path) -> JobStoreBusy:
+        return JobStoreBusy(
+            f"The local job store {self.path} stayed locked for {LOCK_WAIT_SECONDS:g} s (by another kernel or the "
+            f"Jupyter server): try again; if it stays locked, stop the process holding {lock_file} "
+            f"or set {JOBS_FILE_VARIABLE} to another file."
+        )
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with _thread_lock:
+        """The store to oneself, for at most LOCK_WAIT_SECONDS of waiting (then a one-line JobStoreBusy)."""
+        lock_file = self.path.with_name(self.path.name + ".lock")
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        if not _thread_lock.acquire(timeout=LOCK_WAIT_SECONDS):
+            raise self._busy(lock_file)
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if fcntl is None:  # pragma: no cover
                 yield
                 return
-            fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                pause = 0.005
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            raise self._busy(lock_file) from None
+                        time.sleep(min(pause, left))
+                        pause = min(pause * 2, 0.05)
                 yield
             finally:
                 os.close(fd)  # closing releases the lock
+        finally:
+            _thread_lock.release()
 
     def _read(self) -> list[dict[str, Any]]:
         try:
