@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, ConnectorError
+from ..errors import ConnectorError
 from .owners import STOPPED_ERROR, owner_stopped, this_process
 from .records import (
     CANCELLED,
@@ -75,18 +75,10 @@ def jobs_file() -> Path:
 
 
 def _keep_from_environment() -> int:
-    raw = os.environ.get(JOBS_KEEP_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_KEEP
-    try:
-        keep = int(raw)
-    except ValueError:
-        keep = 0
-    if keep < 1:
-        raise ConfigError(
-            JOBS_KEEP_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 200, or unset it."
-        )
-    return keep
+    from ..variables import count_from_environment
+
+    keep = count_from_environment(JOBS_KEEP_VARIABLE, "200")
+    return DEFAULT_KEEP if keep is None else keep
 
 
 class LocalJobStore:

@@ -33,10 +33,12 @@ from typing import Any
 
 from ..jobs.records import CANCELLED, DONE, ERROR, FINAL_STATUSES, QUEUED, RUNNING, JobRecord
 from .local_simulator import (
+    NOISE_MODELS,
     LocalSimulationNote,
     SimulationPlan,
     active_qubits,
     is_clifford,
+    noise_cache_entries,
     plan_simulation,
     simulator_for,
 )
@@ -435,6 +437,7 @@ def make_job(
         given = options.get("job_tags") if isinstance(options, dict) else None
         tags = None if given is None else list(given)
         extra = _observable_qubits(pub_list) if kind == "estimator" else set()
+    NOISE_MODELS.max_entries = noise_cache_entries()  # read at each submission: a bad value fails here, one line
     active = tuple(sorted(set(active_qubits(circuits)) | extra))
     plan = plan_simulation(active, is_clifford(circuits))  # fails fast, one line, when it cannot fit
     note = plan.note(backend.name)
