@@ -27,6 +27,7 @@ TYPES = {
     "url": "an `https://` URL on an IBM Quantum or IBM Cloud host, or a host allowed in `QCONNECTOR_ALLOW_HOSTS`",
     "seconds": "a positive number",
     "integer": "a whole number",
+    "count": "a whole number, 1 or more",
     "path": "a file path (`~` is expanded)",
     "hosts": "comma-separated host names",
     "names": "comma-separated fake backend names (`fez,brisbane`)",
@@ -178,6 +179,42 @@ VARIABLES: tuple[Variable, ...] = (
         dotenv=False,
         group="connector",
     ),
+    Variable(
+        "QCONNECTOR_JOBS_FILE",
+        "path",
+        "Where the local fleet's jobs are recorded. Shared by the server and every kernel, so it never depends on "
+        "a `.env`.",
+        default="`jobs.json` next to the pick",
+        dotenv=False,
+        group="local",
+    ),
+    Variable(
+        "QCONNECTOR_JOBS_KEEP",
+        "count",
+        "How many local jobs the job store keeps (the newest). The one store of the server and every kernel, so "
+        "never from a `.env`.",
+        default="200",
+        dotenv=False,
+        group="local",
+    ),
+    Variable(
+        "QCONNECTOR_LOCAL_MAX_STATEVECTOR_QUBITS",
+        "count",
+        "The most active qubits a local job simulates exactly; beyond, its noise is approximated. Read by the "
+        "kernel's simulator at each job, outside the settings a `.env` feeds.",
+        default="what a quarter of the memory holds (at most 30)",
+        dotenv=False,
+        group="local",
+    ),
+    Variable(
+        "QCONNECTOR_LOCAL_NOISE_CACHE",
+        "count",
+        "How many reduced noise models the local simulator keeps in memory. Read by the kernel's simulator, "
+        "outside the settings a `.env` feeds.",
+        default="64",
+        dotenv=False,
+        group="local",
+    ),
 )
 
 BY_NAME = {v.name: v for v in VARIABLES}
@@ -187,6 +224,25 @@ PROCESS_ONLY = tuple(v.name for v in VARIABLES if not v.dotenv)
 
 def variable(name: str) -> Variable:
     return BY_NAME[name]
+
+
+def count_from_environment(name: str, example: str) -> int | None:
+    """The whole number >= 1 in the process environment's ``name`` (a *count* variable read outside the settings),
+    None when unset or blank; anything else is a one-line :class:`~.errors.ConfigError` naming it and the fix."""
+    import os
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        from .errors import ConfigError
+
+        raise ConfigError(name, f"is {raw!r}, not a whole number >= 1.", f"Set it to e.g. {example}, or unset it.")
+    return value
 
 
 def rows() -> list[tuple[str, ...]]:

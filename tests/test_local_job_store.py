@@ -137,3 +137,81 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
     records, total = LocalJobStore(path, keep=1000).list(limit=1000)
     assert total == 180 and all(r.status == DONE for r in records)
+
+
+RECORD_AND_EXIT = textwrap.dedent("""
+    import sys
+    from qiskit_connector_lab.jobs import JobRecord, LocalJobStore
+    store = LocalJobStore(sys.argv[1])
+    store.record(JobRecord(id="gone-1", backend="fake_manila", primitive="sampler", status="QUEUED"))
+    store.record(JobRecord(id="gone-2", backend="fake_manila", primitive="sampler", status="QUEUED"))
+    store.update("gone-2", status="RUNNING")
+""")
+
+
+def test_a_pending_job_of_a_kernel_that_stopped_is_an_error(tmp_path):
+    """A kernel that records jobs and exits (restart, kill) before they finish: they are ERROR, saved so; the
+    pending job of a running process stays pending."""
+    path = tmp_path / "jobs.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, "-c", RECORD_AND_EXIT, str(path)], env=env, check=True, timeout=120)
+    store = LocalJobStore(path)
+    store.record(job(1, QUEUED))  # this process: running
+    pending, total = store.list(pending=True)
+    assert [r.id for r in pending] == ["local-0001"] and total == 1
+    for job_id in ("gone-1", "gone-2"):
+        record = store.get(job_id)
+        assert (record.status, record.error) == ("ERROR", "the kernel that ran it stopped before it finished")
+        assert record.finished is not None
+    saved = {entry["id"]: entry for entry in json.loads(path.read_text())["jobs"]}
+    assert saved["gone-1"]["status"] == saved["gone-2"]["status"] == "ERROR"  # persisted, not only reported
+    assert saved["local-0001"]["status"] == QUEUED and saved["local-0001"]["owner"]["pid"] == os.getpid()
+    with pytest.raises(JobNotCancellable):
+        store.request_cancel("gone-1")
+
+
+def test_a_reused_process_id_is_not_the_owner(store):
+    """The owner's process id now names another process (another start time): the job's kernel stopped."""
+    store.record(job(1, RUNNING))
+    data = json.loads(store.path.read_text())
+    data["jobs"][0]["owner"]["start"] = "another-boot:1"
+    store.path.write_text(json.dumps(data))
+    if sys.platform.startswith("linux"):
+        assert store.get("local-0001").status == "ERROR"
+    data["jobs"][0].update(status=RUNNING, owner={"pid": os.getpid(), "host": "another-host", "start": "x"})
+    store.path.write_text(json.dumps(data))
+    assert store.get("local-0001").status == RUNNING  # another host's process: unknown here, left pending
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import fcntl, os, select, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("holding", flush=True)
+    select.select([sys.stdin], [], [], 30)  # until told, or 30 s: a store that waits forever fails, not hangs
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the file lock is POSIX")
+def test_a_store_locked_too_long_is_a_one_line_error_not_a_hang(store, monkeypatch):
+    """Another process holds the store's lock (a hung kernel): a change gives up after the wait, in one line naming
+    the file and the fix, and works again once the lock is free."""
+    from qiskit_connector_lab.jobs import JobStoreBusy, local_store
+
+    monkeypatch.setattr(local_store, "LOCK_WAIT_SECONDS", 0.3)
+    store.record(job(1, QUEUED))
+    lock_file = store.path.with_name("jobs.json.lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        for change in (lambda: store.record(job(2)), lambda: store.update("local-0001", status=RUNNING)):
+            with pytest.raises(JobStoreBusy) as caught:
+                change()
+            text = str(caught.value)
+            assert "\n" not in text and str(store.path) in text and "QCONNECTOR_JOBS_FILE" in text
+        assert store.get("local-0001").status == QUEUED  # reading needs no lock
+    finally:
+        holder.communicate("", timeout=60)
+    assert store.update("local-0001", status=RUNNING).status == RUNNING

@@ -127,3 +127,27 @@ def test_local_jobs_from_the_store(shell, capsys, monkeypatch, clean_env):
     assert "CANCELLED" in cell(shell, capsys, "%qjobs --local --cancel loc-2")
     said = cell(shell, capsys, "%qjob loc-1 --local")
     assert shell.user_ns["job"].status == "DONE" and "another kernel" in said
+
+
+def test_qjob_in_the_kernel_that_ran_a_local_job_gives_the_job_itself(shell, capsys, monkeypatch, clean_env):
+    """The kernel that ran a local job holds it: %qjob gives the job object (status(), result()), not its record,
+    even once the notebook has dropped its own variable."""
+    import gc
+
+    monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(clean_env / "jobs.json"))
+    cell(shell, capsys, "%qconnect fake_manila --job --quiet")
+    cell(
+        shell,
+        capsys,
+        SUBMIT + "submitted.wait_for_final_state(timeout=120)\njob_id = submitted.job_id()\ndel submitted",
+    )
+    gc.collect()
+    job_id = shell.user_ns["job_id"]
+    said = cell(shell, capsys, f"%qjob {job_id} --name j")
+    j = shell.user_ns["j"]
+    assert type(j).__name__ == "LocalJob" and j.job_id() == job_id, said
+    assert "another kernel" not in said
+    j.wait_for_final_state(timeout=120)
+    assert j.status() == "DONE"
+    counts = j.result()[0].data.meas.get_counts()
+    assert sum(counts.values()) == 1000 and counts.get("00", 0) + counts.get("11", 0) > 800

@@ -290,18 +290,31 @@ store.record(JobRecord(id=job_id, backend="fake_fez", primitive="sampler", statu
                        created="2026-11-30T20:00:0%s+00:00" % job_id[-1], shots=100, pubs=1, tags=("kernel",)))
 if status != "QUEUED":
     store.update(job_id, status=status, started="2026-11-30T20:01:00+00:00", finished="2026-11-30T20:02:00+00:00")
+else:  # a kernel with a job still queued runs until told to stop (the job of a kernel that stopped is ERROR)
+    print("recorded", flush=True)
+    sys.stdin.read()
 """
 
 
 @pytest.mark.parametrize("server_traits", [{"provider": "local", "ttl": TTL}])
 async def test_local_jobs_from_two_processes_are_listed_and_cancellable(api, qc_env):
-    for job_id, status in (("local-1", "DONE"), ("local-2", "QUEUED")):
-        subprocess.run(
-            [sys.executable, "-c", RECORD_SNIPPET, job_id, status],
-            check=True,
-            timeout=60,
-            env={**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)},
-        )
+    env = {**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", RECORD_SNIPPET, "local-1", "DONE"], check=True, timeout=60, env=env)
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", RECORD_SNIPPET, "local-2", "QUEUED"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert kernel.stdout.readline().strip() == "recorded"
+        await _local_jobs_are_listed_and_cancellable(api)
+    finally:
+        kernel.communicate("", timeout=60)
+
+
+async def _local_jobs_are_listed_and_cancellable(api):
     listed = await api("GET", "jobs")
     assert listed.status == 200 and listed.json["local"], listed
     assert [(r["id"], r["status"], r["provider"]) for r in listed.json["jobs"]] == [

@@ -54,3 +54,82 @@ def test_every_qconnector_variable_may_come_from_the_dotenv(clean_env, monkeypat
     else:
         with pytest.raises(ConfigError, match=name):
             load_settings()
+
+
+LOCAL_PROCESS_VARIABLES = (
+    "QCONNECTOR_JOBS_FILE",
+    "QCONNECTOR_JOBS_KEEP",
+    "QCONNECTOR_LOCAL_MAX_STATEVECTOR_QUBITS",
+    "QCONNECTOR_LOCAL_NOISE_CACHE",
+)
+
+
+def test_the_local_fleet_variables_are_in_the_table_process_only():
+    """The variables the job store and the simulator read straight from the process environment are listed, as
+    process-environment-only (a .env would make the server and a kernel disagree)."""
+    from qiskit_connector_lab.jobs import local_store
+    from qiskit_connector_lab.providers import local_simulator
+
+    assert {
+        local_store.JOBS_FILE_VARIABLE,
+        local_store.JOBS_KEEP_VARIABLE,
+        local_simulator.MAX_STATEVECTOR_VARIABLE,
+        local_simulator.NOISE_CACHE_ENTRIES_VARIABLE,
+    } == set(LOCAL_PROCESS_VARIABLES)
+    assert set(LOCAL_PROCESS_VARIABLES) <= set(PROCESS_ONLY)
+    assert variable("QCONNECTOR_JOBS_KEEP").default == str(local_store.DEFAULT_KEEP)
+    readme = {row[0] for row in readme_rows()}
+    assert {f"`{name}`" for name in LOCAL_PROCESS_VARIABLES} <= readme
+
+
+def _keep():
+    from qiskit_connector_lab.jobs import LocalJobStore
+
+    return LocalJobStore().keep
+
+
+def _statevector():
+    from qiskit_connector_lab.providers.local_simulator import plan_simulation
+
+    return plan_simulation((0,), clifford=False)
+
+
+def _noise_cache():
+    """A real local job's submission reads the noise-cache size (the cache follows it)."""
+    from qiskit import QuantumCircuit
+    from qiskit_ibm_runtime import SamplerV2
+
+    from qiskit_connector_lab.providers.local_fleet import LocalFleet
+    from qiskit_connector_lab.providers.local_simulator import NOISE_MODELS
+
+    backend = LocalFleet(load_settings(environ={}, local=True), members=("manila",)).backend("fake_manila")
+    qc = QuantumCircuit(1)
+    qc.measure_all()
+    SamplerV2(mode=backend).run([qc], shots=10).result()
+    return NOISE_MODELS.max_entries
+
+
+@pytest.mark.parametrize(
+    "name, read, good",
+    [
+        ("QCONNECTOR_JOBS_KEEP", _keep, 7),
+        ("QCONNECTOR_LOCAL_MAX_STATEVECTOR_QUBITS", _statevector, None),
+        ("QCONNECTOR_LOCAL_NOISE_CACHE", _noise_cache, 5),
+    ],
+)
+@pytest.mark.parametrize("bad", ["lots", "0", "-3", "2.5"])
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_bad_local_fleet_count_is_one_line_naming_it_and_the_fix(clean_env, monkeypatch, name, read, good, bad):
+    monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(clean_env / "jobs.json"))
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(ConfigError) as caught:
+        read()
+    text = str(caught.value)
+    assert text.startswith(f"{name}: ") and "\n" not in text and "Set it to e.g." in text and repr(bad) in text
+    monkeypatch.setenv(name, "5" if good is None else str(good))
+    value = read()
+    if good is not None:
+        assert value == good
+    monkeypatch.setenv("QCONNECTOR_LOCAL_NOISE_CACHE", "64")  # leave the process-wide cache as it was
+    if name == "QCONNECTOR_LOCAL_NOISE_CACHE":
+        _noise_cache()

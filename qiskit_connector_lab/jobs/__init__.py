@@ -8,7 +8,7 @@
 Imports nothing of Qiskit, tornado or IPython.
 """
 
-from .local_store import LocalJobStore, jobs_file
+from .local_store import JobStoreBusy, LocalJobStore, jobs_file
 from .records import (
     CANCELLED,
     DONE,
@@ -35,6 +35,7 @@ __all__ = [
     "JobNotCancellable",
     "JobNotFound",
     "JobRecord",
+    "JobStoreBusy",
     "LocalJobStore",
     "jobs_file",
 ]

@@ -353,18 +353,12 @@ class LocalFleet(Provider):
 
     def job_handle(self, job_id: str) -> Any:
         """The job object if this process ran it, else its record (a local job lives in the kernel that ran it)."""
-        running = local_job_objects().get(job_id)
+        from .local_jobs import live_job
+
+        running = live_job(job_id)
         if running is not None:
             return running
         record = self.job_store().get(job_id)
         if record is None:
             raise JobNotFound(f"No local job has the id {job_id!r}.")
         return record
-
-
-def local_job_objects() -> dict[str, Any]:
-    """Job objects of the local jobs this process submitted, by id (filled by the local fleet's job recording)."""
-    return _LOCAL_JOB_OBJECTS
-
-
-_LOCAL_JOB_OBJECTS: dict[str, Any] = {}

@@ -24,6 +24,8 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -31,10 +33,12 @@ from typing import Any
 
 from ..jobs.records import CANCELLED, DONE, ERROR, FINAL_STATUSES, QUEUED, RUNNING, JobRecord
 from .local_simulator import (
+    NOISE_MODELS,
     LocalSimulationNote,
     SimulationPlan,
     active_qubits,
     is_clifford,
+    noise_cache_entries,
     plan_simulation,
     simulator_for,
 )
@@ -45,6 +49,25 @@ logger = logging.getLogger(__name__)
 _executor: dict[str, ThreadPoolExecutor] = {}  # the one worker, made on first use
 _executor_lock = threading.Lock()
 STORE_POLL_SECONDS = 0.5  # how often a pending job looks for a cancel asked through the store
+
+# The job objects of this process, by id, for ``%qjob ID`` (:meth:`LocalFleet.job_handle`): every job while
+# something holds it, and the last RECENT_JOBS even when nothing does (a notebook that only kept the id).
+RECENT_JOBS = 100
+_live_jobs: weakref.WeakValueDictionary[str, LocalJob] = weakref.WeakValueDictionary()
+_recent_jobs: deque[LocalJob] = deque(maxlen=RECENT_JOBS)
+_registry_lock = threading.Lock()
+
+
+def _register(job: LocalJob) -> None:
+    with _registry_lock:
+        _live_jobs[job.job_id()] = job
+        _recent_jobs.append(job)
+
+
+def live_job(job_id: str) -> LocalJob | None:
+    """The job object with this id if this process created it and still holds it, else None."""
+    with _registry_lock:
+        return _live_jobs.get(job_id)
 
 
 def _worker() -> ThreadPoolExecutor:
@@ -111,6 +134,7 @@ class LocalJob:
         self._finished: datetime | None = None
         self._last_store_check = 0.0
         self._future: Future | None = None
+        _register(self)
         self._record()
 
     # -- the store: best effort, never the job's failure ---------------------------------------------------------
@@ -413,6 +437,7 @@ def make_job(
         given = options.get("job_tags") if isinstance(options, dict) else None
         tags = None if given is None else list(given)
         extra = _observable_qubits(pub_list) if kind == "estimator" else set()
+    NOISE_MODELS.max_entries = noise_cache_entries()  # read at each submission: a bad value fails here, one line
     active = tuple(sorted(set(active_qubits(circuits)) | extra))
     plan = plan_simulation(active, is_clifford(circuits))  # fails fast, one line, when it cannot fit
     note = plan.note(backend.name)

@@ -122,18 +122,10 @@ def _physical_memory() -> int:
 def statevector_limit() -> int:
     """The most active qubits simulated exactly: a complex128 statevector within a quarter of the memory
     (``QCONNECTOR_LOCAL_MAX_STATEVECTOR_QUBITS`` lowers or raises it)."""
-    raw = os.environ.get(MAX_STATEVECTOR_VARIABLE, "").strip()
-    if raw:
-        try:
-            value = int(raw)
-        except ValueError:
-            value = -1
-        if value < 1:
-            from ..errors import ConfigError
+    from ..variables import count_from_environment
 
-            raise ConfigError(
-                MAX_STATEVECTOR_VARIABLE, f"is {raw!r}, not a whole number >= 1.", "Set it to e.g. 24, or unset it."
-            )
+    value = count_from_environment(MAX_STATEVECTOR_VARIABLE, "24")
+    if value is not None:
         return value
     return max(1, min(30, int(math.log2(_physical_memory() / 4 / 16))))
 
@@ -371,9 +363,20 @@ class NoiseModelCache:
             self.hits = self.misses = 0
 
 
+def noise_cache_entries() -> int:
+    """``QCONNECTOR_LOCAL_NOISE_CACHE``, else 64 (a bad value: one-line ConfigError)."""
+    from ..variables import count_from_environment
+
+    value = count_from_environment(NOISE_CACHE_ENTRIES_VARIABLE, "64")
+    return 64 if value is None else value
+
+
 def _cache_entries() -> int:
-    raw = os.environ.get(NOISE_CACHE_ENTRIES_VARIABLE, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 64
+    """At import: a bad value is said when a job is submitted (:func:`noise_cache_entries`), not by the import."""
+    try:
+        return noise_cache_entries()
+    except ValueError:
+        return 64
 
 
 #: The process-wide cache of reduced noise models.
