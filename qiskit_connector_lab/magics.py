@@ -374,10 +374,11 @@ class QConnect(Magics):
         assert self.shell is not None
         self.shell.user_ns[args.name] = job
         if type(job).__name__ == "JobRecord":
-            print(
-                f"{args.name} = the record of local job {job_id} ({job.status}): it ran in another kernel, "
-                "which holds its result."
-            )
+            if job.error and "kernel that ran it stopped" in job.error:
+                why = "the kernel that ran it stopped, so it has no result"
+            else:
+                why = "no job object for it is in this kernel (another kernel ran it, or this one no longer holds it)"
+            print(f"{args.name} = the record of local job {job_id} ({job.status}): {why}; its fields are attributes.")
         else:
             print(f"{args.name} = job {job_id}: {args.name}.status(), and {args.name}.result() once it is done.")
 
