@@ -40,7 +40,7 @@ from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
 from .base import JobsPage, Provider, Usage
 from .local_simulator import statevector_limit
 
-#: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret, Falcon and a small Canary-class chip.
+#: The default fleet: Heron r1/r2/r3, Nighthawk, Eagle r3, Egret and Falcon (27 and 5 qubits).
 DEFAULT_MEMBERS = (
     "fez",
     "torino",
