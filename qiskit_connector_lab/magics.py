@@ -9,6 +9,7 @@ Defaults are traits: ``%config QConnect.default_mode = "batch"``, ``%config QCon
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -144,7 +145,14 @@ class QConnect(Magics):
         try:
             return parse_argstring(func, line)
         except UsageError as exc:
-            raise UsageError(" ".join(str(exc).split()) + f". See %{func.__name__}? for the arguments.") from None
+            text = " ".join(str(exc).split())
+            wrong = re.match(r"argument (--[\w-]+)(?:/[\w-]+)?: invalid (int|float) value: (.*)$", text)
+            if wrong:  # say what to give, not only that it was wrong
+                option, kind, value = wrong.groups()
+                number = "a whole number" if kind == "int" else "a number"
+                example = "5" if kind == "int" else "20"
+                raise UsageError(f"{option}: {value} is not {number}. Give e.g. {option} {example}.") from None
+            raise UsageError(text + f". See %{func.__name__}? for the arguments.") from None
 
     def _display(self, obj: Any) -> None:
         from IPython.display import display

@@ -144,7 +144,8 @@ BAD = [
     ("%qconnect fake_nope", "not in the local fleet"),
     ("%qconnect --env /nonexistent/.env", "does not exist"),
     ("%qconnect --session --batch", "exclude each other"),
-    ("%qbackends --min-qubits x", "--min-qubits"),
+    ("%qbackends --min-qubits x", "--min-qubits: 'x' is not a whole number. Give e.g. --min-qubits 5."),
+    ("%qconnect --deadline soon", "--deadline: 'soon' is not a number. Give e.g. --deadline 20."),
     ("%qplan --env /nonexistent/.env", "does not exist"),
 ]
 
