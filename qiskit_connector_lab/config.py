@@ -17,6 +17,10 @@ by another user, or writable by every user, is skipped with a note.
 **Which hosts.** An endpoint override must be an ``https://`` URL on an IBM Quantum or IBM Cloud host, unless the
 host is named in ``QCONNECTOR_ALLOW_HOSTS`` in the *process environment* (a ``.env`` cannot widen trust). A refused
 override is a one-line error naming the variable, the file and the opt-in; nothing is sent anywhere.
+A URL whose host two parsers could read differently (a backslash, ``@`` userinfo, whitespace, a control
+character, a percent-escape in the host part, a query or fragment) is refused whatever its host: ``urlsplit`` and
+urllib3's ``parse_url`` (what requests sends with) must agree on scheme, host, port and path, and the URL passed on
+(to the client, its ``url_resolver``, ``Settings.endpoint``) is rebuilt from those parts, never the raw string.
 
 **Secrets.** No error quotes a secret, or any value that shares 8 characters with one; a malformed line is named by
 file, line number and variable only.
@@ -39,9 +43,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from .errors import ConfigError
 from .plans import PLAN_NAME_VARIABLES, PLAN_SWITCHES, Plan, parse_plan
@@ -466,13 +472,83 @@ def _is_ibm_host(host: str) -> bool:
     return any(host == suffix or host.endswith("." + suffix) for suffix in IBM_HOSTS)
 
 
+#: Characters no endpoint URL may hold anywhere: HTTP clients disagree on where a host ends around them.
+_AMBIGUOUS = (
+    ("\\", "a backslash"),
+    ("@", "a user name or password (@)"),
+)
+
+
+def _ambiguity(value: str) -> str | None:
+    """Why ``value`` cannot be trusted to name one host for every URL parser (None: it can)."""
+    for char, what in _AMBIGUOUS:
+        if char in value:
+            return what
+    if any(c.isspace() for c in value):
+        return "whitespace"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "a control character"
+    if not value.isascii():
+        return "a character outside ASCII"
+    if re.search(r"%(?:5c|40|2[05]|[01][0-9a-f]|7f)", value, re.IGNORECASE):
+        return "a percent-escaped backslash, @, space or control character"
+    return None
+
+
+class _Endpoint(NamedTuple):
+    scheme: str
+    host: str  # lower case, without IPv6 brackets: what the allow-list and the IBM suffixes are compared with
+    url: str  # rebuilt from the parsed parts: scheme://host[:port]/path, never the raw string
+
+
+def _parse_endpoint(value: str) -> _Endpoint | str:
+    """``value`` parsed by both urllib and urllib3, which must agree; or why it is refused."""
+    reason = _ambiguity(value)
+    if reason is not None:
+        return reason
+    try:
+        split = urlsplit(value)
+        split_port = split.port
+        third = parse_url(value)
+    except (ValueError, LocationParseError):
+        return "a host or port that Python or the HTTP client cannot read"
+    if split.scheme.lower() not in ("http", "https") or not split.hostname:
+        return _Endpoint(split.scheme.lower(), "", "")  # not an http(s) URL: refused as such
+    if "%" in split.netloc:
+        return "a percent-escape in its host part"
+    if split.query or split.fragment or "?" in value or "#" in value:
+        return "a query or fragment (? or #)"
+    host = (split.hostname or "").lower()
+    other = (third.host or "").lower().removeprefix("[").removesuffix("]")
+    if (
+        split.username is not None
+        or third.auth is not None
+        or (split.scheme.lower(), host, split_port) != ((third.scheme or "").lower(), other, third.port)
+        or (split.path or "") != (third.path or "")
+    ):
+        return "parts that Python and the HTTP client read differently"
+    scheme = split.scheme.lower()
+    shown_host = f"[{host}]" if ":" in host else host
+    port = f":{split_port}" if split_port is not None else ""
+    return _Endpoint(scheme, host, f"{scheme}://{shown_host}{port}{split.path}".rstrip("/"))
+
+
 def check_endpoint(src: _Sources, found: Found, allow: tuple[str, ...]) -> str:
-    """``found.value`` as a URL the API key may be sent to, or a one-line ConfigError naming the opt-in."""
+    """``found.value`` as a URL the API key may be sent to, or a one-line ConfigError naming the opt-in.
+
+    The URL returned is rebuilt from its parsed parts, so the client sends to exactly the host checked here.
+    """
     name, value = found.name, found.value
     _check_placeholder(name, value)
     value = value.strip()
-    parsed = urlparse(value)
-    host = (parsed.hostname or "").lower()
+    parsed = _parse_endpoint(value)
+    if isinstance(parsed, str):  # never quoted: the value may hold the API key
+        raise ConfigError(
+            src.where(found),
+            f"holds {parsed}, so its host is ambiguous; the API key was not sent anywhere.",
+            f"Set {name}=https://host/path with nothing else, or delete the line to use IBM's default.",
+        )
+    host = parsed.host
     if parsed.scheme not in ("http", "https") or not host:
         raise ConfigError(
             src.where(found),
@@ -480,9 +556,9 @@ def check_endpoint(src: _Sources, found: Found, allow: tuple[str, ...]) -> str:
             f"Set {name}=https://host/..., or delete the line to use IBM's default.",
         )
     if host in allow:
-        return value.rstrip("/")
+        return parsed.url
     if parsed.scheme == "https" and _is_ibm_host(host):
-        return value.rstrip("/")
+        return parsed.url
     shown = src.quote(host)
     problem = (
         f"points at {shown} over http, not https"

@@ -276,3 +276,147 @@ async def test_the_server_refuses_a_planted_endpoint(
         assert TOKEN[:8] not in answer.text
     assert recorder.requests == [] and not recorder.received_secret()
     assert TOKEN[:8] not in all_logs.text
+
+
+# --- one host for every URL parser (security review: the backslash bypass) ----------------------------------
+# urllib's urlsplit and urllib3 (what requests sends with) disagree on where the host ends around a backslash,
+# userinfo or an escape: e.g. "https://attacker.test\@quantum.ibm.com" is quantum.ibm.com to urlsplit but
+# attacker.test to requests. Such a URL is refused whatever its hosts; an accepted one is passed on rebuilt.
+def ambiguous_urls(recorder: Recorder, variable: str) -> list[str]:
+    """Endpoint values whose host urllib and urllib3 may read differently; 127.0.0.1 is allowed, localhost not."""
+    suffix, port = ENDPOINTS[variable], recorder.port
+    return [
+        f"http://localhost:{port}\\@127.0.0.1{suffix}",  # requests would send to the recorder (localhost)
+        f"https://attacker.test\\@quantum.ibm.com{suffix}",
+        f"https://attacker.test\\\\@cloud.ibm.com{suffix}",
+        f"https://attacker.test\\.quantum.ibm.com{suffix}",  # no @: urlsplit reads a subdomain of quantum.ibm.com
+        f"https://user:pass@quantum.ibm.com{suffix}",
+        f"https://quantum.ibm.com@attacker.test{suffix}",
+        f"http://127.0.0.1@localhost:{port}{suffix}",
+        f"https://attacker.test%5C@quantum.ibm.com{suffix}",
+        f"https://attacker.test%5c.quantum.ibm.com{suffix}",
+        f"https://attacker.test%40quantum.ibm.com{suffix}",
+        f"https://quantum.ibm.com%2Eattacker.test{suffix}",
+        f"https://attacker.test\t.quantum.ibm.com{suffix}",
+        f"https://attacker.test\n.quantum.ibm.com{suffix}",
+        f"https://attacker.test .quantum.ibm.com{suffix}",
+        f"https://attacker.test\x1b.quantum.ibm.com{suffix}",
+        f"https://quantum.ibm.com{suffix or '/'}?next=https://attacker.test",
+        f"https://quantum.ibm.com{suffix}#@attacker.test",
+    ]
+
+
+AMBIGUOUS_CASES = [(variable, i) for variable in ENDPOINTS for i in range(17)]
+
+
+def assert_ambiguous_refusal(message: str, variable: str, url: str) -> None:
+    assert_refusal(message, variable)
+    assert "ambiguous" in message and "not sent anywhere" in message, message
+    assert "attacker" not in message and "localhost" not in message and "user:pass" not in message, message
+
+
+@pytest.mark.parametrize(("variable", "index"), AMBIGUOUS_CASES, ids=[f"{v}-{i}" for v, i in AMBIGUOUS_CASES])
+def test_connect_refuses_an_endpoint_whose_host_parsers_disagree_on(clean_env, monkeypatch, recorder, variable, index):
+    give_token("environment", clean_env, monkeypatch)
+    monkeypatch.setenv("QCONNECTOR_ALLOW_HOSTS", "127.0.0.1")  # even a host the user trusts
+    url = ambiguous_urls(recorder, variable)[index]
+    plant(clean_env, monkeypatch, f'{variable}="{url}"')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert_ambiguous_refusal(str(info.value), variable, url)
+    with pytest.raises(ConfigError) as info:
+        connect()
+    assert_ambiguous_refusal(str(info.value), variable, url)
+    assert recorder.requests == [] and not recorder.received_secret()
+
+
+def test_the_bearer_never_reaches_the_host_requests_reads_behind_a_backslash(
+    emulator, clean_env, monkeypatch, recorder
+):
+    """The reviewed bypass, end to end: IAM (the allowed emulator) would hand out a real bearer, and urlsplit reads
+    the planted runtime URL's host as the allowed 127.0.0.1, but requests would send every runtime call, bearer and
+    circuits included, to localhost:<recorder>. Refused before anything is sent."""
+    give_token("environment", clean_env, monkeypatch, token=emulator.api_key)
+    monkeypatch.setenv("CLOUD_API_URL", emulator.base_url)
+    plant(
+        clean_env,
+        monkeypatch,
+        f'IQP_RUNTIME_API_URL="http://localhost:{recorder.port}\\@{emulator.base_url[7:]}/api/v1"',
+    )
+    emulator.reset_log()
+    with pytest.raises(Exception) as info:
+        connect()
+    assert not recorder.received_secret(), recorder.requests  # without the fix, the bearer arrives here
+    assert isinstance(info.value, ConfigError)
+    assert_ambiguous_refusal(str(info.value), "IQP_RUNTIME_API_URL", "")
+    assert recorder.requests == [] and emulator.requests == []
+
+
+def test_a_saved_accounts_url_is_held_to_the_same_rule(clean_env, monkeypatch, recorder):
+    give_token("saved account", clean_env, monkeypatch)
+    saved = clean_env / ".qiskit" / "qiskit-ibm.json"
+    accounts = json.loads(saved.read_text())
+    accounts["default-ibm-quantum-platform"]["url"] = "https://attacker.test\\@cloud.ibm.com"
+    saved.write_text(json.dumps(accounts))
+    monkeypatch.chdir(clean_env)
+    with pytest.raises(ConfigError) as info:
+        connect()
+    message = str(info.value)
+    assert "\n" not in message and "QISKIT_IBM_URL" in message and "saved account" in message, message
+    assert "ambiguous" in message and "attacker" not in message and TOKEN[:8] not in message, message
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("variable", ["IAM_URL", "GLOBAL_SEARCH_URL", "GLOBAL_CATALOG_URL"])
+def test_the_clients_own_host_variables_refuse_an_ambiguous_host(clean_env, monkeypatch, recorder, variable):
+    give_token("environment", clean_env, monkeypatch)
+    monkeypatch.setenv("QCONNECTOR_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv(variable, f"http://localhost:{recorder.port}\\@127.0.0.1")
+    with pytest.raises(Exception) as info:
+        connect()
+    assert not recorder.received_secret(), recorder.requests  # without the check, IAM_URL gets the API key
+    assert isinstance(info.value, ConfigError) and variable in str(info.value) and "ambiguous" in str(info.value)
+    assert "localhost" not in str(info.value) and recorder.requests == []
+
+
+def test_an_accepted_endpoint_is_passed_on_rebuilt_from_its_parsed_parts(clean_env, monkeypatch):
+    give_token("environment", clean_env, monkeypatch)
+    environ = {
+        **os.environ,
+        "CLOUD_API_URL": "HTTPS://Cloud.IBM.com:443/",
+        "IQP_RUNTIME_API_URL": "https://QUANTUM.cloud.ibm.com/api/v1/",
+    }
+    settings = load_settings(environ=environ)
+    assert settings.cloud_url == "https://cloud.ibm.com:443"
+    assert settings.runtime_url == settings.endpoint == "https://quantum.cloud.ibm.com/api/v1"
+    from qiskit_connector_lab.providers.ibm import IBMProvider
+
+    kwargs = IBMProvider(settings)._service_kwargs()
+    assert kwargs["url"] == "https://cloud.ibm.com:443"
+    assert kwargs["url_resolver"]("https://cloud.ibm.com", "crn") == "https://quantum.cloud.ibm.com/api/v1"
+
+
+def test_a_trailing_dot_host_is_not_an_ibm_host(clean_env, monkeypatch):
+    """``quantum.ibm.com.`` resolves like ``quantum.ibm.com`` but is not the string on the allow-list: refused,
+    with the ordinary opt-in, rather than guessed at."""
+    give_token("environment", clean_env, monkeypatch)
+    with pytest.raises(ConfigError, match="not an IBM Quantum or IBM Cloud host") as info:
+        load_settings(environ={**os.environ, "IQP_RUNTIME_API_URL": "https://quantum.ibm.com./api/v1"})
+    assert "\n" not in str(info.value)
+
+
+async def test_the_server_refuses_an_endpoint_whose_host_parsers_disagree_on(
+    api, jp_root_dir, qc_env, monkeypatch, recorder, all_logs
+):
+    give_token("environment", Path(os.environ["HOME"]), monkeypatch)
+    monkeypatch.setenv("QCONNECTOR_ALLOW_HOSTS", "127.0.0.1")
+    url = ambiguous_urls(recorder, "IQP_RUNTIME_API_URL")[0]
+    (jp_root_dir / ".env").write_text(f'IQP_RUNTIME_API_URL="{url}"\n')
+    for route in ("plan", "backends"):
+        answer = await api("GET", route)
+        assert answer.status == 500 and answer.json["code"] == "config_error", answer
+        text = answer.json["message"] + " " + answer.json.get("hint", "")
+        assert "IQP_RUNTIME_API_URL" in text and ".env" in text and "ambiguous" in text, text
+        assert "localhost" not in answer.text and TOKEN[:8] not in answer.text
+    assert recorder.requests == [] and not recorder.received_secret()
+    assert TOKEN[:8] not in all_logs.text
