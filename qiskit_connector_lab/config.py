@@ -721,7 +721,7 @@ def _placeholders_in_use(src: _Sources, *variable_groups: tuple[str, ...]) -> No
         raise ConfigError(
             ", ".join(placeholders),
             "still hold the placeholders from .env.example.",
-            "Replace each with your own value; delete the optional URL lines to use IBM's defaults.",
+            "Replace each with your own value (the URL lines are optional: leave them out for IBM's defaults).",
         )
 
 
@@ -769,7 +769,9 @@ def _sources(
     dotenv: Mapping[str, str | None] = {}
     if path is not None:
         if local:
-            dotenv = _tolerant(notes, "the .env was not used", lambda: _read_env_file(path), {})
+            unread = object()
+            read = _tolerant(notes, "the .env was not used", lambda: _read_env_file(path), unread)
+            dotenv, path = ({}, None) if read is unread else (read, path)  # an unread .env is never "read from"
         else:
             dotenv = _read_env_file(path)
     if dotenv.get(ALLOW_HOSTS_VARIABLE):

@@ -156,7 +156,13 @@ VARIABLES: tuple[Variable, ...] = (
         dotenv=False,
         group="connector",
     ),
-    Variable("QCONNECTOR_FLEET", "names", "The local fleet's members.", default="10 chips: Heron r1-r3, Nighthawk, Eagle r3, Egret, Falcon", group="local"),
+    Variable(
+        "QCONNECTOR_FLEET",
+        "names",
+        "The local fleet's members.",
+        default="10 chips: Heron r1-r3, Nighthawk, Eagle r3, Egret, Falcon",
+        group="local",
+    ),
     Variable(
         "QCONNECTOR_FLEET_SEED",
         "integer",

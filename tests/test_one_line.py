@@ -51,6 +51,7 @@ def test_local_always_reaches_the_local_fleet_with_a_note(clean_env, shell, caps
     (clean_env / ".env").write_text('OPEN_PLAN="on"\nIQP_API_TOKEN="unclosed\n')  # unparseable
     connection = connect(local=True)
     assert connection.local and any("cannot be parsed" in n and "not used" in n for n in connection.notes)
+    assert not any("Configuration read from" in n for n in connection.notes)  # an unread .env is not "read from"
     with pytest.raises(ConfigError, match="deadline"):  # an explicit argument is still checked
         connect(local=True, deadline=-1)
 

@@ -140,7 +140,7 @@ def test_the_env_example_unchanged_names_its_placeholders(shell, capsys, tmp_pat
     assert lines == [
         (
             "UsageError: IQP_API_TOKEN, OPEN_PLAN_INSTANCE: still hold the placeholders from .env.example. "
-            "Replace each with your own value; delete the optional URL lines to use IBM's defaults."
+            "Replace each with your own value (the URL lines are optional: leave them out for IBM's defaults)."
         )
     ]
 
