@@ -769,8 +769,8 @@ def _sources(
     dotenv: Mapping[str, str | None] = {}
     if path is not None:
         if local:
-            unread = object()
-            read = _tolerant(notes, "the .env was not used", lambda: _read_env_file(path), unread)
+            unread, found = object(), path
+            read = _tolerant(notes, "the .env was not used", lambda: _read_env_file(found), unread)
             dotenv, path = ({}, None) if read is unread else (read, path)  # an unread .env is never "read from"
         else:
             dotenv = _read_env_file(path)

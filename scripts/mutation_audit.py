@@ -677,7 +677,7 @@ MUTATIONS: list[Mutation] = [
         "magics.old-batch-removed",
         "a closed Batch is removed from the namespace",
         MAGICS,
-        "            if stale not in values and isinstance(self.shell.user_ns.get(stale), _session_types()):\n",
+        "            if stale not in values and isinstance(shell.user_ns.get(stale), _session_types()):\n",
         "            if False:\n",
         TMAG + "test_qconnect_named_min_qubits_name_and_batch",
     ),
@@ -737,8 +737,8 @@ MUTATIONS: list[Mutation] = [
         "magics.qbackends-one-mark",
         "exactly one QPU is marked least busy",
         TABLES,
-        '            marks.append("least busy")\n        if name == self.pick:',
-        '            marks.append("least busy")\n            marks.append("least busy")\n        if name == self.pick:',
+        '        if name == self.least_busy:\n            marks.append("least busy")',
+        '        if True:\n            marks.append("least busy")',
         TMAG + "test_qbackends_and_qplan",
     ),
     M(
@@ -1111,15 +1111,15 @@ MUTATIONS: list[Mutation] = [
         ROUTES,
         "        if len(body) > MAX_BODY_BYTES:\n",
         "        if False:\n",
-        TSR + "test_selection_rejects_bad_bodies",
+        TSR + "test_pick_rejects_bad_bodies",
     ),
     M(
         "routes.pick-must-be-listed",
         "only a listed QPU can be picked",
         ROUTES,
-        "            select(await self.cache.listing(), name)  #",
-        "            await self.cache.listing()  #",
-        TSR + "test_selection_rejects_bad_bodies",
+        "            await asyncio.get_running_loop().run_in_executor(None, select, listing, name)\n",
+        "            pass\n",
+        TSR + "test_pick_rejects_bad_bodies",
     ),
     M(
         "routes.least-busy-flag",
@@ -1160,7 +1160,7 @@ MUTATIONS: list[Mutation] = [
         '        self.clear_header("Content-Disposition")\n        self.set_header("Content-Type", "application/json")\n'
         "        self.finish(json.dumps(body))\n",
         "        self.finish()\n",
-        TFS + "test_bad_requests_get_a_clear_status[PUT selection]",
+        TFS + "test_bad_requests_get_a_clear_status[PUT pick]",
         TFS + "test_bad_requests_get_a_clear_status[unknown route]",
     ),
     M(
@@ -1169,7 +1169,7 @@ MUTATIONS: list[Mutation] = [
         PICK,
         "                    stored.unlink()\n",
         "                    pass\n",
-        TSR + "test_selection_round_trip_and_the_pick_file",
+        TSR + "test_pick_round_trip_and_the_pick_file",
     ),
     # --- render ----------------------------------------------------------------------------------------------
     M(
@@ -1185,8 +1185,8 @@ MUTATIONS: list[Mutation] = [
         "notebooks.progress-removed",
         "no dead progress widget stays in the saved notebook",
         MAGICS,
-        '                self._handle.update({"text/plain": ""}, raw=True)\n',
-        "                pass\n",
+        "            self._handle.update(result)\n            return True\n",
+        "            return False\n",
         TNB + "test_bell_notebook",
     ),
     M(
@@ -1262,6 +1262,40 @@ MUTATIONS: list[Mutation] = [
         "    row.item.classList.toggle('jp-mod-leastBusy', q.least_busy);",
         "",
         JV + "is never blank: loading, then the fleet with its queues",
+    ),
+    # --- after the review: endpoints two parsers read differently, %qjob's job object, jobs of a stopped kernel ---
+    M(
+        "trust.endpoint-parsers-agree",
+        "an endpoint whose host two parsers read differently is refused",
+        CFG,
+        "    reason = _ambiguity(value)\n    if reason is not None:\n        return reason\n",
+        "",
+        "tests/test_trust_endpoints.py::test_connect_refuses_an_endpoint_whose_host_parsers_disagree_on",
+        also=(Edit(CFG, '        return "parts that Python and the HTTP client read differently"', "        pass"),),
+    ),
+    M(
+        "trust.endpoint-rebuilt",
+        "the client gets the URL rebuilt from its parsed parts, never the raw string",
+        CFG,
+        '    return _Endpoint(scheme, host, f"{scheme}://{shown_host}{port}{split.path}".rstrip("/"))',
+        "    return _Endpoint(scheme, host, value)",
+        "tests/test_trust_endpoints.py::test_an_accepted_endpoint_is_passed_on_rebuilt_from_its_parsed_parts",
+    ),
+    M(
+        "jobs.live-job-object",
+        "%qjob in the kernel that ran a local job gives the job itself",
+        P + "providers/local_jobs.py",
+        "        return _live_jobs.get(job_id)",
+        "        return None",
+        "tests/test_magics_jobs.py::test_qjob_in_the_kernel_that_ran_a_local_job_gives_the_job_itself",
+    ),
+    M(
+        "jobs.stopped-kernel",
+        "a pending job of a kernel that stopped is an error, not pending for ever",
+        P + "jobs/owners.py",
+        "    except ProcessLookupError:\n        return True\n",
+        "    except ProcessLookupError:\n        return False\n",
+        "tests/test_local_job_store.py::test_a_pending_job_of_a_kernel_that_stopped_is_an_error",
     ),
 ]
 
