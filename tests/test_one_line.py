@@ -25,8 +25,18 @@ pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 BROKEN_FOR_IBM = 'IQP_API_TOKEN="abc"\nOPEN_PLAN="on"\nFLEX_PLAN="on"\nQCONNECTOR_FLEET="fez,kyiv"\n'
 
 
+@pytest.fixture
+def online_fleet(clean_env, monkeypatch):
+    """Every fleet member online: the simulation pauses a QPU for calibration now and then (a 15-minute window),
+    and a one- or two-member fleet must not make a test depend on the clock."""
+    path = clean_env / "online.json"
+    path.write_text(json.dumps({f"fake_{name}": {"status": "online"} for name in ("fez", "kyiv", "manila")}))
+    monkeypatch.setenv("QCONNECTOR_FLEET_FILE", str(path))
+    return path
+
+
 # --- finding 7: QCONNECTOR_* from .env; --local whatever the .env says about IBM ---------------------------
-def test_fleet_variables_follow_the_precedence(clean_env, monkeypatch):
+def test_fleet_variables_follow_the_precedence(clean_env, online_fleet, monkeypatch):
     (clean_env / ".env").write_text('QCONNECTOR_FLEET="fez,kyiv"\nQCONNECTOR_FLEET_SEED="4"\n')
     settings = load_settings(local=True)
     assert settings.fleet == ("fez", "kyiv") and settings.fleet_seed == 4
@@ -38,7 +48,7 @@ def test_fleet_variables_follow_the_precedence(clean_env, monkeypatch):
         load_settings(local=True)
 
 
-def test_local_always_reaches_the_local_fleet_with_a_note(clean_env, shell, capsys):
+def test_local_always_reaches_the_local_fleet_with_a_note(clean_env, online_fleet, shell, capsys):
     (clean_env / ".env").write_text(BROKEN_FOR_IBM)
     with pytest.raises(ConfigError, match="only one plan"):
         connect()
@@ -56,7 +66,7 @@ def test_local_always_reaches_the_local_fleet_with_a_note(clean_env, shell, caps
         connect(local=True, deadline=-1)
 
 
-def test_qplan_and_the_summary_show_which_dotenv_was_read(clean_env, shell, capsys):
+def test_qplan_and_the_summary_show_which_dotenv_was_read(clean_env, online_fleet, shell, capsys):
     (clean_env / ".env").write_text('QCONNECTOR_FLEET="fez"\n')
     shell.run_line_magic("qplan", "--local")
     shown = capsys.readouterr().out
