@@ -1,6 +1,7 @@
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { refreshAndWait } from './polling';
 import { toFleetError } from './request';
 import {
   CONFIG_ERROR_CODES,
@@ -243,25 +244,7 @@ export class QPUFleetModel implements IQPUFleetModel {
     if (this.isDisposed) {
       return;
     }
-    await this._poll.refresh();
-    // Wait for the answer of this refresh (a standby tick is not one).
-    try {
-      for (;;) {
-        await this._poll.tick;
-        const { phase } = this._poll.state;
-        if (
-          phase === 'resolved' ||
-          phase === 'reconnected' ||
-          phase === 'rejected' ||
-          phase === 'standby' ||
-          phase === 'stopped'
-        ) {
-          return;
-        }
-      }
-    } catch {
-      // Disposed while waiting.
-    }
+    await refreshAndWait(this._poll);
   }
 
   /**

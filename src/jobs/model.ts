@@ -1,6 +1,7 @@
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { refreshAndWait } from '../polling';
 import { toFleetError } from '../request';
 import { IFleetError } from '../tokens';
 import {
@@ -196,24 +197,7 @@ export class JobsModel {
     if (this.isDisposed) {
       return;
     }
-    await this._poll.refresh();
-    try {
-      for (;;) {
-        await this._poll.tick;
-        const { phase } = this._poll.state;
-        if (
-          phase === 'resolved' ||
-          phase === 'reconnected' ||
-          phase === 'rejected' ||
-          phase === 'standby' ||
-          phase === 'stopped'
-        ) {
-          return;
-        }
-      }
-    } catch {
-      // Disposed while waiting.
-    }
+    await refreshAndWait(this._poll);
   }
 
   detail(id: string): Promise<IJobDetail> {
