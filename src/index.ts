@@ -19,6 +19,7 @@ import { jobsPlugin } from './jobs/plugin';
 // The model and the sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_INTERVAL, QPUFleetModel } from './model';
+import { followRefreshInterval } from './polling';
 import { QPUClient } from './request';
 import { IQPUFleetModel } from './tokens';
 import type { QPUDetailWidget } from './views/detail';
@@ -108,24 +109,12 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
     }
 
     if (settingRegistry) {
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(settings => {
-          const apply = () => {
-            const seconds = settings.get('refreshInterval').composite as number;
-            if (typeof seconds === 'number' && seconds > 0) {
-              model.interval = seconds * 1000;
-            }
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error(
-            'Failed to load settings for qiskit-connector-lab.',
-            reason
-          );
-        });
+      followRefreshInterval(settingRegistry, PLUGIN_ID, model).catch(reason => {
+        console.error(
+          'Failed to load settings for qiskit-connector-lab.',
+          reason
+        );
+      });
     }
 
     return model;

@@ -1,3 +1,4 @@
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IPoll } from '@lumino/polling';
 
 /**
@@ -27,4 +28,25 @@ export async function refreshAndWait(
   } catch {
     // Disposed while waiting.
   }
+}
+
+/**
+ * Keep a model's polling interval on the `refreshInterval` setting (in
+ * seconds) of the plugin's settings, now and whenever it changes.
+ */
+export function followRefreshInterval(
+  settingRegistry: ISettingRegistry,
+  pluginId: string,
+  model: { interval: number }
+): Promise<void> {
+  return settingRegistry.load(pluginId).then(settings => {
+    const apply = () => {
+      const seconds = settings.get('refreshInterval').composite as number;
+      if (typeof seconds === 'number' && seconds > 0) {
+        model.interval = seconds * 1000;
+      }
+    };
+    apply();
+    settings.changed.connect(apply);
+  });
 }

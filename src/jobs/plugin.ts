@@ -14,6 +14,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { loadsExtension, PALETTE_CATEGORY } from '../commands';
+import { followRefreshInterval } from '../polling';
 import { toFleetError } from '../request';
 import { IQPUFleetModel } from '../tokens';
 // The jobs model and sidebar are built at activation: no lazy import.
@@ -254,19 +255,9 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (settingRegistry) {
-      settingRegistry
-        .load(MAIN_PLUGIN_ID)
-        .then(settings => {
-          const apply = () => {
-            const seconds = settings.get('refreshInterval').composite as number;
-            if (typeof seconds === 'number' && seconds > 0) {
-              model.interval = seconds * 1000;
-            }
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(() => undefined);
+      followRefreshInterval(settingRegistry, MAIN_PLUGIN_ID, model).catch(
+        () => undefined
+      );
     }
   }
 };
