@@ -46,9 +46,9 @@ def test_a_file_over_the_limit_is_refused(tmp_path):
 
 
 def test_a_missing_file_and_a_folder_name_the_variable(tmp_path):
-    with pytest.raises(ConfigError, match="^QCONNECTOR_FLEET_FILE: does not exist"):
+    with pytest.raises(ConfigError, match=r"^QCONNECTOR_FLEET_FILE: does not exist"):
         read_bounded(tmp_path / "absent", variable="QCONNECTOR_FLEET_FILE")
-    with pytest.raises(ConfigError, match="^QCONNECTOR_FLEET_FILE: is a folder"):
+    with pytest.raises(ConfigError, match=r"^QCONNECTOR_FLEET_FILE: is a folder"):
         read_bounded(tmp_path, variable="QCONNECTOR_FLEET_FILE")
 
 
@@ -73,7 +73,9 @@ def test_write_private_never_writes_through_a_symbolic_link(tmp_path):
 def test_concurrent_writers_leave_one_whole_file(tmp_path):
     target = tmp_path / "pick.json"
     payloads = [bytes([65 + n]) * 100_000 for n in range(8)]
-    threads = [threading.Thread(target=write_private, args=(target, data), kwargs={"variable": "pick"}) for data in payloads]
+    threads = [
+        threading.Thread(target=write_private, args=(target, data), kwargs={"variable": "pick"}) for data in payloads
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
