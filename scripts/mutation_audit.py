@@ -14,7 +14,7 @@ Outcomes:
             the product or the tests moved on; refresh the mutation (this is not a test failure).
 
 Usage (from the repository root; 2 shared cores: run it alone):
-  PYTHONPATH=$PWD /work/main/.venv/bin/python scripts/mutation_audit.py            # every mutation
+  PYTHONPATH=$PWD .venv/bin/python scripts/mutation_audit.py              # every mutation
   ... scripts/mutation_audit.py --only config,ranking                               # ids containing a word
   ... scripts/mutation_audit.py --list                                              # the table, no runs
   ... scripts/mutation_audit.py --baseline                                          # the named tests, unmutated
@@ -1328,11 +1328,28 @@ def copy_tree(dest: Path, source: Path = ROOT) -> None:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, target)
-    modules = ROOT / "node_modules"
-    if not modules.is_dir():
-        modules = Path("/work/main/node_modules")
-    if modules.is_dir():
+    modules = _node_modules()
+    if modules is not None:
         (dest / "node_modules").symlink_to(modules)
+
+
+def _node_modules() -> Path | None:
+    """The jest tests' node_modules: this checkout's, else (in a git worktree) the main checkout's, found from git."""
+    if (ROOT / "node_modules").is_dir():
+        return ROOT / "node_modules"
+    try:
+        common = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    main = Path(common).parent / "node_modules"
+    return main if main.is_dir() else None
 
 
 def _layout_free(find: str) -> re.Pattern[str]:

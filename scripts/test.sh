@@ -32,7 +32,7 @@ echo "==> The wheel, installed alone into a fresh venv with no Node.js"
 bash scripts/test_wheel.sh
 
 echo "==> Python tests (pytest)"
-python -m pytest -q -p no:warnings
+python -m pytest -q
 
 echo "==> IBM-path tests on the older qiskit-ibm-runtime minors"
 bash scripts/runtime_matrix.sh
