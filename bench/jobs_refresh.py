@@ -1,4 +1,4 @@
-"""Upstream cost of the Jobs view (issue 12): what a jobs refresh costs IBM, however many tabs poll.
+"""Upstream cost of the Jobs view: what a jobs refresh costs IBM, however many tabs poll.
 
 A real Jupyter server (subprocess) serves IBM Quantum through the REAL qiskit-ibm-runtime client against the
 project's emulator (``tests/emulator``). ``--jobs`` Bell jobs are submitted with the real client (``--pending`` of

@@ -19,13 +19,13 @@ copy() {  # copy the named screenshots of the run that just ended (all of them w
   done
 }
 
-# --- The sidebar, the detail, the summary, Notebook 7 (issue 13), and the local fleet's Jobs view ---------------
+# --- The sidebar, the detail, the summary, Notebook 7, and the local fleet's Jobs view ---------------
 echo "==> UI tests on the local fleet"
 export QCONNECTOR_UI_STATE_DIR="${QCONNECTOR_UI_STATE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-tests-XXXXXX")}"
 (cd ui-tests && jlpm playwright test "$@")
 copy
 
-# --- Jobs view on the IBM path (issue 12): the test server with the API emulator inside it ----------------------
+# --- Jobs view on the IBM path: the test server with the API emulator inside it ----------------------
 JOBS_IBM_SHOTS=(jobs-ibm-queued.png)
 echo "==> UI tests of the Jobs view on the IBM path (emulator)"
 (cd ui-tests && QCONNECTOR_UI_PROVIDER=ibm QCONNECTOR_UI_STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-ibm-XXXXXX")" \

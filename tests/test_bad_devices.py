@@ -1,5 +1,5 @@
-"""Bad upstream data is contained (issue 10, findings 4 and 5): the REAL client against the emulator, whose
-``GET /api/v1/backends`` answer is rewritten per case. Also the 3.10 deadline bug (finding 6) on any interpreter."""
+"""Bad upstream data is contained (bad devices, unknown queues): the REAL client against the emulator, whose
+``GET /api/v1/backends`` answer is rewritten per case. Also both TimeoutError classes of a deadline."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""One line means one line, every QCONNECTOR_* variable follows the precedence, large listings (issue 10,
-findings 7, 8 and 9)."""
+"""One line means one line, every QCONNECTOR_* variable follows the precedence, large listings."""
 
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ def online_fleet(clean_env, monkeypatch):
     return path
 
 
-# --- finding 7: QCONNECTOR_* from .env; --local whatever the .env says about IBM ---------------------------
+# --- QCONNECTOR_* from .env; --local whatever the .env says about IBM ---------------------------
 def test_fleet_variables_follow_the_precedence(clean_env, online_fleet, monkeypatch):
     (clean_env / ".env").write_text('QCONNECTOR_FLEET="fez,kyiv"\nQCONNECTOR_FLEET_SEED="4"\n')
     settings = load_settings(local=True)
@@ -81,7 +80,7 @@ def test_qplan_and_the_plan_route_name_an_endpoint_that_is_not_ibms(emulator, ib
     assert "Endpoint" in shown and emulator.base_url in shown and "not IBM's default" in shown, shown
 
 
-# --- finding 8: the client's own warnings are folded, never printed raw -------------------------------------
+# --- the client's own warnings are folded, never printed raw -------------------------------------
 def test_client_warnings_are_folded_into_one_line(emulator, ibm_dotenv, shell, capsys):
     """A device without a name trips the client's own init, which logs a warning ("Invalid instance crn:...") to
     its stderr handler. The warning becomes one note; nothing of it is printed raw."""
@@ -103,7 +102,7 @@ def test_connect_takes_its_configuration_as_keywords(clean_env):
     assert connect(local=True, deadline=3, listing_ttl=2, env_file=None).local
 
 
-# --- finding 9: the unknown-name hint is capped ------------------------------------------------------------
+# --- the unknown-name hint is capped ------------------------------------------------------------
 def test_the_unknown_name_hint_is_capped():
     qpus = tuple(QPU(f"q{i:04d}", "online", 5, i) for i in range(5000))
     listing = Listing(qpus=qpus, fetched_at=utcnow(), provider="ibm")

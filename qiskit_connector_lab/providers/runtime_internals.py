@@ -26,7 +26,7 @@ the ``qiskit_connector_lab`` logger, once per name. ``tests/test_runtime_interna
 shapes used here against the installed client, and runs every fallback through the real client against the
 emulator. Nothing else in the package may use a private name of a dependency.
 
-The local fleet's names (issue 11: ``QiskitRuntimeLocalService._run`` / ``._run_executor``,
+The local fleet's names (``QiskitRuntimeLocalService._run`` / ``._run_executor``,
 ``QuantumProgram._semantic_role``) are in their own section at the end, each with its fallback.
 """
 
@@ -65,7 +65,8 @@ def _runtime_version() -> str:
 
 
 def fallbacks_used() -> frozenset[str]:
-    """The private names this process had to do without (for tests and ``%qplan``-style diagnostics)."""
+    """The private names this process had to do without. Only the contract tests read it; a user sees each missing
+    name once, in the note logged when its fallback is first taken."""
     with _noted_lock:
         return frozenset(_noted)
 
@@ -260,7 +261,7 @@ def install_session_hook(adapter_for_this_thread: Callable[[], Any | None]) -> b
 
 
 # =====================================================================================================================
-# Local fleet (issue 11): local jobs that behave like IBM's.
+# Local fleet: local jobs that behave like IBM's.
 #
 # qiskit-ibm-runtime's primitives run a job on a fake backend through ``QiskitRuntimeLocalService``, which returns a
 # ``LocalRuntimeJob`` (an enum status, no tags/metrics/logs). There is no public hook to choose the job class, so
