@@ -1206,6 +1206,23 @@ MUTATIONS: list[Mutation] = [
         '            headers["X-Ignored"] = (',
         TEMU + "test_fault_429_with_retry_after_is_honoured",
     ),
+    M(
+        "emulator.executor-program",
+        "the emulator runs the executor program (the executor Sampler and Estimator)",
+        EMU + "jobs.py",
+        '    if program == "executor":\n        return run_executor(params, seed)\n',
+        "",
+        "tests/test_emulator_jobs.py::test_executor_sampler_runs_the_executor_program_and_counts_come_back",
+        "tests/test_emulator_jobs.py::test_executor_estimator_in_a_session",
+    ),
+    M(
+        "emulator.executor-samplex-finalize",
+        "a twirled executor Sampler's samplex items are finalized before sampling",
+        EMU + "jobs.py",
+        "            samplex.finalize()  #",
+        "            pass  #",
+        "tests/test_emulator_jobs.py::test_executor_sampler_twirled_in_a_batch",
+    ),
     # --- the frontend (jest) ---------------------------------------------------------------------------------
     M(
         "ts.format-plural",
