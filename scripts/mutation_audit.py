@@ -1182,6 +1182,31 @@ MUTATIONS: list[Mutation] = [
     ),
     # --- notebooks (a real kernel) ---------------------------------------------------------------------------
     M(
+        "notebooks.batch-note-once",
+        "the open plan's Batch note is said once, in the summary",
+        MAGICS,
+        "        if not quiet:\n            if not shown:\n",
+        "        if not quiet and not shown:\n            if True:\n",
+        TNB + "test_each_note_once_no_empty_output_before_an_error_no_empty_table",
+    ),
+    M(
+        "notebooks.error-alone",
+        "a failing %qconnect leaves no empty output before its error",
+        MAGICS,
+        "        clear_output(wait=True)  #",
+        "        pass  #",
+        TNB + "test_each_note_once_no_empty_output_before_an_error_no_empty_table",
+    ),
+    M(
+        "notebooks.no-empty-jobs-table",
+        "%qjobs with no job says so in one line, with no empty table",
+        P + "render/jobs_table.py",
+        "        return self.empty if self.empty is not None else super().__str__()",
+        "        return super().__str__()",
+        TNB + "test_each_note_once_no_empty_output_before_an_error_no_empty_table",
+        "tests/test_magics_jobs.py::test_qjobs_shows_a_job_queued_then_done_and_qjob_gets_it",
+    ),
+    M(
         "notebooks.progress-removed",
         "no dead progress widget stays in the saved notebook",
         MAGICS,
