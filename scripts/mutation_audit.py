@@ -1182,6 +1182,22 @@ MUTATIONS: list[Mutation] = [
     ),
     # --- notebooks (a real kernel) ---------------------------------------------------------------------------
     M(
+        "notebooks.bell-good-qubits",
+        "example 01 transpiles onto good qubits, and its stated agreement holds",
+        "examples/01-connect-and-run-a-bell-circuit.ipynb",
+        "generate_preset_pass_manager(optimization_level=2, backend=backend)",
+        "generate_preset_pass_manager(optimization_level=1, backend=backend)",
+        TNB + "test_bell_notebook[fake_torino]",
+    ),
+    M(
+        "notebooks.chip-good-qubits",
+        "example 03's Bell pair lands on qubits no worse than the chip's median",
+        "examples/03-pick-a-qpu-by-size-and-see-its-chip.ipynb",
+        "generate_preset_pass_manager(optimization_level=level, backend=big)",
+        "generate_preset_pass_manager(optimization_level=1, backend=big)",
+        TNB + "test_min_qubits_and_coupling_map_notebook",
+    ),
+    M(
         "notebooks.batch-note-once",
         "the open plan's Batch note is said once, in the summary",
         MAGICS,
@@ -1212,7 +1228,7 @@ MUTATIONS: list[Mutation] = [
         MAGICS,
         "            self._handle.update(result)\n            return True\n",
         "            return False\n",
-        TNB + "test_bell_notebook",
+        TNB + "test_bell_notebook[None]",
     ),
     M(
         "notebooks.least-busy-marked",
