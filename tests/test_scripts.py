@@ -126,3 +126,39 @@ def test_run_refuses_the_source_tree(project):
     assert "up to date" in default.stdout  # the second start installs nothing
     assert f"jupyter lab --no-browser in {project / 'notebooks'}" in default.stdout.replace(" --allow-root", "")
     assert (project / "notebooks" / "01-x.ipynb").exists()  # the examples, copied in
+
+
+def test_readme_rehearsal_lines_are_what_the_emulator_prints(tmp_path):
+    """The README's "Rehearse the IBM path" steps quote the emulator's own output (export and .env lines)."""
+    import re
+    import socket
+    import time
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Rehearse the IBM path without an account", 1)[1].split("\n## ", 1)[0]
+    assert ".venv/bin/python tests/emulator --port 8765" in section
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    stated = [line.strip() for block in blocks[1:] for line in block.splitlines() if line.strip()]
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    emulator = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "emulator"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        printed: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(line.startswith("OPEN_PLAN_INSTANCE") for line in printed):
+            line = emulator.stdout.readline()  # the emulator flushes its lines at once, then serves
+            if not line:
+                break
+            printed.append(line.split("#", 1)[0].strip())
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    printed = [line.replace(str(port), "8765") for line in printed if line and not line.startswith("IBM Quantum")]
+    assert stated == printed
