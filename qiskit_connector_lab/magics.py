@@ -61,7 +61,10 @@ class _Progress:
     def close(self, result: Any = None) -> bool:
         """Remove the indicator; with ``result``, show it in the indicator's place (True when it was shown there).
 
-        Without a result (a failure), the place is emptied, so no dead widget stays in the saved notebook.
+        Without a result (a failure), the indicator's output goes: its place is emptied (no dead widget in the saved
+        notebook) and the cell's output is cleared when the error line arrives, so the error shows alone rather
+        than under an empty output area. (The indicator is the cell's first output unless the cell printed
+        before the magic; a failing connect clears that too.)
         """
         if self._widget is None:
             return False
@@ -72,7 +75,10 @@ class _Progress:
         if result is not None:
             self._handle.update(result)
             return True
+        from IPython.display import clear_output
+
         self._handle.update({"text/plain": ""}, raw=True)
+        clear_output(wait=True)  # at the next output (the one-line error), not before: no flicker
         return False
 
 
@@ -204,8 +210,9 @@ class QConnect(Magics):
         assigned = self._push(connection, name)
         connection.notes = (f"Variables: {', '.join(assigned)}.",) + connection.notes
         shown = progress.close(None if quiet else connection)  # the summary takes the progress indicator's place
-        if not quiet and not shown:
-            self._display(connection)
+        if not quiet:
+            if not shown:
+                self._display(connection)  # the summary says every note once
         else:
             for note in connection.notes:  # what changed what was asked for is said even when quiet
                 if "instead" in note or "no longer listed" in note:
