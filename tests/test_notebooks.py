@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -59,9 +61,25 @@ def code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
+@pytest.fixture(scope="session")
+def matplotlib_config(tmp_path_factory):
+    """One matplotlib folder for every notebook, its font cache built before the first one runs (the build's own
+    "Matplotlib is building the font cache" line is no output of a notebook's)."""
+    folder = tmp_path_factory.mktemp("matplotlib")
+    subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env={**os.environ, "MPLCONFIGDIR": str(folder)},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return folder
+
+
 @pytest.fixture
-def run_notebook(tmp_path, monkeypatch):
+def run_notebook(tmp_path, monkeypatch, matplotlib_config):
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("MPLCONFIGDIR", str(matplotlib_config))
     monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "pick.json"))
     monkeypatch.setenv("QCONNECTOR_FLEET_SEED", "5")
     for var in ("IQP_API_TOKEN", "QISKIT_IBM_TOKEN", "QCONNECTOR_ENV_FILE", "QCONNECTOR_FLEET_FILE", "MPLBACKEND"):
