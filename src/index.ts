@@ -18,13 +18,15 @@ import { CommandIDs } from './commands';
 import { jobsPlugin } from './jobs/plugin';
 // The model and the sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { DEFAULT_INTERVAL, QPUFleetModel } from './model';
-import { followRefreshInterval } from './polling';
+import { DEFAULT_INTERVAL, QPUListModel } from './model';
+// The settings are followed from activation on.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { followSeconds } from './polling';
 import { QPUClient } from './request';
-import { IQPUFleetModel } from './tokens';
+import { IQPUListModel } from './tokens';
 import type { QPUDetailWidget } from './views/detail';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { FleetPanel } from './views/panel';
+import { QPUPanel } from './views/panel';
 
 export { insertConnectCell } from './addCommands';
 
@@ -40,16 +42,16 @@ export const SIDEBAR_ID = 'qiskit-connector-lab-sidebar';
 
 /**
  * The qiskit-connector-lab frontend plugin: the QPU sidebar (a panel other
- * views can add a section to, see `FleetPanel.addSection`), the detail view
+ * views can add a section to, see `QPUPanel.addSection`), the detail view
  * and the commands (`commands.ts`). Only JupyterFrontEnd is required, so it
  * runs in JupyterLab and Notebook 7 alike.
  */
-const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
+const plugin: JupyterFrontEndPlugin<IQPUListModel> = {
   id: PLUGIN_ID,
   description:
     'A sidebar of IBM Quantum QPUs: live queues, processor art and a backend picker for %qconnect.',
   autoStart: true,
-  provides: IQPUFleetModel,
+  provides: IQPUListModel,
   optional: [
     ISettingRegistry,
     ITranslator,
@@ -66,18 +68,18 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
     notebooks: INotebookTracker | null,
     labShell: ILabShell | null,
     restorer: ILayoutRestorer | null
-  ): IQPUFleetModel => {
+  ): IQPUListModel => {
     console.log('JupyterLab extension qiskit-connector-lab is activated!');
     const trans = (translator ?? nullTranslator).load('qiskit_connector_lab');
 
-    const model = new QPUFleetModel({
+    const model = new QPUListModel({
       client: new QPUClient({
         serverSettings: app.serviceManager.serverSettings
       }),
       interval: DEFAULT_INTERVAL
     });
 
-    const sidebar = new FleetPanel({
+    const sidebar = new QPUPanel({
       id: SIDEBAR_ID,
       model,
       trans,
@@ -109,7 +111,9 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
     }
 
     if (settingRegistry) {
-      followRefreshInterval(settingRegistry, PLUGIN_ID, model).catch(reason => {
+      followSeconds(settingRegistry, PLUGIN_ID, {
+        refreshInterval: ms => (model.interval = ms)
+      }).catch(reason => {
         console.error(
           'Failed to load settings for qiskit-connector-lab.',
           reason
