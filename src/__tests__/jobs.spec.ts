@@ -203,7 +203,7 @@ describe('JobsModel polling', () => {
     expect(server.queries.length).toBe(asked + 1);
   });
 
-  it('notifies nothing for a job this browser cancelled (the cancel said it)', async () => {
+  it('notifies nothing for a job this browser cancelled: the cancel said it', async () => {
     server.jobs = [job('a', 'QUEUED')];
     create();
     await refresh();
@@ -214,7 +214,7 @@ describe('JobsModel polling', () => {
     expect(finished).toEqual([]);
   });
 
-  it('shows the run time the detail knows when the list has no start (IBM)', async () => {
+  it('shows the run time the detail knows when the list of IBM has no start', async () => {
     // IBM's job list has no timestamps of the run; the detail has them.
     server.jobs = [job('i1', 'DONE', { provider: 'ibm' })];
     const started = '2026-11-30T20:00:01+00:00';
