@@ -11,10 +11,12 @@ import {
 } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './addCommands';
 import { CommandIDs } from './commands';
+import { openOnFirstLaunch } from './firstLaunch';
 import { jobsPlugin } from './jobs/plugin';
 // The model and the sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -58,7 +60,8 @@ const plugin: JupyterFrontEndPlugin<IQPUListModel> = {
     ICommandPalette,
     INotebookTracker,
     ILabShell,
-    ILayoutRestorer
+    ILayoutRestorer,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -67,7 +70,8 @@ const plugin: JupyterFrontEndPlugin<IQPUListModel> = {
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
     labShell: ILabShell | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null
   ): IQPUListModel => {
     console.log('JupyterLab extension qiskit-connector-lab is activated!');
     const trans = (translator ?? nullTranslator).load('qiskit_connector_lab');
@@ -108,6 +112,14 @@ const plugin: JupyterFrontEndPlugin<IQPUListModel> = {
         args: widget => ({ name: widget.content.name }),
         name: widget => widget.content.name
       });
+    }
+
+    // JupyterLab: the sidebar opens once, on the first launch after install
+    // (after the layout is restored, so a later launch keeps the user's).
+    if (labShell && state) {
+      void app.restored.then(() =>
+        openOnFirstLaunch(state, () => app.shell.activateById(SIDEBAR_ID))
+      );
     }
 
     if (settingRegistry) {

@@ -147,6 +147,7 @@ export class QPUPanel extends Panel {
     this._model = options.model;
     this.id = options.id;
     this.addClass(cls('sidebar'));
+    // The tab's tooltip and its accessible name (the tab has no text).
     this.title.icon = qpuIcon;
     this.title.caption = options.trans.__('IBM Quantum QPUs');
     this.node.setAttribute('role', 'region');
