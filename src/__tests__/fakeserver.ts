@@ -241,6 +241,7 @@ export function job(
  */
 export class FakeJobs implements IJobsClient {
   jobs: IJob[] = [];
+  notes: string[] = [];
   fail: Error | null = null;
   queries: IJobsQuery[] = [];
   lookups: string[] = [];
@@ -262,7 +263,7 @@ export class FakeJobs implements IJobsClient {
       age_seconds: 0,
       stale: false,
       stale_reason: '',
-      notes: [],
+      notes: this.notes,
       refresh_interval: 2
     };
   }

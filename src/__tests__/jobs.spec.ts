@@ -312,6 +312,19 @@ describe('JobsView', () => {
     await Promise.resolve();
     expect(copied).toEqual([longId]);
     expect(copy.textContent).toBe('Copied');
+    // The server's notes on the page (a row IBM sent that was left out).
+    const notes = () =>
+      view.node.querySelector(
+        '.jp-QiskitConnectorLab-jobsNotes'
+      ) as HTMLElement;
+    expect(notes().hidden).toBe(true);
+    server.notes = ['1 job from IBM could not be read and is not shown.'];
+    await model.refresh();
+    view.render();
+    expect(notes().hidden).toBe(false);
+    expect(notes().textContent).toBe(
+      '1 job from IBM could not be read and is not shown.'
+    );
     model.dispose();
   });
 });

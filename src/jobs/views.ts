@@ -195,6 +195,7 @@ export class JobsView extends Widget {
       ),
       filter,
       this._banner,
+      this._notes,
       this.list.node,
       this._count
     );
@@ -267,6 +268,14 @@ export class JobsView extends Widget {
     this._banner.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     this._retry.hidden = kind !== 'error' && kind !== 'stale';
     replaceChildren(this._bannerText, ...text);
+    // What the server says about the page, e.g. a job IBM sent that could
+    // not be read and is left out.
+    const notes = reply?.notes ?? [];
+    replaceChildren(
+      this._notes,
+      ...notes.map(note => h('p', { class: cls('jobsNote') }, note))
+    );
+    this._notes.hidden = notes.length === 0;
     this.list.update(model.jobs, this._queueOf, now);
     this._count.textContent =
       reply && reply.jobs.length > 0
@@ -302,6 +311,7 @@ export class JobsView extends Widget {
     this._bannerText,
     this._retry
   );
+  private _notes = h('div', { class: cls('jobsNotes'), role: 'note' });
   private _count = h('div', { class: cls('count') });
 }
 
