@@ -214,6 +214,20 @@ describe('JobsModel polling', () => {
     expect(finished).toEqual([]);
   });
 
+  it('still follows a job whose cancel is under way, and notifies it once when it stops', async () => {
+    server.jobs = [job('r1', 'RUNNING', { provider: 'ibm' })];
+    server.cancelJob = async (id: string) => ({ id, status: 'RUNNING' });
+    create({ pendingInterval: 1_000 });
+    await refresh();
+    expect(await model.cancel('r1')).toBe('RUNNING');
+    await advance(0);
+    expect(model.following).toEqual(['r1']);
+    server.jobs[0].status = 'CANCELLED';
+    await advance(1_000);
+    await advance(1_000);
+    expect(finished.map(j => [j.id, j.status])).toEqual([['r1', 'CANCELLED']]);
+  });
+
   it('shows the run time the detail knows when the list of IBM has no start', async () => {
     // IBM's job list has no timestamps of the run; the detail has them.
     server.jobs = [job('i1', 'DONE', { provider: 'ibm' })];

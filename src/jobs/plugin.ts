@@ -197,10 +197,19 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
           return false;
         }
         try {
-          await model.cancel(id);
-          Notification.info(trans.__('Job %1 was cancelled.', id), {
-            autoClose: 5000
-          });
+          // One notice per cancel: a job cancelled at once is no longer
+          // followed (no second notice when the list shows it cancelled);
+          // one that is still stopping is notified when it has.
+          const status = await model.cancel(id);
+          Notification.info(
+            status === 'CANCELLED'
+              ? trans.__('Job %1 was cancelled.', id)
+              : trans.__(
+                  'Job %1 is being cancelled; you will be told when it has stopped.',
+                  id
+                ),
+            { autoClose: 5000 }
+          );
           return true;
         } catch (reason) {
           Notification.error(
