@@ -1260,7 +1260,7 @@ MUTATIONS: list[Mutation] = [
         "ts.jobs-cancel-once",
         "a job cancelled here is not notified again when it turns CANCELLED",
         "src/jobs/model.ts",
-        "      this._forget(id);\n      this.repace();",
+        "      this._cancelledHere.add(id);",
         "",
         JJ + "notifies nothing for a job this browser cancelled",
     ),

@@ -207,7 +207,19 @@ describe('JobsModel polling', () => {
     server.jobs = [job('a', 'QUEUED')];
     create();
     await refresh();
+    // A list answered before the cancel took effect still says QUEUED.
+    const listing = server.getJobs.bind(server);
+    let late = true;
+    server.getJobs = async query => {
+      const reply = await listing(query);
+      return late
+        ? { ...reply, jobs: reply.jobs.map(j => ({ ...j, status: 'QUEUED' })) }
+        : reply;
+    };
     expect(await model.cancel('a')).toBe('CANCELLED');
+    await refresh();
+    expect(model.jobs[0].status).toBe('QUEUED');
+    late = false;
     await refresh();
     expect(model.jobs[0].status).toBe('CANCELLED');
     expect(model.following).toEqual([]);

@@ -156,6 +156,8 @@ export class JobsModel extends PollingModel<IJobsReply> {
   async cancel(id: string): Promise<string> {
     const reply = await this._client.cancelJob(id);
     if (reply.status === 'CANCELLED') {
+      // Even if a list answered before the cancel still shows it pending.
+      this._cancelledHere.add(id);
       this._forget(id);
       this.repace();
     }
@@ -219,6 +221,12 @@ export class JobsModel extends PollingModel<IJobsReply> {
   private _follow(jobs: IJob[]): void {
     let changed = false;
     for (const job of jobs) {
+      if (this._cancelledHere.has(job.id)) {
+        if (isFinal(job.status)) {
+          this._cancelledHere.delete(job.id);
+        }
+        continue;
+      }
       if (PENDING_STATUSES.has(job.status)) {
         if (!this._seen.has(job.id)) {
           this._seen.set(job.id, Date.now());
@@ -271,6 +279,10 @@ export class JobsModel extends PollingModel<IJobsReply> {
   private _seen = new Map<string, number>();
   private _lookups: IJob[] = [];
   private _details = new Map<string, IJobDetail>();
+  /**
+   * Jobs cancelled from this page: the cancel said so, nothing more is.
+   */
+  private _cancelledHere = new Set<string>();
   private _reply: IJobsReply | null = null;
   private _finished = new Signal<this, IJob>(this);
 }
