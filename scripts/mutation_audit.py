@@ -102,11 +102,12 @@ TRI, TSA, TSC, TSR = (
 TEMU = "tests/test_emulator.py::"
 BAD = TC + "test_bad_configuration_gives_one_line_naming_the_variable"
 BADARG = TMAG + "test_bad_arguments_give_one_line"
-JF, JM, JV, JA = (
+JF, JM, JV, JA, JJ = (
     "src/__tests__/format.spec.ts::",
     "src/__tests__/model.spec.ts::",
     "src/__tests__/views.spec.ts::",
     "src/__tests__/art.spec.ts::",
+    "src/__tests__/jobs.spec.ts::",
 )
 
 MUTATIONS: list[Mutation] = [
@@ -1284,18 +1285,58 @@ MUTATIONS: list[Mutation] = [
     M(
         "ts.model-stale",
         "a failed refresh keeps the data, marked stale",
-        "src/model.ts",
-        "this._backends !== null && (this._error !== null || this._backends.stale)",
-        "this._backends !== null && this._backends.stale",
+        "src/polling.ts",
+        "      (this._error !== null || this._freshness.stale)",
+        "      this._freshness.stale",
         JM + "keeps the last good data, marked stale, when the server fails",
     ),
     M(
         "ts.model-standby",
         "the model stands by while hidden",
-        "src/model.ts",
-        "      standby: () => this.hidden || 'when-hidden'",
+        "src/polling.ts",
+        "      standby: () => !this.wanted || 'when-hidden'",
         "      standby: () => false",
         JM + "stands by while every view is hidden, and catches up when shown",
+    ),
+    M(
+        "ts.poll-retry-floor",
+        "after a failed refresh the poll retries no sooner than one interval (Poll's zero-wait backoff)",
+        "src/polling.ts",
+        "          state.interval < this._interval ||",
+        "          false ||",
+        JJ + "after a failed refresh, retries no sooner than one interval",
+    ),
+    M(
+        "ts.jobs-pending-pace",
+        "the jobs are polled faster while a followed job is pending",
+        "src/jobs/model.ts",
+        "      ? Math.min(this.interval, this._pendingInterval)",
+        "      ? this.interval",
+        JJ + "polls every pending interval while a job is pending",
+    ),
+    M(
+        "ts.jobs-cancel-once",
+        "a job cancelled here is not notified again when it turns CANCELLED",
+        "src/jobs/model.ts",
+        "      this._cancelledHere.add(id);",
+        "",
+        JJ + "notifies nothing for a job this browser cancelled",
+    ),
+    M(
+        "ts.jobs-run-from-detail",
+        "the list shows the run time the detail knows",
+        "src/jobs/model.ts",
+        "      return known && !job.started && known.started",
+        "      return false",
+        JJ + "shows the run time the detail knows when the list of IBM has no start",
+    ),
+    M(
+        "ts.jobs-no-local-queue",
+        "no queue next to a local job",
+        "src/jobs/views.ts",
+        "          job.status === 'QUEUED' && job.provider !== 'local'",
+        "          job.status === 'QUEUED'",
+        JJ + "shows loading, error, empty, then rows with chip, queue and tags",
     ),
     M(
         "ts.request-timeout",
