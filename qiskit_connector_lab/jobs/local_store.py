@@ -16,8 +16,8 @@ kernel's local job that has not started yet honours that request, and one that i
   retry within the same deadline), then raises a one-line :class:`JobStoreBusy`: a job is recorded, or its caller
   hears so in one line; never silently unrecorded.
 * Bounded: the newest N finished jobs are kept, N from ``keep=``, else ``QCONNECTOR_JOBS_KEEP``, else 200, at most
-  ``MAX_KEEP`` (10,000). A job that has not finished is never dropped for that rule; at most ``MAX_PENDING`` jobs
-  can be pending at once (beyond, :class:`JobStoreFull`, one line).
+  ``MAX_KEEP`` (10,000); a job that has not finished is never dropped, and at most ``MAX_PENDING`` (10,000) can be
+  pending at once (beyond, :class:`JobStoreFull`, one line): never more than 20,000 records.
 * Queried in SQL: pending, by QPU, and paging are ``WHERE`` / ``ORDER BY`` / ``LIMIT`` on indexed columns.
 * Migrated: the JSON file of earlier versions (``jobs.json`` beside the default database, or a JSON file at the very
   path ``QCONNECTOR_JOBS_FILE`` names) is imported once, then renamed aside to ``<name>.migrated``. A damaged old
@@ -41,6 +41,7 @@ import sqlite3
 import stat
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +126,9 @@ _FINAL_SQL = f"status IN ({', '.join(repr(s) for s in sorted(FINAL_STATUSES))})"
 _prepared: set[tuple[int, str]] = set()  # (pid, path) of the stores this process has checked and migrated
 _prepare_lock = threading.Lock()
 _noted: set[str] = set()  # the damaged records already noted in the log
+_CACHED_PER_THREAD = 8  # open connections a thread keeps (closing the last one checkpoints and syncs: slow)
+_local = threading.local()
+_inherited: list[sqlite3.Connection] = []  # connections of a parent process: never used, never closed, after a fork
 
 
 class JobStoreBusy(ConnectorError):
@@ -265,16 +269,14 @@ class LocalJobStore:
         )
 
     def _open(self) -> sqlite3.Connection:
+        """A connection (autocommit: every write is an explicit transaction); SQLite's errors are the caller's."""
         self._check_files()
-        try:
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise self._failure(exc) from None
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             connection.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
+        except BaseException:
             connection.close()
-            raise self._failure(exc) from None
+            raise
         return connection
 
     def _create(self) -> None:
@@ -341,11 +343,17 @@ class LocalJobStore:
             self._not_a_database()
             self._create()
             for attempt in range(2):
-                connection = self._open()
                 try:
-                    healthy = self._initialise(connection)
-                finally:
-                    connection.close()
+                    connection = self._open()
+                except sqlite3.OperationalError as exc:
+                    raise self._failure(exc) from None
+                except sqlite3.DatabaseError:
+                    healthy = False
+                else:
+                    try:
+                        healthy = self._initialise(connection)
+                    finally:
+                        connection.close()
                 if healthy:
                     break
                 if attempt == 1:
@@ -410,20 +418,57 @@ class LocalJobStore:
             raise
         connection.execute("COMMIT")
 
+    def _cached(self) -> sqlite3.Connection:
+        """This thread's open connection to the store (opened on first use; again if the file was replaced)."""
+        cache: OrderedDict[str, tuple[int, int, sqlite3.Connection]] = _local.__dict__.setdefault(
+            "cache", OrderedDict()
+        )
+        key, pid = str(self.path), os.getpid()
+        try:
+            inode = os.stat(self.path).st_ino
+        except OSError:
+            inode = -1
+        entry = cache.get(key)
+        if entry is not None:
+            if entry[0] == pid and entry[1] == inode:
+                cache.move_to_end(key)
+                return entry[2]
+            self._forget(entry)
+            del cache[key]
+        connection = self._open()
+        cache[key] = (pid, inode, connection)
+        while len(cache) > _CACHED_PER_THREAD:
+            self._forget(cache.popitem(last=False)[1])
+        return connection
+
+    @staticmethod
+    def _forget(entry: tuple[int, int, sqlite3.Connection]) -> None:
+        if entry[0] == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                entry[2].close()
+        else:
+            _inherited.append(entry[2])  # SQLite's rule: a connection opened before a fork is not touched after it
+
+    def _drop_cached(self) -> None:
+        cache = _local.__dict__.get("cache")
+        if cache is not None and str(self.path) in cache:
+            self._forget(cache.pop(str(self.path)))
+
     def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(connection)`` on a fresh connection. A database found damaged is set aside (with a note) and the
-        work done once more on a new one; other SQLite failures are one line (:class:`JobStoreBusy`, ...)."""
+        """``work(connection)`` on this thread's connection. A database found damaged is set aside (with a note) and
+        the work done once more on a new one; other SQLite failures are one line (:class:`JobStoreBusy`, ...)."""
         for attempt in range(2):
             self._prepare()
-            connection = self._open()
+            self._check_files()
             try:
+                connection = self._cached()
+                connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
                 return work(connection)
             except sqlite3.DatabaseError as exc:
                 if isinstance(exc, sqlite3.OperationalError) or attempt == 1:
                     raise self._failure(exc) from None
+                self._drop_cached()
                 _prepared.discard((os.getpid(), str(self.path)))  # checked again, and set aside, before the retry
-            finally:
-                connection.close()
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- migration of the JSON file of earlier versions --------------------------------------------------------
@@ -518,12 +563,12 @@ class LocalJobStore:
         return connection.execute(sql, args).fetchall()
 
     def _prune(self, connection: sqlite3.Connection) -> None:
-        """Drop the oldest finished jobs beyond the newest ``keep``; a job that has not finished is never dropped."""
-        total = connection.execute("SELECT count(*) FROM jobs").fetchone()[0]
-        if total > self.keep:
+        """Keep the newest ``keep`` finished jobs, and every job that has not finished (it is never dropped)."""
+        finished = connection.execute(f"SELECT count(*) FROM jobs WHERE {_FINAL_SQL}").fetchone()[0]
+        if finished > self.keep:
             connection.execute(
                 f"DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE {_FINAL_SQL} ORDER BY seq LIMIT ?)",
-                (total - self.keep,),
+                (finished - self.keep,),
             )
 
     def _settle_stopped(self, connection: sqlite3.Connection, where: str = "1", args: tuple[Any, ...] = ()) -> None:
