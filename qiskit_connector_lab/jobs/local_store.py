@@ -37,6 +37,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import sqlite3
 import stat
 import threading
@@ -179,22 +180,27 @@ def _identity(info: os.stat_result) -> str:
     return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
 
 
-def _claim(source: Path, target: Path) -> bool:
-    """Move ``source`` to ``target`` without replacing anything there (a hard link, then an unlink); False if
-    ``source`` is gone (another process moved it) or cannot be moved."""
+def _claim(source: Path, target: Path, elsewhere: bool = True) -> Path | None:
+    """Move ``source`` to ``target`` without replacing anything there (a hard link, then an unlink): the path it
+    has now, or None if ``source`` is gone (another process moved it first) or cannot be moved. When ``target``
+    exists, a stamped name beside it is used (unless ``elsewhere`` is False: then None)."""
     try:
         os.link(source, target, follow_symlinks=False)
     except FileExistsError:
-        return _claim(source, target.with_name(f"{target.name}-{_stamp()}"))
+        return _claim(source, target.with_name(f"{target.name}-{_stamp()}")) if elsewhere else None
+    except FileNotFoundError:
+        return None
     except OSError:
-        try:  # a file system without hard links: a rename (the target name is new, so nothing is replaced)
+        try:  # a file system without hard links: a rename (to a name checked free just before)
+            if target.exists():
+                return _claim(source, target.with_name(f"{target.name}-{_stamp()}")) if elsewhere else None
             os.rename(source, target)
         except OSError:
-            return False
-        return True
+            return None
+        return target
     with contextlib.suppress(FileNotFoundError):
         os.unlink(source)
-    return True
+    return target
 
 
 def _entry_of(record: JobRecord, owner: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -293,10 +299,10 @@ class LocalJobStore:
                 f"or set {JOBS_FILE_VARIABLE} to another file."
             ) from None
 
-    def _set_aside(self, source: Path, why: str, suffix: str) -> None:
-        target = source.with_name(f"{source.name}.{suffix}")
-        if _claim(source, target):
-            logger.warning("Local job store: %s %s; kept aside as %s.", source, why, target.name)
+    def _set_aside(self, source: Path, why: str, suffix: str, name: str | None = None) -> None:
+        moved = _claim(source, source.with_name(f"{name or source.name}.{suffix}"))
+        if moved is not None:
+            logger.warning("Local job store: %s %s; kept aside as %s.", name or source, why, moved.name)
 
     def _header(self) -> tuple[os.stat_result, bytes] | None:
         try:
@@ -316,20 +322,23 @@ class LocalJobStore:
         found = self._header()
         if found is None or not found[1] or found[1] == _SQLITE_HEADER:
             return
-        before, head = found
-        looks_json = head.lstrip()[:1] == b"{"
-        claimed = self.path.with_name(f".{self.path.name}.{os.getpid()}.{_stamp()}.claim")
-        if not _claim(self.path, claimed):
+        before, _ = found
+        looks_json = self._legacy_entries(self.path, set_aside=False) is not None
+        claimed = _claim(self.path, self.path.with_name(f".{self.path.name}.{os.getpid()}.{_stamp()}.claim"))
+        if claimed is None:
             return  # another process moved it first
         if os.stat(claimed).st_ino != before.st_ino:  # that was another process's new database: put it back
-            if not _claim(claimed, self.path):
-                self._set_aside(claimed, "could not be put back", f"damaged-{_stamp()}")
+            if _claim(claimed, self.path, elsewhere=False) is None:
+                self._set_aside(claimed, "could not be put back", f"damaged-{_stamp()}", self.path.name)
             return
-        suffix = "migrated" if looks_json else f"damaged-{_stamp()}"
-        target = self.path.with_name(f"{self.path.name}.{suffix}")
-        if _claim(claimed, target):  # a .migrated file is imported by _migrate
-            why = "is the JSON file of an earlier version (imported)" if looks_json else "is not a database"
-            logger.warning("Local job store: %s %s; kept aside as %s.", self.path, why, target.name)
+        self._adopt(claimed, looks_json)
+
+    def _adopt(self, claimed: Path, looks_json: bool) -> None:
+        """Rename a file claimed from the store's path aside: ``.migrated`` (imported by _migrate) or damaged."""
+        if looks_json:
+            self._set_aside(claimed, "is the JSON file of an earlier version (imported)", "migrated", self.path.name)
+        else:
+            self._set_aside(claimed, "is not a database", f"damaged-{_stamp()}", self.path.name)
 
     def _prepare(self) -> None:
         """Once per process and path: set aside what is not a database, create it, check it, migrate old files."""
@@ -341,6 +350,7 @@ class LocalJobStore:
                 return
             self._check_files()
             self._not_a_database()
+            self._remove_stale_temporaries()
             self._create()
             for attempt in range(2):
                 try:
@@ -367,7 +377,6 @@ class LocalJobStore:
                     if part.exists():
                         self._set_aside(part, "failed SQLite's integrity check", f"damaged-{stamp}")
                 self._create()
-            self._remove_stale_temporaries()
             _prepared.add(key)
 
     def _initialise(self, connection: sqlite3.Connection) -> bool:
@@ -399,17 +408,26 @@ class LocalJobStore:
 
     @contextlib.contextmanager
     def _transaction(self, connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        """One write transaction, retried on a busy store until BUSY_TIMEOUT_SECONDS have passed in all."""
+        """One write transaction (``BEGIN IMMEDIATE``: the write lock first, so it never deadlocks half-way).
+
+        While another process writes, the lock is asked for again every 0.5-3 ms until BUSY_TIMEOUT_SECONDS have
+        passed in all, then the busy error goes up. (SQLite's own busy handler backs off to 100 ms sleeps: under
+        12 writers at once that made the slowest writes wait most of a second for a lock held for a millisecond.)
+        """
         deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-        while True:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                text = str(exc).lower()
-                if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.01)
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as exc:
+                    text = str(exc).lower()
+                    if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
+                        raise
+                    time.sleep(random.uniform(0.0005, 0.003))
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         try:
             yield connection
         except BaseException:
@@ -478,7 +496,10 @@ class LocalJobStore:
         if legacy is not None and legacy.parent == self.path.parent:
             names.append(legacy.name)
             if legacy.is_file() and not legacy.is_symlink():
-                _claim(legacy, legacy.with_name(legacy.name + ".migrated"))
+                if self._legacy_entries(legacy, set_aside=False) is None:
+                    self._set_aside(legacy, "could not be read as an old job store", f"damaged-{_stamp()}")
+                else:
+                    _claim(legacy, legacy.with_name(legacy.name + ".migrated"))
         sources = []
         for name in names:
             for source in sorted(self.path.parent.glob(f"{name}.migrated*")):
@@ -520,7 +541,7 @@ class LocalJobStore:
                 note = f", {skipped} damaged entries skipped" if skipped else ""
                 logger.warning("Local job store: imported %d jobs from %s%s.", len(entries) - skipped, source, note)
 
-    def _legacy_entries(self, source: Path) -> list[dict[str, Any]] | None:
+    def _legacy_entries(self, source: Path, set_aside: bool = True) -> list[dict[str, Any]] | None:
         """The job entries of an old JSON file, oldest first; None (and the file kept aside) if it is damaged."""
         try:
             data = json.loads(read_bounded(source, variable=str(source), limit=LEGACY_LIMIT))
@@ -528,17 +549,23 @@ class LocalJobStore:
             data = None
         jobs = data.get("jobs") if isinstance(data, dict) else None
         if not isinstance(jobs, list):
-            self._set_aside(source, "could not be read as an old job store", f"damaged-{_stamp()}")
+            if set_aside:
+                self._set_aside(source, "could not be read as an old job store", f"damaged-{_stamp()}")
             return None
         return [j for j in jobs if isinstance(j, dict)]
 
     def _remove_stale_temporaries(self) -> None:
-        """Temporary copies the JSON store of earlier versions left behind when killed in the middle of a write."""
+        """Temporary copies the JSON store of earlier versions left behind when killed in the middle of a write
+        (removed), and a file this store claimed when a process was killed before renaming it aside (renamed)."""
         cutoff = time.time() - 60
         for leftover in self.path.parent.glob(".jobs-*.json"):
             with contextlib.suppress(OSError):
                 if not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
+        for claimed in self.path.parent.glob(f".{self.path.name}.*.claim"):
+            with contextlib.suppress(OSError):
+                if not claimed.is_symlink() and claimed.stat().st_mtime < cutoff:
+                    self._adopt(claimed, self._legacy_entries(claimed, set_aside=False) is not None)
 
     # -- rows ------------------------------------------------------------------------------------------------
     @staticmethod
