@@ -75,6 +75,7 @@ DEFAULT_KEEP = 200
 MAX_KEEP = 10_000  # 10,000 records: a few MB, every query still well under a millisecond of SQL
 MAX_PENDING = 10_000  # jobs not finished at once (kernels run them one by one: a real user has a handful)
 BUSY_TIMEOUT_SECONDS = 5.0  # the longest a change waits for a busy store (a change takes milliseconds)
+SETTLE_WAIT_SECONDS = 0.5  # the longest a reader waits to save the jobs of a stopped kernel as ERROR
 LEGACY_LIMIT = 64 * 1024 * 1024  # the largest old jobs.json imported (100,000 entries of today's format: ~30 MB)
 SCHEMA_VERSION = 1
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -407,14 +408,14 @@ class LocalJobStore:
         return True
 
     @contextlib.contextmanager
-    def _transaction(self, connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, connection: sqlite3.Connection, wait: float | None = None) -> Iterator[sqlite3.Connection]:
         """One write transaction (``BEGIN IMMEDIATE``: the write lock first, so it never deadlocks half-way).
 
         While another process writes, the lock is asked for again every 0.5-3 ms until BUSY_TIMEOUT_SECONDS have
         passed in all, then the busy error goes up. (SQLite's own busy handler backs off to 100 ms sleeps: under
         12 writers at once that made the slowest writes wait most of a second for a lock held for a millisecond.)
         """
-        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        deadline = time.monotonic() + (BUSY_TIMEOUT_SECONDS if wait is None else wait)
         connection.execute("PRAGMA busy_timeout=0")
         try:
             while True:
@@ -599,21 +600,26 @@ class LocalJobStore:
             )
 
     def _settle_stopped(self, connection: sqlite3.Connection, where: str = "1", args: tuple[Any, ...] = ()) -> None:
-        """Turn the pending jobs (among ``where``) whose owner process stopped into ERROR, saved so."""
+        """Turn the pending jobs (among ``where``) whose owner process stopped into ERROR, saved so. A store busy
+        for more than SETTLE_WAIT_SECONDS leaves that for the next reader (a listing is not held up for it)."""
         owners = connection.execute(
             f"SELECT DISTINCT owner_pid, owner_host, owner_start FROM jobs WHERE {_PENDING_SQL} AND ({where})", args
         ).fetchall()
         stopped = [o for o in owners if owner_stopped({"pid": o[0], "host": o[1], "start": o[2]})]
         if not stopped:
             return  # the usual case: no write
-        with self._transaction(connection):
-            for pid, host, start in stopped:
-                connection.execute(
-                    f"UPDATE jobs SET status = ?, finished = ?, error = ? WHERE {_PENDING_SQL} AND owner_pid IS ? "
-                    "AND owner_host IS ? AND owner_start IS ?",
-                    (ERROR, now_iso(), STOPPED_ERROR, pid, host, start),
-                )
-            self._prune(connection)
+        try:
+            with self._transaction(connection, wait=SETTLE_WAIT_SECONDS):
+                for pid, host, start in stopped:
+                    connection.execute(
+                        f"UPDATE jobs SET status = ?, finished = ?, error = ? WHERE {_PENDING_SQL} AND owner_pid IS ? "
+                        "AND owner_host IS ? AND owner_start IS ?",
+                        (ERROR, now_iso(), STOPPED_ERROR, pid, host, start),
+                    )
+                self._prune(connection)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                raise
 
     # -- API -------------------------------------------------------------------------------------------------
     def record(self, job: JobRecord) -> JobRecord:
