@@ -192,6 +192,15 @@ def test_a_damaged_database_is_kept_aside_with_a_note(tmp_path, caplog, damage):
     assert [r.id for r in store.list()[0]] == ["local-0002"]
 
 
+def test_a_store_removed_while_in_use_is_made_again(store):
+    store.record(job(1))
+    for part in store.path.parent.iterdir():
+        part.unlink()
+    store.record(job(2))
+    assert [r.id for r in store.list()[0]] == ["local-0002"]
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
 def test_a_symbolic_link_is_never_written_through(tmp_path):
     """The database, or its -wal file, as a link: one line naming the variable and the fix; the target untouched."""
     from qiskit_connector_lab.errors import ConfigError

@@ -477,8 +477,9 @@ class LocalJobStore:
         """``work(connection)`` on this thread's connection. A database found damaged is set aside (with a note) and
         the work done once more on a new one; other SQLite failures are one line (:class:`JobStoreBusy`, ...)."""
         for attempt in range(2):
+            if not os.path.lexists(self.path):  # removed while this process ran: created (and checked) again
+                _prepared.discard((os.getpid(), str(self.path)))
             self._prepare()
-            self._check_files()
             try:
                 connection = self._cached()
                 connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
