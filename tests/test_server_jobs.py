@@ -69,7 +69,7 @@ async def test_a_job_shows_queued_then_done_with_its_detail(api, ibm_env):
     pending = await api("GET", "jobs", params={"pending": "true"})
     assert pending.status == 200, pending
     rows = pending.json["jobs"]
-    assert [(r["id"], r["status"], r["backend"], r["primitive"], r["provider"]) for r in rows] == [
+    assert [(r["id"], r["status"], r["qpu"], r["primitive"], r["provider"]) for r in rows] == [
         (job_id, "QUEUED", QPU, "sampler", "ibm")
     ]
     assert pending.json["total"] == 1 and not pending.json["stale"] and not pending.json["local"]
@@ -170,6 +170,7 @@ async def test_without_the_raw_page_the_public_api_pays_a_status_per_pending_job
         ({"limit": "101"}, "bad_limit"),
         ({"offset": "-1"}, "bad_offset"),
         ({"pending": "maybe"}, "bad_pending"),
+        ({"qpu": "../x"}, "bad_name"),
         ({"backend": "../x"}, "bad_name"),
     ],
 )
@@ -183,12 +184,13 @@ async def test_filters_reach_ibm(api, ibm_env):
     emulator = ibm_env
     emulator.hold_jobs = True
     ids = submit(emulator, 3)
-    page = await api("GET", "jobs", params={"limit": "2", "offset": "1", "backend": QPU})
+    page = await api("GET", "jobs", params={"limit": "2", "offset": "1", "qpu": QPU})
     assert [r["id"] for r in page.json["jobs"]] == [ids[1], ids[0]]
     # the filters went upstream, not applied here
     listed = next(r for r in emulator.requests if r.path == JOBS and r.method == "GET")
     assert {"limit=2", "offset=1", f"backend={QPU}"} <= set(listed.query.split("&"))
-    assert (await api("GET", "jobs", params={"backend": "ibm_fez"})).json["jobs"] == []
+    assert (await api("GET", "jobs", params={"qpu": "ibm_fez"})).json["jobs"] == []
+    assert (await api("GET", "jobs", params={"backend": "ibm_fez"})).json["jobs"] == []  # the former name
 
 
 # --- the fault table --------------------------------------------------------------------------------------
