@@ -86,7 +86,7 @@ async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, j
 
         # An edit of the root .env is seen by both, without a restart.
         (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="kyiv"\n')
-        shared_upstream.upstream.check_config(now=True)  # the server looks at most once a second; do not wait for it here
+        shared_upstream.upstream.check_config(now=True)  # the server looks at most once a second: look now
         sidebar = (await api("GET", "backends")).json
         kernel = await run_in_kernel(client, PROBE.format(env=""))
         assert kernel["names"] == [q["name"] for q in sidebar["qpus"]] == ["fake_kyiv"]
