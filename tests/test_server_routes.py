@@ -222,6 +222,57 @@ async def test_every_route_refuses_a_request_without_a_token(api, method, route)
     assert answer.json["code"] in ("forbidden", "xsrf_failed") and "Traceback" not in answer.text
 
 
+@pytest.fixture
+def browser(jp_serverapp, http_server_client, jp_base_url):
+    """A browser logged in through the login form: ``await browser(path, **fetch_kwargs)`` with its cookies, and
+    ``browser.jar`` (``_xsrf`` among them). Token-authenticated API requests skip jupyter_server's XSRF and origin
+    checks, which is why these tests go through a real login."""
+    jar: dict[str, str] = {}
+
+    def keep(response) -> None:
+        for header in response.headers.get_list("Set-Cookie"):
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for name, morsel in cookie.items():
+                jar[name] = morsel.value
+
+    async def fetch(path: str, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if jar:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        response = await http_server_client.fetch(
+            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
+        )
+        keep(response)
+        return response
+
+    async def login() -> None:
+        await fetch("login")
+        token = jp_serverapp.identity_provider.token
+        await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+        assert any(name.startswith("username-") for name in jar)
+
+    fetch.jar = jar  # type: ignore[attr-defined]
+    fetch.login = login  # type: ignore[attr-defined]
+    return fetch
+
+
+async def test_a_cross_origin_write_is_a_403_that_says_so(browser, qc_env):
+    await browser.login()
+    headers = {"X-XSRFToken": browser.jar["_xsrf"], "Origin": "http://evil.example"}
+    for method, path, body in (("POST", "pick", json.dumps({"qpu": "fake_kyiv"})), ("POST", "jobs/x1/cancel", "")):
+        refused = await browser(f"qiskit-connector-lab/{path}", method=method, body=body, headers=dict(headers))
+        answer = json.loads(refused.body)
+        assert refused.code == 403 and answer["code"] == "cross_origin", (refused.code, answer)
+        assert "refused as cross-origin" in answer["message"] and "\n" not in answer["message"]
+    assert not (qc_env / "picks" / "pick.json").exists()
+    own = {"X-XSRFToken": browser.jar["_xsrf"]}  # the sidebar's own fetch: no foreign Origin
+    accepted = await browser(
+        "qiskit-connector-lab/pick", method="POST", body=json.dumps({"qpu": "fake_kyiv"}), headers=own
+    )
+    assert accepted.code == 200
+
+
 async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url, qc_env):
     """Browser flow: the login form sets a login cookie; a POST with that cookie but without the XSRF token
     is refused; with the `_xsrf` cookie echoed in `X-XSRFToken` it passes. (Token-authenticated API requests
