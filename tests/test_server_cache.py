@@ -371,4 +371,5 @@ async def test_the_cache_stops_with_the_server(jp_serverapp, api, shared_upstrea
     assert shared_upstream.refresher_state in ("running", "not started") and shared_upstream.running
     await jp_serverapp.cleanup_extensions()
     assert shared_upstream.refresher_state == "stopped" and not shared_upstream.running
-    assert shared_upstream.upstream.stopped
+    with pytest.raises(RuntimeError, match="shutdown"):  # the thread pool takes no more calls
+        await shared_upstream.upstream.call("calling after the stop", lambda: None)

@@ -255,7 +255,11 @@ async def test_a_malformed_job_row_is_left_out_with_a_note_and_nothing_goes_stal
     assert status["consecutive_failures"] == 0 and status["backoff_remaining"] == 0
 
 
-@pytest.mark.parametrize("count", [10**40, -3, "many", float("nan"), float("inf"), True, None])
+@pytest.mark.parametrize(
+    "count",
+    [10**40, -3, "many", float("nan"), float("inf"), True, None],
+    ids=["10**40", "-3", "many", "nan", "inf", "True", "None"],
+)
 def test_a_job_count_out_of_bounds_is_the_rows_read(count):
     from qiskit_connector_lab.jobs.from_ibm import records_from_api
 

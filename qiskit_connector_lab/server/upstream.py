@@ -141,7 +141,6 @@ class Upstream:
         self._stamp: tuple[Any, ...] | None = None  # config_stamp() of the provider in use
         self._stamp_checked = -1e9
         self._last_logged = ""
-        self.stopped = False  # the pool takes no more calls
 
     @property
     def current(self) -> Provider | None:
@@ -152,7 +151,6 @@ class Upstream:
         """Cancel the flights and stop the pool (a call already running finishes within its deadline)."""
         await self.flights.cancel_all()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self.stopped = True
 
     async def provider(self) -> Provider:
         self.check_config()
