@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..jobs.records import JobRecord
+from ..providers import Provider
 from ..providers.base import JobsPage
 from .cache import Served, SharedValue
 from .upstream import Upstream
@@ -86,32 +87,30 @@ class SharedJobs:
         for value in self._pages.values():
             value.forget()
 
-    async def detail(self, job_id: str) -> dict[str, Any]:
-        up = self.upstream
+    async def _uncached(self) -> Provider:
+        """The provider for a call that is never served from memory (one job, a cancel): refused during a backoff."""
         self._touch()
-        up.check_config()
-        if up.backoff.active():
-            raise up.blocking_error()
-        provider = await up.provider()
+        self.upstream.check_config()
+        if self.upstream.backoff.active():
+            raise self.upstream.blocking_error()
+        return await self.upstream.provider()
+
+    async def detail(self, job_id: str) -> dict[str, Any]:
+        provider = await self._uncached()
 
         async def fetch() -> dict[str, Any]:
             self.detail_calls += 1
-            return await up.call(f"reading job {job_id}", provider.job_detail, job_id)
+            return await self.upstream.call(f"reading job {job_id}", provider.job_detail, job_id)
 
-        data = dict(await up.flights.run(("job", job_id), fetch))
+        data = dict(await self.upstream.flights.run(("job", job_id), fetch))
         data["qpu"] = data.pop("backend", "")
         data["local"] = provider.kind == "local"
         return data
 
     async def cancel(self, job_id: str) -> dict[str, Any]:
-        up = self.upstream
-        self._touch()
-        up.check_config()
-        if up.backoff.active():
-            raise up.blocking_error()
-        provider = await up.provider()
+        provider = await self._uncached()
         self.cancels += 1
-        status = await up.call(f"cancelling job {job_id}", provider.cancel_job, job_id)
+        status = await self.upstream.call(f"cancelling job {job_id}", provider.cancel_job, job_id)
         self._forget_pages()  # the next poll must show it cancelled
         return {"id": job_id, "status": status}
 
