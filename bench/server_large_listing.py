@@ -1,4 +1,4 @@
-"""Large-listing benchmark of the server extension: 5000 QPUs, 200 concurrent ``GET backends`` (issue 10, finding 9).
+"""Large-listing benchmark of the server extension: 5000 QPUs, 200 concurrent ``GET backends``.
 
 A real Jupyter server (subprocess) serves IBM Quantum through the REAL qiskit-ibm-runtime client against the
 project's emulator (``tests/emulator``) holding ``--qpus`` QPUs. ``--clients`` clients poll ``GET backends`` back to

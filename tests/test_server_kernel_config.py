@@ -1,4 +1,4 @@
-"""The sidebar and the notebooks read the same configuration (issue 10, finding 2).
+"""The sidebar and the notebooks read the same configuration.
 
 A real Jupyter server starts a real kernel for a notebook in a subfolder, as the frontend does (``POST
 /api/sessions``). The server's root holds one ``.env`` and the notebook's subfolder a different one. Expected
