@@ -79,6 +79,8 @@ INTERNALS, REGISTRY = P + "providers/runtime_internals.py", P + "providers/__ini
 TABLES, LAYOUT = P + "render/tables.py", P + "render/chip_layout.py"
 BACKOFF, FLIGHT, UPSTREAM = P + "server/backoff.py", P + "server/single_flight.py", P + "server/shared_upstream.py"
 ROUTES, HTTPERR = P + "server/routes.py", P + "server/http_errors.py"
+CACHE, UPSTREAM_CALLS, JOBS_UP = P + "server/cache.py", P + "server/upstream.py", P + "server/jobs_upstream.py"
+FROM_IBM = P + "jobs/from_ibm.py"
 EMU = "tests/emulator/"
 
 TC, TFC, TFM, TFS = (
@@ -100,6 +102,11 @@ TRI, TSA, TSC, TSR = (
     "tests/test_server_routes.py::",
 )
 TEMU = "tests/test_emulator.py::"
+TSJ, TSK, TSW = (
+    "tests/test_server_jobs.py::",
+    "tests/test_server_kernel_config.py::",
+    "tests/test_server_wire.py::",
+)
 BAD = TC + "test_bad_configuration_gives_one_line_naming_the_variable"
 BADARG = TMAG + "test_bad_arguments_give_one_line"
 JF, JM, JV, JA, JJ = (
@@ -917,18 +924,19 @@ MUTATIONS: list[Mutation] = [
     ),
     M(
         "upstream.ttl",
-        "a listing is served from memory within the TTL",
-        UPSTREAM,
-        "        if self._listing is not None and self._clock() - self._listing_at <= self.options.ttl:\n",
+        "a cached value (the listing) is served from memory within its TTL",
+        CACHE,
+        "        if entry is not None and up.clock() <= entry.expires:\n",
         "        if False:\n",
         TSC + "test_cache_single_flight_with_a_slow_upstream",
     ),
     M(
         "upstream.stale-served",
-        "after a failure the last good listing is served",
-        UPSTREAM,
-        "            if self._listing is None:\n                raise\n        return self._serve_listing()",
-        "            raise\n        return self._serve_listing()",
+        "after a failure the last good value is served",
+        CACHE,
+        "        except ConnectorError as error:\n            if entry is None:\n                raise\n"
+        "            return self._serve(entry, error)\n",
+        "        except ConnectorError as error:\n            raise\n",
         TSC + "test_stale_data_during_backoff_then_fresh_again",
         TFS + "test_fault_after_good_data_serves_it_stale_and_keeps_serving[500 repeated]",
     ),
@@ -936,16 +944,16 @@ MUTATIONS: list[Mutation] = [
         "upstream.stale-flag",
         "the last good listing is marked stale",
         UPSTREAM,
-        "        return self._listing.marked_stale(stale_reason(error))\n",
-        "        return self._listing\n",
+        "        return served.value.marked_stale(served.stale_reason)\n",
+        "        return served.value\n",
         TSC + "test_stale_data_during_backoff_then_fresh_again",
     ),
     M(
         "upstream.backoff-respected",
         "nothing goes upstream during the backoff",
-        UPSTREAM,
-        "        if self.backoff.active():\n            if self._listing is None:\n                raise self._blocking_error()\n"
-        "            return self._serve_listing()\n",
+        CACHE,
+        "        if up.backoff.active():\n            if entry is None:\n                raise up.blocking_error(self._error)\n"
+        "            return self._serve(entry, self._error or up.backoff.last_error)\n",
         "",
         TSC + "test_stale_data_during_backoff_then_fresh_again",
         TSC + "test_with_no_data_the_error_is_the_answer",
@@ -954,7 +962,7 @@ MUTATIONS: list[Mutation] = [
         "upstream.refetch-after-ttl",
         "after the server's TTL the provider is asked afresh",
         UPSTREAM,
-        "        max_age = self.options.ttl if self._listing is None else 0.0\n",
+        "        max_age = self.options.ttl if self.listing_value.value is None else 0.0\n",
         "        max_age = self.options.ttl\n",
         TSC + "test_fifty_concurrent_requests_one_backends_request_upstream",
     ),
@@ -970,8 +978,8 @@ MUTATIONS: list[Mutation] = [
         "upstream.detail-cache",
         "a QPU's detail is cached",
         UPSTREAM,
-        "        if entry is None or self._clock() > entry.expires:\n",
-        "        if True:\n",
+        'SharedValue(self.upstream, ("detail", name), ttl=self.options.detail_ttl)',
+        'SharedValue(self.upstream, ("detail", name), ttl=-1.0)',
         TSC + "test_details_are_cached_per_qpu",
     ),
     M(
@@ -987,8 +995,8 @@ MUTATIONS: list[Mutation] = [
         "upstream.plan-cache",
         "the plan is cached for plan_ttl",
         UPSTREAM,
-        "        if cached is not None and self._clock() <= cached.expires:\n",
-        "        if False:\n",
+        'SharedValue(self.upstream, "plan", ttl=lambda plan: plan.ttl)',
+        'SharedValue(self.upstream, "plan", ttl=lambda plan: -1.0)',
         TSR + "test_plan_on_the_local_fleet",
     ),
     M(
@@ -1011,23 +1019,24 @@ MUTATIONS: list[Mutation] = [
         "upstream.refresher-refreshes",
         "the background refresh refreshes",
         UPSTREAM,
-        "                await self._refresh_listing()\n                self.stats.background_refreshes += 1\n",
+        "                await self.listing_value.refresh(self._fetch_listing)\n"
+        "                self.stats.background_refreshes += 1\n",
         "                self.stats.background_refreshes += 1\n",
         TSC + "test_background_refresh_runs_while_asked_and_pauses_when_idle",
     ),
     M(
         "upstream.internal-error",
         "an unexpected failure is one line, with the traceback in the log",
-        UPSTREAM,
-        '            self.log.warning("qiskit-connector-lab: unexpected error while %s: %s", what,\n'
-        "                             redact(traceback.format_exc()))\n",
+        UPSTREAM_CALLS,
+        '            self.log.warning(\n                "qiskit-connector-lab: unexpected error while %s: %s", what,'
+        " redact(traceback.format_exc())\n            )\n",
         '            self.log.warning("qiskit-connector-lab: unexpected error while %s: %s", what, "")\n',
         TSC + "test_an_unexpected_failure_is_one_line_and_logged",
     ),
     M(
         "upstream.stop",
         "the cache stops its thread pool with the server",
-        UPSTREAM,
+        UPSTREAM_CALLS,
         "        self._executor.shutdown(wait=False, cancel_futures=True)\n",
         "        pass\n",
         TSC + "test_the_cache_stops_with_the_server",
@@ -1035,7 +1044,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "upstream.stale-reason",
         "the stale reason is one sentence",
-        UPSTREAM,
+        CACHE,
         '    return first_sentence(error.message).rstrip(".!? ") + "; showing the last good data."',
         "    return error.message",
         TSC + "test_stale_data_during_backoff_then_fresh_again",
@@ -1043,10 +1052,83 @@ MUTATIONS: list[Mutation] = [
     M(
         "upstream.ibm-without-credentials",
         "provider ibm without credentials is a clear error",
-        UPSTREAM,
+        UPSTREAM_CALLS,
         '    if options.provider == "ibm" and settings.local:\n',
         "    if False:\n",
         TSR + "test_ibm_without_credentials_is_a_clear_error",
+    ),
+    M(
+        "cache.one-flight",
+        "a value's refresh is one shared fetch for every request meanwhile",
+        CACHE,
+        "        return await self.upstream.flights.run(self.key, lambda: self._fetch(fetch))\n",
+        "        return await self._fetch(fetch)\n",
+        TSC + "test_fifty_concurrent_requests_one_backends_request_upstream",
+        TSJ + "test_one_upstream_request_per_refresh_however_many_tabs_poll",
+    ),
+    M(
+        "cache.new-configuration",
+        "a changed .env drops every value cached for the old one",
+        UPSTREAM_CALLS,
+        "        self.generation += 1\n",
+        "",
+        TSK + "test_a_changed_dotenv_drops_the_cached_job_pages",
+    ),
+    M(
+        "cache.cancel-forgets-pages",
+        "after a cancel the next poll shows the job cancelled",
+        JOBS_UP,
+        "        self._forget_pages()  # the next poll must show it cancelled\n",
+        "",
+        TSJ + "test_cancel_a_queued_job_then_409_then_404",
+    ),
+    M(
+        "jobs.pending-ttl",
+        "a page with a pending job is fresh for jobs_pending_ttl only",
+        JOBS_UP,
+        "        if any(job.pending for job in page.jobs):\n",
+        "        if False:\n",
+        TSJ + "test_a_pending_job_is_seen_finished_within_two_seconds_while_final_pages_stay_cached",
+    ),
+    M(
+        "jobs.final-ttl",
+        "a page of finished jobs is kept for the TTL",
+        JOBS_UP,
+        "jobs_pending_ttl)\n        return options.ttl\n",
+        "jobs_pending_ttl)\n        return options.jobs_pending_ttl\n",
+        TSJ + "test_a_pending_job_is_seen_finished_within_two_seconds_while_final_pages_stay_cached",
+    ),
+    M(
+        "jobs.bad-row-skipped",
+        "a job row from IBM that cannot be read is left out, not the page",
+        FROM_IBM,
+        "        except BadJobRow as problem:\n",
+        "        except KeyError as problem:\n",
+        TSJ + "test_a_malformed_job_row_is_left_out_with_a_note_and_nothing_goes_stale[no id]",
+    ),
+    M(
+        "jobs.bad-row-field-types",
+        "a job field of the wrong type makes the row unreadable",
+        FROM_IBM,
+        '        raise BadJobRow(f"its {key} is not a string of at most {limit} characters")\n',
+        "        return str(value)[:limit]\n",
+        TSJ + "test_a_malformed_job_row_is_left_out_with_a_note_and_nothing_goes_stale[backend list]",
+    ),
+    M(
+        "jobs.count-bounded",
+        "a job count out of bounds is not the total",
+        FROM_IBM,
+        "    return number if 0 <= number <= high else None\n",
+        "    return number\n",
+        TSJ + "test_a_job_count_out_of_bounds_is_the_rows_read[10**40]",
+    ),
+    M(
+        "jobs.wire-qpu",
+        "a job on the wire says qpu, once",
+        JOBS_UP,
+        '    data["qpu"] = data.pop("backend")\n',
+        '    data["qpu"] = data["backend"]\n',
+        TSW + "test_every_answer_on_the_local_fleet_holds_to_the_schema",
     ),
     # --- the routes ------------------------------------------------------------------------------------------
     M(
@@ -1105,6 +1187,31 @@ MUTATIONS: list[Mutation] = [
         'NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")',
         'NAME_PATTERN = re.compile(r"^.{1,64}$")',
         TSR + "test_detail_of_an_unknown_or_malformed_name",
+    ),
+    M(
+        "routes.ascii-digits",
+        "a query number in other digits than ASCII is a 400",
+        ROUTES,
+        "        if not ASCII_NUMBER.fullmatch(text) or not low <= int(text) <= high:\n",
+        "        if not text.isdigit() or not low <= int(text) <= high:\n",
+        TSJ + "test_bad_filters_are_a_400_naming_the_argument[superscript 2]",
+        TSJ + "test_bad_filters_are_a_400_naming_the_argument[arabic 3]",
+    ),
+    M(
+        "routes.cross-origin",
+        "a cross-origin write is a 403 that says so",
+        ROUTES,
+        "            if error.status_code == 404 and not self.check_origin():\n",
+        "            if False:\n",
+        TSR + "test_a_cross_origin_write_is_a_403_that_says_so",
+    ),
+    M(
+        "routes.pick-former-body",
+        "the pick still takes the former body {backend: name}",
+        ROUTES,
+        '        field = "qpu" if "qpu" in data else "backend"',
+        '        field = "qpu"',
+        TSR + "test_pick_round_trip_and_the_pick_file",
     ),
     M(
         "routes.body-limit",

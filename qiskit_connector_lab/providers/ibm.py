@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from ..config import Settings
 from ..errors import BadResponse, ConfigError, Unauthorized
-from ..jobs.from_ibm import iso, job_status, record_from_api, usage_seconds
+from ..jobs.from_ibm import iso, job_status, records_from_api, usage_seconds
 from ..jobs.records import CANCELLED, ERROR, JobNotCancellable, JobNotFound, JobRecord
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from ..qpus import Listing, listing_from_devices, usable_devices
@@ -231,12 +231,11 @@ class IBMProvider(Provider):
             ),
         )
         if raw is not None:
-            try:
-                records = tuple(record_from_api(item) for item in raw["jobs"])
-                total = int(raw["count"]) if raw.get("count") is not None else len(records)
-            except (KeyError, TypeError, ValueError, AttributeError):
+            try:  # a job that cannot be read is left out with a note; only a page that is no list fails
+                records, total, notes = records_from_api(raw)
+            except ValueError:
                 raise BadResponse("IBM Quantum sent a job list that could not be read. Retry later.") from None
-            return JobsPage(records, total, "ibm")
+            return JobsPage(records, total, "ibm", notes)
         # The public client: service.jobs() is one GET /api/v1/jobs, but its job objects carry no status, so each
         # job not yet known to be final costs one GET /api/v1/jobs/{id} more.
         found = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))
