@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ..accounts import store as account_store
 from ..config import LOCAL_CHANNEL, find_env_file, load_settings, shown_path
 from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UpstreamError
 from ..plans import InstanceInfo, PlanCheck
@@ -61,8 +62,14 @@ class InternalError(ConnectorError):
 
 
 def config_stamp(options: Any) -> tuple[Any, ...]:
-    """What the server's configuration was resolved from: the .env found and its mtime and size (cheap: a few
-    stats). When it changes, the server resolves its settings again, so an added or edited .env is seen."""
+    """What the server's configuration was resolved from: the .env (see :func:`_env_stamp`) and the signed-in
+    account's file (a sign-in or sign-out changes it), each a few stats."""
+    return (*_env_stamp(options), account_store.stamp())
+
+
+def _env_stamp(options: Any) -> tuple[Any, ...]:
+    """The .env found and its mtime and size (cheap: a few stats). When it changes, the server resolves its
+    settings again, so an added or edited .env is seen."""
     try:
         path, _ = find_env_file(options.env_file or None, os.environ)
         if path is None:
@@ -335,6 +342,10 @@ class SharedUpstream:
         if self._provider is None:
             self._provider = await self._flights.run("provider", self._build_provider)
         return self._provider
+
+    def config_changed(self) -> None:
+        """The credential changed (sign-in, sign-out): compare the configuration stamp on the next request."""
+        self._stamp_checked = -1e9
 
     def _check_config(self) -> None:
         """Forget the provider and everything it served when the .env changed (checked at most once a second)."""
