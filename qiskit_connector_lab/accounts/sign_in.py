@@ -223,8 +223,15 @@ def sign_in(
     """Validate the key, check that ``instance`` is one of its instances, and store both (nothing otherwise)."""
     secret = check_key(token)
     chosen = choose(list_instances(secret, cloud_url=cloud_url, channel=channel, seconds=seconds), instance)
+    return keep(secret, chosen, cloud_url=cloud_url, channel=channel, path=path)
+
+
+def keep(
+    token: Secret, chosen: Instance, *, cloud_url: str | None = None, channel: str = DEFAULT_CHANNEL, path: Any = None
+) -> store.StoredAccount:
+    """Store a key that :func:`list_instances` just validated, with the instance chosen among its instances."""
     details = {"name": chosen.name, "plan": chosen.plan, "pricing_type": chosen.pricing_type, "region": chosen.region}
-    return store.save(secret, chosen.crn, channel=channel, url=cloud_url, details=details, path=path)
+    return store.save(token, chosen.crn, channel=channel, url=cloud_url, details=details, path=path)
 
 
 def sign_out(path: Any = None) -> bool:
