@@ -99,6 +99,12 @@ async def test_sign_in_lists_then_stores_and_the_sidebar_switches_to_ibm(
 
     assert await backend_names(api) == set(emulator.backend_names)  # no reload, no restart
 
+    # Switch instance: the key signed in already is used, never sent back
+    listed = await api("POST", "account", body={})
+    assert listed.status == 200 and len(listed.json["instances"]) == len(emulator.instances), listed
+    switched = await api("POST", "account", body={"instance": "premium-instance"})
+    assert switched.status == 200 and switched.json["instance_name"] == "premium-instance", switched
+
     out = await api("DELETE", "account")
     assert out.status == 200 and out.json["signed_in"] is False
     assert json.loads(saved.read_text()) == OTHERS
@@ -153,6 +159,7 @@ async def test_bad_keys_and_bodies_are_json_errors_without_the_key(api, endpoint
         ({"token": "two words here"}, "bad_token"),
         ({"token": endpoints.api_key, "instance": "nope"}, "bad_instance"),
         ({"nothing": 1}, "bad_request"),
+        ({}, "bad_token"),  # not signed in: no key to switch with
         ("{not json", "invalid_json"),
     ):
         answer = await api("POST", "account", body=body)

@@ -4,7 +4,8 @@
 GET    account                     signed in or not, the instance and plan, where the credential is stored, which
                                    credential source the settings use today (sign-in, environment, .env, saved
                                    account) and why; never the key
-POST   account ``{"token"}``       check the key with IBM (2 + N requests, no ``/backends``): ``{"instances": [...]}``
+POST   account ``{"token"}``       check the key with IBM (2 + N requests, no ``/backends``): ``{"instances": [...]}``;
+                                   without ``token``, the signed-in key (to switch instance)
 POST   account ``{"token",         check the key, check that the instance is one of its instances, store both
        "instance"}``               (qiskit-ibm-runtime's file, mode 0600), then answer as ``GET``
 DELETE account                     sign out: remove the stored account; answer as ``GET``
@@ -71,7 +72,7 @@ class AccountHandler(QConnectorHandler):
             data = json.loads(body.decode("utf-8")) if body.strip() else None
         except (UnicodeDecodeError, ValueError):
             raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
-        if not isinstance(data, dict) or "token" not in data or set(data) - {"token", "instance"}:
+        if not isinstance(data, dict) or set(data) - {"token", "instance"}:
             raise ApiError(
                 400,
                 "bad_request",
@@ -106,7 +107,13 @@ class AccountHandler(QConnectorHandler):
     @_answers
     async def post(self) -> None:
         data = self._body()
-        secret = signin.check_key(data["token"])  # registered with the redacting filter from here on
+        if data.get("token") is None:  # "Switch instance": the key signed in already
+            stored = await self._blocking(store.load)
+            if stored is None:
+                raise ApiError(400, "bad_token", "Not signed in, so the API key is needed.", hint="Send the token.")
+            secret = stored.token
+        else:
+            secret = signin.check_key(data["token"])  # registered with the redacting filter from here on
         cloud_url, deadline = await self._blocking(signin.sign_in_settings, self.cache.options.env_file or None)
         if data.get("instance") is None:
             instances = await self._blocking(
