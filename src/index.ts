@@ -13,6 +13,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { accountPlugin } from './account/plugin';
 import { registerCommands } from './addCommands';
 import { CommandIDs } from './commands';
 import { jobsPlugin } from './jobs/plugin';
@@ -121,4 +122,4 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
   }
 };
 
-export default [plugin, jobsPlugin];
+export default [plugin, jobsPlugin, accountPlugin];
