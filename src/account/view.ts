@@ -62,6 +62,7 @@ export class AccountSection extends Widget {
     this.node.setAttribute('aria-label', trans.__('IBM Quantum account'));
 
     this._keyInput = h('input', {
+      id: `${this.id || 'qcl-account'}-key`,
       type: 'password',
       class: cls('jp-mod-styled', 'keyInput'),
       autocomplete: 'off',
@@ -88,7 +89,11 @@ export class AccountSection extends Widget {
           void this._check();
         }
       },
-      h('label', { class: cls('keyLabel') }, trans.__('IBM Quantum API key')),
+      h(
+        'label',
+        { class: cls('keyLabel'), for: this._keyInput.id },
+        trans.__('IBM Quantum API key')
+      ),
       this._keyInput,
       this._keyLink,
       h(
