@@ -60,6 +60,7 @@ class QLogin(Magics):
         """Sign in: ``%qlogin``, paste the key at the prompt, pick an instance."""
         from .accounts import sign_in as signin
         from .errors import ConnectorError
+        from .providers import forget_providers
 
         options = _options(line)
         try:
@@ -82,6 +83,7 @@ class QLogin(Magics):
             instances = signin.list_instances(secret, cloud_url=cloud_url, seconds=deadline or configured)
             chosen = self._choose(signin, instances, options.get("instance"))
             account = signin.keep(secret, chosen, cloud_url=cloud_url)
+            forget_providers()  # a service of another key cached in this kernel is not used again
             status = signin.account_status(options.get("env"))
         except ConnectorError as error:
             raise UsageError(str(error)) from None
@@ -115,11 +117,13 @@ class QLogin(Magics):
         from .accounts import sign_in as signin
         from .accounts import store
         from .errors import ConnectorError
+        from .providers import forget_providers
 
         if line.strip():
             raise UsageError("%qlogout takes no arguments.")
         try:
             removed = signin.sign_out()
+            forget_providers()  # the signed-out key's service goes too
         except ConnectorError as error:
             raise UsageError(str(error)) from None
         where = f"{store.shown(store.accounts_file())} (account {store.ACCOUNT_NAME})"

@@ -1347,6 +1347,14 @@ MUTATIONS: list[Mutation] = [
         "tests/test_server_account.py::test_sign_in_lists_then_stores_and_the_sidebar_switches_to_ibm",
     ),
     M(
+        "signin.signout-forgets",
+        "a sign-out drops the cached service of the key, not only the file",
+        P + "server/account_routes.py",
+        "        forget_providers()  # the signed-out key's service goes too, not only the file\n",
+        "",
+        "tests/test_server_account.py::test_sign_in_lists_then_stores_and_the_sidebar_switches_to_ibm",
+    ),
+    M(
         "signin.key-forgotten",
         "the sidebar forgets a pasted key after its lifetime",
         "src/account/model.ts",

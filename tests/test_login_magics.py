@@ -63,6 +63,9 @@ def test_qlogin_asks_for_the_key_lists_the_instances_and_stores_the_choice(shell
     capsys.readouterr()
 
     shell.run_line_magic("qlogout", "")
+    from qiskit_connector_lab import providers as registry
+
+    assert registry._providers == {}  # the signed-out key's service is not kept in the kernel
     assert "Signed out: removed ~/.qiskit/qiskit-ibm.json (account qiskit-connector-lab)." in capsys.readouterr().out
     assert store.load() is None
     shell.run_line_magic("qlogout", "")

@@ -104,9 +104,13 @@ async def test_sign_in_lists_then_stores_and_the_sidebar_switches_to_ibm(
     assert listed.status == 200 and len(listed.json["instances"]) == len(emulator.instances), listed
     switched = await api("POST", "account", body={"instance": "premium-instance"})
     assert switched.status == 200 and switched.json["instance_name"] == "premium-instance", switched
+    assert (await api("GET", "plan")).json["instance"] == "premium-instance"
 
     out = await api("DELETE", "account")
     assert out.status == 200 and out.json["signed_in"] is False
+    from qiskit_connector_lab import providers as registry
+
+    assert all(p.settings.token is None for p in registry._providers.values())  # no service of the key is cached
     assert json.loads(saved.read_text()) == OTHERS
     assert await backend_names(api) == fleet
 

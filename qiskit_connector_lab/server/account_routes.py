@@ -14,8 +14,8 @@ DELETE account                     sign out: remove the stored account; answer a
 Every handler is ``@authenticated``; POST and DELETE keep jupyter_server's XSRF check. Errors are the routes' JSON
 errors (one sentence, a code, a hint); a malformed key or an unknown instance is a 400. The key is in no answer and
 no log line (it is registered with the redacting filter before anything else is done with it). After a sign-in or
-a sign-out the shared upstream re-reads its configuration at once, so the next listing comes from IBM (or the local
-fleet) without a restart.
+a sign-out the cached providers are dropped and the shared upstream re-reads its configuration at once, so the next
+listing comes from IBM (or the local fleet) without a restart, and no service built with a signed-out key stays.
 
 The credential is never stored where the contents API could serve it: if qiskit-ibm-runtime's file lies inside the
 server's root folder and ``ContentsManager.allow_hidden`` is on, the sign-in is refused with a 409.
@@ -35,6 +35,7 @@ from tornado import web
 from ..accounts import sign_in as signin
 from ..accounts import store
 from ..errors import ConfigError, ConnectorError
+from ..providers import forget_providers
 from .http_errors import ApiError, api_error
 from .routes import MAX_BODY_BYTES, QConnectorHandler
 
@@ -125,6 +126,7 @@ class AccountHandler(QConnectorHandler):
         account = await self._blocking(
             functools.partial(signin.sign_in, secret, data["instance"], cloud_url=cloud_url, seconds=deadline)
         )
+        forget_providers()  # no service of another key stays cached
         self.cache.config_changed()
         self.log.info("qiskit-connector-lab: signed in to IBM Quantum (instance %s)", account.details.get("name"))
         self.reply(await self._blocking(self._status))
@@ -133,6 +135,7 @@ class AccountHandler(QConnectorHandler):
     @_answers
     async def delete(self) -> None:
         removed = await self._blocking(signin.sign_out)
+        forget_providers()  # the signed-out key's service goes too, not only the file
         self.cache.config_changed()
         if removed:
             self.log.info("qiskit-connector-lab: signed out of IBM Quantum")
