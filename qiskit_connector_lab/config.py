@@ -6,7 +6,8 @@ Every variable is described once in :mod:`.variables` (name, aliases, type, defa
 1. explicit arguments (``connect(instance=...)``, ``%qconnect --instance ...``);
 2. the process environment (``os.environ``);
 3. the ``.env`` file (never for the variables marked *process only*);
-4. a saved qiskit-ibm-runtime account (``~/.qiskit/qiskit-ibm.json``), used only when no token is set above.
+4. a saved qiskit-ibm-runtime account (``~/.qiskit/qiskit-ibm.json``), used only when no token is set above: the
+   signed-in one (``%qlogin`` or the sidebar, account ``qiskit-connector-lab``) first, else the default one.
 
 **Which ``.env``.** The one given (``env_file=`` / ``--env``), else ``QCONNECTOR_ENV_FILE``, else a bounded search:
 from ``QCONNECTOR_SERVER_ROOT`` (set by the Jupyter server for the kernels it starts, so they read the same file as
@@ -316,7 +317,12 @@ def _read_saved_account(path: Path) -> tuple[str | None, dict[str, str]]:
         ) from None
     if not isinstance(accounts, dict) or not accounts:
         return None, {}
-    chosen = next((n for n, a in accounts.items() if isinstance(a, dict) and a.get("is_default_account")), None)
+    from .accounts.store import ACCOUNT_NAME  # the signed-in account comes before every other saved account
+
+    signed_in = ACCOUNT_NAME if isinstance(accounts.get(ACCOUNT_NAME), dict) else None
+    chosen = signed_in or next(
+        (n for n, a in accounts.items() if isinstance(a, dict) and a.get("is_default_account")), None
+    )
     for candidate in ("default-ibm-quantum-platform", "default-ibm-cloud", "default"):
         if chosen is None and candidate in accounts:
             chosen = candidate

@@ -14,6 +14,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { accountPlugin } from './account/plugin';
 import { registerCommands } from './addCommands';
 import { CommandIDs } from './commands';
 import { openOnFirstLaunch } from './firstLaunch';
@@ -137,4 +138,4 @@ const plugin: JupyterFrontEndPlugin<IQPUListModel> = {
   }
 };
 
-export default [plugin, jobsPlugin];
+export default [plugin, jobsPlugin, accountPlugin];

@@ -36,6 +36,9 @@ ROUTES = [
     ("GET", "jobs"),
     ("GET", "jobs/d123"),
     ("POST", "jobs/d123/cancel"),
+    ("GET", "account"),
+    ("POST", "account"),
+    ("DELETE", "account"),
 ]
 QPU_FIELDS = {
     "name",

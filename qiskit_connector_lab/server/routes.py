@@ -14,6 +14,7 @@ GET  status                    what the shared upstream cache is doing (counts, 
 GET  jobs                      recent jobs, newest first: ``pending``, ``qpu``, ``limit``, ``offset``
 GET  jobs/{id}                 one job: timestamps, usage, error text
 POST jobs/{id}/cancel          cancel a queued or running job (409 once it has finished)
+GET/POST/DELETE account        sign in with an API key, the signed-in account, sign out (``account_routes``)
 =============================  =========================================================================
 
 ``wire.schema.json`` (next to this module) describes every answer; ``tests/test_server_wire.py`` holds the real
@@ -291,6 +292,8 @@ class NotFoundHandler(QConnectorHandler):
 
 
 def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, dict[str, Any]]]:
+    from .account_routes import AccountHandler  # sign-in and sign-out; it builds on QConnectorHandler
+
     def path(tail: str) -> str:
         return url_path_join(base_url, NAMESPACE, tail)
 
@@ -304,6 +307,7 @@ def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, d
         (path("jobs"), JobsHandler, kwargs),
         (path(r"jobs/(?P<job_id>[^/]+)"), JobHandler, kwargs),
         (path(r"jobs/(?P<job_id>[^/]+)/cancel"), JobCancelHandler, kwargs),
+        (path("account"), AccountHandler, kwargs),
         (path("(.*)"), NotFoundHandler, kwargs),
     ]
 

@@ -202,6 +202,10 @@ class SharedUpstream:
         """:func:`~.upstream.config_info` for the provider in use."""
         return self.upstream.config()
 
+    def config_changed(self) -> None:
+        """The credential changed (sign-in, sign-out): compare the configuration stamp now, not within a second."""
+        self.upstream.check_config(now=True)
+
     # -- the listing -----------------------------------------------------------------------------------------
     async def listing(self, *, demand: bool = True) -> Listing:
         """The QPU listing: fresh, else the last good one marked stale, else one shared refresh."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ..accounts import store as account_store
 from ..config import find_env_file, load_settings, shown_path
 from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UnknownBackend, UpstreamError
 from ..jobs.records import JobNotCancellable, JobNotFound
@@ -50,8 +51,14 @@ class InternalError(ConnectorError):
 
 
 def config_stamp(options: Any) -> tuple[Any, ...]:
-    """What the server's configuration was resolved from: the .env found and its mtime and size (cheap: a few
-    stats). When it changes, the server resolves its settings again, so an added or edited .env is seen."""
+    """What the server's configuration was resolved from: the .env (see :func:`_env_stamp`) and the signed-in
+    account's file (a sign-in or sign-out changes it), each a few stats."""
+    return (*_env_stamp(options), account_store.stamp())
+
+
+def _env_stamp(options: Any) -> tuple[Any, ...]:
+    """The .env found and its mtime and size (cheap: a few stats). When it changes, the server resolves its
+    settings again, so an added or edited .env is seen."""
     try:
         path, _ = find_env_file(options.env_file or None, os.environ)
         if path is None:
@@ -175,7 +182,7 @@ class Upstream:
         self._stamp_checked = moment
         if config_stamp(self.options) == self._stamp:
             return
-        self.log.info("qiskit-connector-lab: the .env changed; reading the configuration again.")
+        self.log.info("qiskit-connector-lab: the configuration changed; reading it again.")
         self._provider = None
         self.generation += 1
         self.backoff.succeeded()
