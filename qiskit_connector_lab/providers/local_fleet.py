@@ -289,6 +289,7 @@ class LocalFleet(Provider):
                 from .local_simulator import local_backend_class
 
                 local_jobs.install()  # the runtime's local mode returns local-fleet jobs for these backends
+                local_jobs.prestart_worker()  # the first job finds its worker process warm
                 for value in vars(fake_provider).values():
                     if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
                         with warnings.catch_warnings():
