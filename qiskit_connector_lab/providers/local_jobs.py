@@ -232,7 +232,7 @@ class WorkerProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter, our own code
+            self.process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, str(theirs.fileno()), str(alive_read)],
                 pass_fds=(theirs.fileno(), alive_read),
                 stdin=subprocess.DEVNULL,
