@@ -277,3 +277,18 @@ def test_a_long_job_says_its_run_time_at_submission(kolkata, store_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", LocalSimulationNote)  # a small job says nothing
         Sampler(mode=kolkata).run([_isa(kolkata, 2)], shots=100).result()
+
+
+def test_the_time_bound_variable_is_in_the_table_and_a_bad_value_is_one_line(kolkata, store_path, monkeypatch):
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    from qiskit_connector_lab.errors import ConfigError
+    from qiskit_connector_lab.variables import PROCESS_ONLY, variable
+
+    assert variable(local_jobs.TIMEOUT_VARIABLE).default == str(local_jobs.DEFAULT_TIMEOUT_SECONDS) == "600"
+    assert local_jobs.TIMEOUT_VARIABLE in PROCESS_ONLY  # the kernel reads it; a .env must not stretch it
+    monkeypatch.setenv(local_jobs.TIMEOUT_VARIABLE, "soon")
+    with pytest.raises(ConfigError) as caught:
+        Sampler(mode=kolkata).run([_isa(kolkata, 2)], shots=10)
+    assert str(caught.value).startswith("QCONNECTOR_LOCAL_JOB_TIMEOUT: ") and "\n" not in str(caught.value)
+    assert LocalJobStore().list() == ([], 0)
