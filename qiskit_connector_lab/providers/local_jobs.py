@@ -45,6 +45,7 @@ import atexit
 import logging
 import os
 import pickle
+import queue
 import signal
 import socket
 import subprocess
@@ -56,7 +57,7 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -79,7 +80,39 @@ from .runtime_internals import program_semantic_role
 
 logger = logging.getLogger(__name__)
 
-_executor: dict[str, ThreadPoolExecutor] = {}  # the one worker, made on first use
+
+class _JobQueue:
+    """The kernel's jobs, run in order by one daemon thread (``submit`` returns a ``Future``, as an executor's).
+
+    A daemon, not a ``ThreadPoolExecutor`` (whose threads the interpreter joins at exit): a kernel that exits
+    never waits for a running job; the job's worker process ends with the kernel."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="qcl-local-job", daemon=True)
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            try:
+                future.set_result(fn())
+            except BaseException as error:  # noqa: BLE001 - the job's own failure, kept in its future
+                future.set_exception(error)
+
+
+_executor: dict[str, _JobQueue] = {}  # the one job queue, made on first use
 _executor_lock = threading.Lock()
 STORE_POLL_SECONDS = 0.5  # how often a pending job looks for a cancel asked through the store
 
@@ -103,10 +136,10 @@ def live_job(job_id: str) -> LocalJob | None:
         return _live_jobs.get(job_id)
 
 
-def _worker() -> ThreadPoolExecutor:
+def _worker() -> _JobQueue:
     with _executor_lock:
         if "worker" not in _executor:
-            _executor["worker"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcl-local-job")
+            _executor["worker"] = _JobQueue()
         return _executor["worker"]
 
 
@@ -277,6 +310,7 @@ class _Workers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: WorkerProcess | None = None
+        self._busy: set[WorkerProcess] = set()
 
     def prestart(self) -> None:
         """Start the warm worker in the background if there is none (cheap: the child imports by itself)."""
@@ -293,27 +327,37 @@ class _Workers:
     def take(self) -> WorkerProcess:
         with self._lock:
             worker, self._idle = self._idle, None
-        if worker is not None and worker.alive():
-            return worker
-        if worker is not None:
-            worker.kill()
-        return WorkerProcess()
+        if worker is None or not worker.alive():
+            if worker is not None:
+                worker.kill()
+            worker = WorkerProcess()
+        with self._lock:
+            self._busy.add(worker)
+        return worker
 
     def give_back(self, worker: WorkerProcess) -> None:
         with self._lock:
+            self._busy.discard(worker)
             if self._idle is None and worker.alive():
                 self._idle = worker
                 return
         worker.kill()
+
+    def discard(self, worker: WorkerProcess) -> None:
+        """A worker that was killed: no longer lent."""
+        with self._lock:
+            self._busy.discard(worker)
 
     def idle_pid(self) -> int | None:
         with self._lock:
             return None if self._idle is None else self._idle.pid
 
     def shutdown(self) -> None:
+        """At the kernel's exit: end every worker (a running job's too: it would die with the kernel anyway)."""
         with self._lock:
-            worker, self._idle = self._idle, None
-        if worker is not None:
+            workers = [w for w in (self._idle, *self._busy) if w is not None]
+            self._idle, self._busy = None, set()
+        for worker in workers:
             worker.kill()
 
 
@@ -543,10 +587,20 @@ class LocalJob:
     def _run_in_worker(self) -> Any:
         """Send the task to the warm worker and wait for its answer, a cancel, the time bound or its end."""
         timeout = job_timeout()
-        worker = WORKERS.take()
+        try:
+            worker = WORKERS.take()
+        except OSError as error:
+            raise _WorkerEnded(f"Local fleet: no process could be started for the job ({_one_line(error)}).") from None
         self._worker_pid = worker.pid
         try:
-            worker.connection.send_bytes(self._task or b"")
+            try:
+                worker.connection.send_bytes(self._task or b"")
+            except OSError:  # it ended between two jobs: the job was not sent, so a fresh worker takes it
+                worker.kill()
+                WORKERS.discard(worker)
+                worker = WORKERS.take()
+                self._worker_pid = worker.pid
+                worker.connection.send_bytes(self._task or b"")
             deadline = time.monotonic() + timeout
             next_store_check = time.monotonic() + STORE_POLL_SECONDS
             while True:
@@ -587,6 +641,7 @@ class LocalJob:
                         worker.kill()
                         raise _Stopped()
         finally:
+            WORKERS.discard(worker)  # given back already when it answered
             self._worker_pid = None
             self._stopped.set()
             threading.Thread(target=WORKERS.prestart, daemon=True).start()  # warm again for the next job
