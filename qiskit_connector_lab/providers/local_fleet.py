@@ -298,15 +298,17 @@ class LocalFleet(Provider):
                 from .local_simulator import local_backend_class
 
                 local_jobs.install()  # the runtime's local mode returns local-fleet jobs for these backends
-                local_jobs.prestart_worker()  # the first job finds its worker process warm
+                local_jobs.prestart_worker(member.name)  # the first job finds its worker process warm
                 for value in vars(fake_provider).values():
                     if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
                         with warnings.catch_warnings():
                             # fake_nighthawk warns that its error values are not typical: true of every fake
                             # backend, and the fleet already says it is a simulation.
                             warnings.filterwarnings("ignore", message="Properties of fake_", category=UserWarning)
-                            self._backends[name] = local_backend_class(value)()
-                            self._backends[name].target  # noqa: B018 - the warning is raised while building it
+                            self._backends[name] = local_backend_class(value)()  # the warning: at __init__
+                        # The target (the calibration decoded: 1-2 s for a large chip) is built in the background,
+                        # so the connect returns first; a transpile that comes sooner waits for it.
+                        self._backends[name].build_target_in_background()
                         break
                 else:
                     raise UnknownBackend(f"No fake backend class is named {member.name!r}.")

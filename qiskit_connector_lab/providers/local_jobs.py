@@ -164,9 +164,9 @@ DEFAULT_TIMEOUT_SECONDS = 600
 #: A job whose estimated run time is longer than this says so at submission.
 ANNOUNCE_SECONDS = 10.0
 #: A noisy statevector run simulates each shot as its own trajectory: about ``shots x instructions x (PER_OP +
-#: PER_AMPLITUDE x 2**qubits)`` seconds (fitted on Aer 0.17 on a 2-core machine, 12 to 16 qubits; an order of
-#: magnitude is what the warning needs).
-SECONDS_PER_SHOT_OP = 2e-5
+#: PER_AMPLITUDE x 2**qubits)`` seconds (Aer 0.17, fitted on 12- to 16-qubit GHZ runs on a 2-core machine; an
+#: order of magnitude is what the warning needs).
+SECONDS_PER_SHOT_OP = 2e-6
 SECONDS_PER_SHOT_OP_AMPLITUDE = 1e-8
 
 
@@ -284,6 +284,13 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def warm(self, backend_name: str) -> None:
+        """Ask the idle worker to build a backend now (no answer is sent back)."""
+        try:
+            self.connection.send_bytes(pickle.dumps({"kind": "warm", "backend": backend_name}))
+        except OSError:  # it ended: the next job takes a fresh worker
+            pass
+
     def kill(self) -> None:
         """End the process and reap it (no zombie)."""
         try:
@@ -311,10 +318,14 @@ class _Workers:
         self._lock = threading.Lock()
         self._idle: WorkerProcess | None = None
         self._busy: set[WorkerProcess] = set()
+        self._warm: set[str] = set()  # the backends this kernel loaded: a fresh worker builds them first
 
-    def prestart(self) -> None:
-        """Start the warm worker in the background if there is none (cheap: the child imports by itself)."""
+    def prestart(self, backend_name: str | None = None) -> None:
+        """Start the warm worker in the background if there is none (cheap: the child imports by itself), and
+        have it build ``backend_name``'s backend (the backends it built are kept for the next workers too)."""
         with self._lock:
+            if backend_name:
+                self._warm.add(backend_name)
             if self._idle is None or not self._idle.alive():
                 if self._idle is not None:
                     self._idle.kill()
@@ -323,6 +334,12 @@ class _Workers:
                 except OSError as error:  # no process to spare: the job says so when it runs
                     logger.warning("Local fleet: could not start a worker process: %s", _one_line(error))
                     self._idle = None
+                    return
+                names = set(self._warm)
+            else:
+                names = {backend_name} if backend_name else set()
+            for name in sorted(names):
+                self._idle.warm(name)
 
     def take(self) -> WorkerProcess:
         with self._lock:
@@ -373,9 +390,10 @@ WORKERS = _Workers()
 atexit.register(WORKERS.shutdown)
 
 
-def prestart_worker() -> None:
-    """Have a warm worker ready for this kernel's first local job (called when a local-fleet backend is built)."""
-    WORKERS.prestart()
+def prestart_worker(backend_name: str | None = None) -> None:
+    """Have a warm worker ready for this kernel's first local job (called when a local-fleet backend is built):
+    it imports the simulator and builds ``backend_name``'s backend before the first job asks for it."""
+    WORKERS.prestart(backend_name)
 
 
 def _watch_parent(alive_fd: int) -> None:
@@ -446,6 +464,12 @@ def worker_main(argv: list[str]) -> None:
             task = pickle.loads(connection.recv_bytes())
         except (EOFError, OSError):
             return
+        if task.get("kind") == "warm":
+            try:
+                _worker_backend(task["backend"])
+            except Exception:  # noqa: BLE001, S110 - the job that needs it will say why
+                pass
+            continue
         try:
             reply: tuple[str, Any] = ("ok", run_task(task))
             data = pickle.dumps(reply)
