@@ -1354,6 +1354,22 @@ MUTATIONS: list[Mutation] = [
         "tests/test_local_job_process.py::test_a_long_job_says_its_run_time_at_submission",
     ),
     M(
+        "fleet.target-in-background",
+        "loading a local-fleet backend builds its target off the calling thread (the connect returns first)",
+        FLEET,
+        "                        self._backends[name].build_target_in_background()",
+        "                        self._backends[name].target  # noqa: B018",
+        "tests/test_local_job_process.py::test_loading_a_backend_builds_its_target_once_off_the_calling_thread",
+    ),
+    M(
+        "fleet.target-built-once",
+        "a caller that needs the target during its background build waits for it instead of building another",
+        P + "providers/local_simulator.py",
+        "        with _TARGET_LOCK:\n            return super().target",
+        "        if True:\n            return super().target",
+        "tests/test_local_job_process.py::test_loading_a_backend_builds_its_target_once_off_the_calling_thread",
+    ),
+    M(
         "fleet.file-bounded",
         "the fleet file is read bounded: a FIFO or /dev/zero is one note, at once",
         FLEET,

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -292,3 +293,21 @@ def test_the_time_bound_variable_is_in_the_table_and_a_bad_value_is_one_line(kol
         Sampler(mode=kolkata).run([_isa(kolkata, 2)], shots=10)
     assert str(caught.value).startswith("QCONNECTOR_LOCAL_JOB_TIMEOUT: ") and "\n" not in str(caught.value)
     assert LocalJobStore().list() == ([], 0)
+
+
+def test_loading_a_backend_builds_its_target_once_off_the_calling_thread(clean_env, monkeypatch):
+    """The connect returns before the chip's calibration is decoded; a transpile right after waits for that one
+    build instead of starting another (a spy around the client's own converter counts the builds)."""
+    from qiskit_ibm_runtime.fake_provider import fake_backend
+
+    real, builds = fake_backend.convert_to_target, []
+
+    def spy(*args, **kwargs):
+        builds.append(threading.current_thread().name)
+        time.sleep(0.3)  # a slow build: the caller below must wait for it, not start its own
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fake_backend, "convert_to_target", spy)
+    backend = LocalFleet(load_settings(environ={}, local=True), members=("manila",)).backend("fake_manila")
+    assert backend.target.num_qubits == 5 and backend.num_qubits == 5
+    assert builds == ["qcl-build-target"]
