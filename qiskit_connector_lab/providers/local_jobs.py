@@ -258,6 +258,14 @@ POLL_SECONDS = 0.05
 WORKER_NICENESS = 5  # how often the job thread looks for a cancel, a timeout or the worker's end
 
 
+def _installed() -> bool:
+    """Whether this package is imported from the interpreter's site-packages (the worker finds it there too)."""
+    import site
+
+    folders = {*site.getsitepackages(), site.getusersitepackages()}
+    return any(os.path.realpath(folder) == os.path.realpath(_PACKAGE_ROOT) for folder in folders)
+
+
 class WorkerProcess:
     """One worker interpreter for local jobs, owned by the kernel (see the module doc)."""
 
@@ -265,7 +273,8 @@ class WorkerProcess:
         ours, theirs = socket.socketpair()
         alive_read, self._alive_write = os.pipe()  # the kernel holds the only writer: its end is the kernel's end
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+        if not _installed():  # a checkout (tests, a clone): the worker imports the kernel's own copy
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, str(theirs.fileno()), str(alive_read)],
