@@ -33,7 +33,10 @@ process and reaps it (``kill`` + ``wait``), which a pool's shared workers would 
   OpenMP pool a fork would copy), talking over a socket pair with :mod:`multiprocessing.connection`;
 * ends by itself when its kernel ends, even by ``kill -9``: it holds the read end of a pipe whose only writer is
   the kernel, and a thread that sees its end-of-file exits the process;
-* ignores SIGINT (interrupting the kernel must not kill a job that another cell waits for);
+* ignores SIGINT (interrupting the kernel must not kill a job that another cell waits for), and runs at a lower
+  priority (``nice`` 5), so the notebook that waits for an answer gets the cores first;
+* costs the first job of a kernel its start (about an ``import qiskit_ibm_runtime``) when that job comes right
+  after the connect: it starts with the connect, so a job submitted a few seconds later finds it ready;
 * sends back the job's own result object (pickled), so ``result()`` is the same ``PrimitiveResult`` as before.
 
 A job whose inputs cannot be pickled (a rare custom object) runs in the kernel's job thread instead, as before.
