@@ -271,7 +271,7 @@ def test_a_long_job_says_its_run_time_at_submission(kolkata, store_path):
 
     from qiskit_connector_lab.providers.local_simulator import LocalSimulationNote
 
-    with pytest.warns(LocalSimulationNote, match=r"about .*: 16 qubits x 50,000 shots on the statevector") as notes:
+    with pytest.warns(LocalSimulationNote, match=r"about .*: 16 qubits × 50,000 shots on the statevector") as notes:
         job = Sampler(mode=kolkata).run([_isa(kolkata, 16)], shots=50_000)
     job.cancel()
     assert all("\n" not in str(note.message) for note in notes)

@@ -240,7 +240,7 @@ def _duration(seconds: float) -> str:
 
 
 def run_time_note(backend_name: str, plan: SimulationPlan, circuits: list[Any], shots: list[int]) -> str | None:
-    """The one-line warning of a long job, or None: e.g. "about 40 s: 20 qubits x 20,000 shots on the statevector"."""
+    """The one-line warning of a long job, or None: e.g. "about 40 s: 20 qubits × 20,000 shots on the statevector"."""
     seconds = estimate_seconds(plan, circuits, shots)
     if seconds < ANNOUNCE_SECONDS:
         return None
@@ -248,7 +248,7 @@ def run_time_note(backend_name: str, plan: SimulationPlan, circuits: list[Any], 
     stop = job_timeout()
     over = f"; it will be stopped after {stop} s ({TIMEOUT_VARIABLE})" if seconds > stop else ""
     return (
-        f"Local fleet: {backend_name}: about {_duration(seconds)}: {len(plan.active)} qubits x {total_shots:,} shots "
+        f"Local fleet: {backend_name}: about {_duration(seconds)}: {len(plan.active)} qubits × {total_shots:,} shots "
         f"on the statevector{over}."
     )
 
