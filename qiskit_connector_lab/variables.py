@@ -221,6 +221,15 @@ VARIABLES: tuple[Variable, ...] = (
         dotenv=False,
         group="local",
     ),
+    Variable(
+        "QCONNECTOR_LOCAL_JOB_TIMEOUT",
+        "count",
+        "Seconds a local job may run; then its process is stopped and the job ends as ERROR. Read by the kernel "
+        "at each job, outside the settings a `.env` feeds.",
+        default="600",
+        dotenv=False,
+        group="local",
+    ),
 )
 
 BY_NAME = {v.name: v for v in VARIABLES}
