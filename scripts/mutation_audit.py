@@ -67,7 +67,9 @@ def M(
 
 
 P = "qiskit_connector_lab/"
-CFG, RANK, SECRET, PICK = P + "config.py", P + "ranking.py", P + "secret.py", P + "pick.py"
+CFG, RANK, SECRET, PICK = P + "config/settings.py", P + "ranking.py", P + "secret.py", P + "pick.py"
+CFG_VALUES, CFG_SOURCES, CFG_DOTENV = P + "config/values.py", P + "config/sources.py", P + "config/dotenv_file.py"
+CFG_ENDPOINTS, CFG_SAVED = P + "config/endpoints.py", P + "config/saved_account.py"
 PLANS, CONN, MAGICS, COMPAT = P + "plans.py", P + "connection.py", P + "magics.py", P + "compat.py"
 BASE, IBM, BOUNDED, FLEET = (
     P + "providers/base.py",
@@ -114,7 +116,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.two-plans-on",
         "two plan switches on is an error",
-        CFG,
+        CFG_VALUES,
         "    if len(on) > 1:\n",
         "    if len(on) > 5:\n",
         BAD + "[two plans on]",
@@ -130,7 +132,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.switch-value",
         "a switch that is neither on nor off is an error",
-        CFG,
+        CFG_VALUES,
         "    if text in _FALSE:\n        return False\n",
         "    return False\n",
         BAD + "[switch neither on nor off]",
@@ -139,15 +141,15 @@ MUTATIONS: list[Mutation] = [
         "config.missing-token-goes-local",
         "a seed .env without a token is an error, not a silent local fleet",
         CFG,
-        "    if wants_local or not (token_found or any_switch or channel_found or src.is_set(*instance_vars)):",
-        "    if wants_local or not (token_found or channel_found or src.is_set(*instance_vars)):",
+        "        or any_switch\n        or channel_found\n",
+        "        or channel_found\n",
         BAD + "[only a plan switch]",
         TFM + "test_bad_env_file_through_the_magic[only a plan switch]",
     ),
     M(
         "config.empty-token",
         "an empty token is an error",
-        CFG,
+        CFG_VALUES,
         '    if not clean:\n        raise ConfigError(found.name, "is empty."',
         '    if False:\n        raise ConfigError(found.name, "is empty."',
         BAD + "[empty token]",
@@ -155,7 +157,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.token-spaces",
         "a token with spaces is an error",
-        CFG,
+        CFG_VALUES,
         "    if any(ch.isspace() for ch in clean) or not clean.isprintable():",
         "    if not clean.isprintable():",
         BAD + "[token with a space]",
@@ -163,7 +165,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.placeholder",
         "the README template's placeholders are errors",
-        CFG,
+        CFG_SOURCES,
         '_PLACEHOLDER = re.compile(r"^\\s*<[^<>]*>\\s*$")',
         '_PLACEHOLDER = re.compile(r"^\\s*<<[^<>]*>\\s*$")',
         BAD + "[template token placeholder]",
@@ -174,7 +176,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.placeholders-at-once",
         "every placeholder left in is named in one error",
-        CFG,
+        CFG_VALUES,
         "    if len(placeholders) > 1:\n",
         "    if len(placeholders) > 99:\n",
         TC + "test_every_placeholder_left_in_is_named_at_once",
@@ -182,7 +184,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.missing-instance",
         "a plan without its instance is an error",
-        CFG,
+        CFG_VALUES,
         "    if value is None and chosen is not None:\n        raise ConfigError(variables[0]",
         "    if False:\n        raise ConfigError(variables[0]",
         BAD + "[missing open instance]",
@@ -191,23 +193,23 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.retired-channel",
         "the retired ibm_quantum channel is named as retired",
-        CFG,
-        "    if channel in RETIRED_CHANNELS:\n",
+        CFG_VALUES,
+        "    if value in RETIRED_CHANNELS:\n",
         "    if False:\n",
         BAD + "[retired channel]",
     ),
     M(
         "config.unknown-channel",
         "an unknown channel is an error",
-        CFG,
-        "    if channel not in (*CHANNELS, LOCAL_CHANNEL):\n",
+        CFG_VALUES,
+        "    if value not in (*CHANNELS, LOCAL_CHANNEL):\n",
         "    if False:\n",
         BAD + "[unknown channel]",
     ),
     M(
         "config.url",
         "a URL without http(s) is an error",
-        CFG,
+        CFG_ENDPOINTS,
         '    if parsed.scheme not in ("http", "https") or not host:',
         '    if parsed.scheme not in ("http", "https", ""):',
         BAD + "[url that is not a url]",
@@ -215,23 +217,23 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.malformed-line",
         "a .env line python-dotenv cannot parse is an error",
-        CFG,
-        "    if bad_lines:\n",
-        "    if False:\n",
+        CFG_DOTENV,
+        "        if binding.error:\n",
+        "        if False:\n",
         BAD + "[malformed line]",
     ),
     M(
         "config.deadline-not-number",
         "a deadline that is not a number is an error",
-        CFG,
+        CFG_VALUES,
         '        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",',
-        '        return DEFAULT_DEADLINE\n        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",',
+        '        return 10.0\n        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",',
         BAD + "[bad deadline]",
     ),
     M(
         "config.deadline-positive",
         "a deadline must be positive",
-        CFG,
+        CFG_VALUES,
         '    if not 0 < number < float("inf"):',
         '    if not -float("inf") < number < float("inf"):',
         BAD + "[negative deadline]",
@@ -240,15 +242,15 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.unreadable-file",
         "an unreadable .env is named with its path",
-        CFG,
-        '        raise ConfigError(where, f"cannot be read ({exc.strerror}).",\n                          "Fix its permissions (chmod 600 is right for a .env).") from None',
-        "        return {}",
+        CFG_DOTENV,
+        "    raw = read_bounded(path, variable=where, limit=ENV_FILE_LIMIT)\n",
+        '    raw = path.read_bytes() if path.is_file() else b""\n',
         TC + "test_unreadable_files",
     ),
     M(
         "config.precedence-env-over-dotenv",
         "the environment beats .env",
-        CFG,
+        CFG_SOURCES,
         '("argument", arguments), ("environment", environ), (f".env {shown_path(env_path)}", dotenv)]',
         '("argument", arguments), (f".env {shown_path(env_path)}", dotenv), ("environment", environ)]',
         TC + "test_precedence_argument_over_environment_over_dotenv",
@@ -257,7 +259,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.precedence-layer-first",
         "an argument beats a more specific variable set lower down",
-        CFG,
+        CFG_SOURCES,
         "        for origin, values in self._layers:\n            for name in names:\n",
         "        for name in names:\n            for origin, values in self._layers:\n",
         TC + "test_precedence_argument_over_environment_over_dotenv",
@@ -265,16 +267,15 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.no-environ-writes",
         "reading .env never changes os.environ",
-        CFG,
-        "            values = dotenv_values(stream=io.StringIO(text), interpolate=True)\n",
-        "            values = dotenv_values(stream=io.StringIO(text), interpolate=True)\n"
-        "            os.environ.update({k: v for k, v in values.items() if v is not None})\n",
+        CFG_DOTENV,
+        "    for binding in parse_stream(io.StringIO(text)):\n",
+        "    for binding in parse_stream(io.StringIO(text)):\n        os.environ.update({binding.key: binding.value} if binding.key and binding.value else {})\n",
         TC + "test_loading_never_touches_os_environ",
     ),
     M(
         "config.dotenv-upward",
         ".env is found upward from the working directory",
-        CFG,
+        CFG_DOTENV,
         "    folders = [start]\n    while folders[-1] != ceiling",
         "    folders = [start]\n    while False and folders[-1] != ceiling",
         TC + "test_dotenv_is_found_upward_from_the_working_directory",
@@ -283,15 +284,15 @@ MUTATIONS: list[Mutation] = [
         "config.no-credentials-local",
         "no credentials at all means the local fleet",
         CFG,
-        "    if wants_local or not (token_found or any_switch or channel_found or src.is_set(*instance_vars)):",
-        "    if wants_local:",
+        "    if by_channel or not (\n",
+        "    if by_channel or False and not (\n",
         TC + "test_no_credentials_means_local_fleet",
         TLF + "test_seed_usage_snippet_runs_on_local_fleet_with_no_env",
     ),
     M(
         "config.saved-account-default",
         "the saved account used is the default one",
-        CFG,
+        CFG_SAVED,
         '    for candidate in ("default-ibm-quantum-platform", "default-ibm-cloud", "default"):',
         '    for candidate in ("default-ibm-cloud", "default"):',
         TC + "test_runtime_variables_and_saved_account",
@@ -299,7 +300,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.saved-account-used",
         "a saved account supplies the token when none is set",
-        CFG,
+        CFG_SOURCES,
         "        if fields:\n            self.saved_name = name",
         "        if False:\n            self.saved_name = name",
         TC + "test_runtime_variables_and_saved_account",
@@ -348,14 +349,10 @@ MUTATIONS: list[Mutation] = [
     M(
         "secret.save-account-0600",
         "a saved account file is mode 0600",
-        COMPAT,
-        "    os.chmod(path, 0o600)\n    return path",
-        "    return path",
+        CFG_SAVED,
+        "    write_private(path, data, variable=where)\n",
+        "    write_private(path, data, variable=where, mode=0o644)\n",
         TC + "test_saved_account_file_permissions_when_saving",
-        also=(
-            Edit(COMPAT, "    os.chmod(path, 0o600)\n    from qiskit_ibm_runtime", "    from qiskit_ibm_runtime"),
-            Edit(COMPAT, "os.O_EXCL, 0o600)", "os.O_EXCL, 0o644)"),
-        ),
     ),
     M(
         "secret.notebook-describe",
@@ -1267,16 +1264,20 @@ MUTATIONS: list[Mutation] = [
     M(
         "trust.endpoint-parsers-agree",
         "an endpoint whose host two parsers read differently is refused",
-        CFG,
+        CFG_ENDPOINTS,
         "    reason = _ambiguity(value)\n    if reason is not None:\n        return reason\n",
         "",
         "tests/test_trust_endpoints.py::test_connect_refuses_an_endpoint_whose_host_parsers_disagree_on",
-        also=(Edit(CFG, '        return "parts that Python and the HTTP client read differently"', "        pass"),),
+        also=(
+            Edit(
+                CFG_ENDPOINTS, '        return "parts that Python and the HTTP client read differently"', "        pass"
+            ),
+        ),
     ),
     M(
         "trust.endpoint-rebuilt",
         "the client gets the URL rebuilt from its parsed parts, never the raw string",
-        CFG,
+        CFG_ENDPOINTS,
         '    return _Endpoint(scheme, host, f"{scheme}://{shown_host}{port}{split.path}".rstrip("/"))',
         "    return _Endpoint(scheme, host, value)",
         "tests/test_trust_endpoints.py::test_an_accepted_endpoint_is_passed_on_rebuilt_from_its_parsed_parts",
