@@ -226,7 +226,8 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
     if _is(exc, kinds, "unreachable"):
         return Unreachable(
             f"IBM Quantum could not be reached while {what} (connection failed). "
-            "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet."
+            "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet "
+            "(%qconnect --local, connect(local=True))."
         )
     if _is(exc, kinds, "invalid_account") and (
         "does not have access to the instance" in text or "is not a valid instance" in text
