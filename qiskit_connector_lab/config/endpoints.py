@@ -146,6 +146,9 @@ def check_endpoint(src: Sources, found: Found, allow: tuple[str, ...]) -> str:
         if shown.startswith("'")
         else ""
     )
+    in_dotenv = src.ignored_in_dotenv(ALLOW_HOSTS_VARIABLE)
+    if opt_in and in_dotenv is not None and host in allowed_hosts({ALLOW_HOSTS_VARIABLE: in_dotenv.value}):
+        opt_in += f" (the {ALLOW_HOSTS_VARIABLE} line in {in_dotenv.origin.removeprefix('.env ')} is ignored)"
     raise ConfigError(
         src.where(found),
         problem + "; the API key was not sent anywhere.",

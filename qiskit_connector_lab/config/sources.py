@@ -60,6 +60,12 @@ class Sources:
                     return Found(value, name, origin)
         return None
 
+    def ignored_in_dotenv(self, name: str) -> Found | None:
+        """The .env's value of a *process only* variable, which :meth:`get` skips (for saying it was ignored)."""
+        origin, values = self._layers[2]
+        value = values.get(name) if name in PROCESS_ONLY else None
+        return None if value is None else Found(value, name, origin)
+
     def is_set(self, *names: str) -> bool:
         return self.get(*names) is not None
 
