@@ -101,7 +101,7 @@ TRI, TSA, TSC, TSR = (
     "tests/test_server_cache.py::",
     "tests/test_server_routes.py::",
 )
-TEMU = "tests/test_emulator.py::"
+TEMU, TCF = "tests/test_emulator.py::", "tests/test_config_files.py::"
 BAD = TC + "test_bad_configuration_gives_one_line_naming_the_variable"
 BADARG = TMAG + "test_bad_arguments_give_one_line"
 JF, JM, JV, JA = (
@@ -312,6 +312,79 @@ MUTATIONS: list[Mutation] = [
         '            "token": "set" if self.token else "not set",',
         '            "token": self.token.reveal() if self.token else "not set",',
         TC + "test_settings_repr_hides_token",
+    ),
+    M(
+        "config.env-size-cap",
+        "a .env larger than 1 MB is refused unread",
+        CFG_DOTENV,
+        "    raw = read_bounded(path, variable=where, limit=ENV_FILE_LIMIT)\n",
+        "    raw = read_bounded(path, variable=where, limit=1 << 40)\n",
+        TCF + "test_a_2_mb_env_is_refused_unread_in_under_a_second",
+    ),
+    M(
+        "config.env-linear-expansion",
+        "${NAME} references are expanded in one pass, not with a copy of the environment per line",
+        CFG_DOTENV,
+        "atom.resolve(scope) for atom in parse_variables(value)",
+        "atom.resolve(ChainMap(dict(values), dict(environ))) for atom in parse_variables(value)",
+        TCF + "test_a_large_env_is_read_in_linear_time",
+    ),
+    M(
+        "config.env-bad-line-number",
+        "a bad .env line is named by its own number, after any blank lines",
+        CFG_DOTENV,
+        "    line = binding.original.line + len(_NEWLINE.findall(original[: len(original) - len(body)]))\n",
+        "    line = binding.original.line\n",
+        TCF + "test_a_bad_line_after_blank_lines_is_named_by_its_own_number",
+    ),
+    M(
+        "config.fleet-members",
+        "QCONNECTOR_FLEET members must be fake backends",
+        CFG_VALUES,
+        "        if known and member not in known:\n",
+        "        if False:\n",
+        TCF + "test_fleet_members_must_be_fake_backends[fez,/tmp/x]",
+        TCF + "test_fleet_members_from_a_dotenv_are_checked_too",
+    ),
+    M(
+        "config.save-no-link",
+        "save_account never writes through a symbolic link",
+        CFG_SAVED,
+        "    write_private(path, data, variable=where)\n",
+        "    path.write_bytes(data)\n",
+        TCF + "test_save_account_never_writes_through_a_symbolic_link",
+    ),
+    M(
+        "config.save-no-allow-listed-url",
+        "an endpoint only QCONNECTOR_ALLOW_HOSTS trusts is not saved in an account",
+        CFG_SAVED,
+        "        if url and not is_ibm_endpoint(url):\n",
+        "        if False:\n",
+        TCF + "test_save_account_refuses_an_endpoint_only_the_allow_list_trusts",
+    ),
+    M(
+        "config.ignored-in-dotenv-note",
+        "a process-only variable in a .env is noted as ignored (summary and %qplan)",
+        CFG,
+        "    notes.extend(_ignored_in_dotenv(dotenv, path))\n",
+        "",
+        "tests/test_trust_endpoints.py::test_process_only_variables_in_a_dotenv_are_noted_in_the_summary_and_qplan",
+    ),
+    M(
+        "ibm.sign-in-names-iam-url",
+        "an endpoint override without IAM_URL makes the sign-in error name IAM_URL",
+        IBM,
+        '        if self.settings.endpoint is None or os.environ.get("IAM_URL"):\n',
+        "        if True:\n",
+        "tests/test_sign_in_hints.py::test_an_endpoint_override_without_iam_url_names_iam_url_and_local",
+    ),
+    M(
+        "magics.argument-error-structured",
+        "a bad number argument is reported from ArgumentError, whatever argparse's wording",
+        MAGICS,
+        "            if isinstance(bad, _NotANumber):",
+        "            if False:",
+        TMAG + "test_argument_errors_do_not_depend_on_argparse_wording",
     ),
     # --- secrets ------------------------------------------------------------------------------------------------
     M(
