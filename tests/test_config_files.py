@@ -192,3 +192,16 @@ def test_fleet_members_that_are_fake_backends_are_kept(clean_env):
     with pytest.raises(ConfigError) as info:
         load_settings(local=True, environ={"QCONNECTOR_FLEET": "kolkatta"})
     assert "e.g. kolkata" in str(info.value)  # the closest valid names
+
+
+def test_the_python_dotenv_parser_gives_what_the_reader_uses():
+    """The .env reader takes bad lines from ``dotenv.parser.parse_stream`` (a module python-dotenv does not list in
+    its package's names): pin the shape it relies on, so a python-dotenv release that changes it fails here."""
+    import io
+
+    from dotenv.parser import parse_stream
+
+    bindings = list(parse_stream(io.StringIO('A="1"\n\nnot a binding "\nB=${A}\n')))
+    expected = [("A", "1", False), (None, None, True), ("B", "${A}", False)]
+    assert [(b.key, b.value, b.error) for b in bindings] == expected
+    assert [b.original.line for b in bindings] == [1, 2, 4]  # the bad one starts at the blank line before it
