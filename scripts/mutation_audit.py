@@ -371,6 +371,14 @@ MUTATIONS: list[Mutation] = [
         "tests/test_trust_endpoints.py::test_process_only_variables_in_a_dotenv_are_noted_in_the_summary_and_qplan",
     ),
     M(
+        "config.refusal-names-ignored-allow-list",
+        "a refused endpoint names the QCONNECTOR_ALLOW_HOSTS line a .env holds as ignored",
+        CFG_ENDPOINTS,
+        "    if opt_in and in_dotenv is not None and host in allowed_hosts(",
+        "    if False and in_dotenv is not None and host in allowed_hosts(",
+        "tests/test_trust_endpoints.py::test_an_allow_list_in_the_dotenv_is_named_as_ignored_in_the_refusal",
+    ),
+    M(
         "ibm.sign-in-names-iam-url",
         "an endpoint override without IAM_URL makes the sign-in error name IAM_URL",
         IBM,
