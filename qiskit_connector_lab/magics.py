@@ -9,7 +9,7 @@ Defaults are traits: ``%config QConnect.default_mode = "batch"``, ``%config QCon
 
 from __future__ import annotations
 
-import re
+import argparse
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -82,6 +82,28 @@ class _Progress:
         return False
 
 
+class _NotANumber(argparse.ArgumentTypeError):
+    """A magic's number argument that is not one: argparse turns it into an ``ArgumentError`` for the argument."""
+
+    def __init__(self, value: str, what: str, example: str) -> None:
+        super().__init__(f"{value!r} is not {what}")
+        self.value, self.what, self.example = value, what, example
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _NotANumber(text, "a whole number", "5") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _NotANumber(text, "a number", "20") from None
+
+
 def _source_arguments(func: Any) -> Any:
     """The arguments that say where to connect, shared by every magic: --instance, --env, --local, --deadline."""
     for add in reversed(
@@ -148,17 +170,20 @@ class QConnect(Magics):
 
     @staticmethod
     def _parse(func: Any, line: str) -> Any:
+        parser = func.parser
+        parser.exit_on_error = False  # a bad value raises argparse.ArgumentError, which says which argument
+        parser.register("type", int, _whole_number)
+        parser.register("type", float, _number)
         try:
             return parse_argstring(func, line)
-        except UsageError as exc:
-            text = " ".join(str(exc).split())
-            wrong = re.match(r"argument (--[\w-]+)(?:/[\w-]+)?: invalid (int|float) value: (.*)$", text)
-            if wrong:  # say what to give, not only that it was wrong
-                option, kind, value = wrong.groups()
-                number = "a whole number" if kind == "int" else "a number"
-                example = "5" if kind == "int" else "20"
-                raise UsageError(f"{option}: {value} is not {number}. Give e.g. {option} {example}.") from None
-            raise UsageError(text + f". See %{func.__name__}? for the arguments.") from None
+        except argparse.ArgumentError as exc:
+            name = exc.argument_name or "argument"
+            bad = exc.__context__  # what our converter raised, when the value was not a number
+            if isinstance(bad, _NotANumber):  # say what to give, not only that it was wrong
+                raise UsageError(f"{name}: {bad.value!r} is not {bad.what}. Give e.g. {name} {bad.example}.") from None
+            raise UsageError(f"{name}: {exc.message}. See %{func.__name__}? for the arguments.") from None
+        except UsageError as exc:  # what the parser reports as a whole (an unknown argument, a missing one)
+            raise UsageError(" ".join(str(exc).split()) + f". See %{func.__name__}? for the arguments.") from None
 
     def _display(self, obj: Any) -> None:
         from IPython.display import display

@@ -67,7 +67,9 @@ def M(
 
 
 P = "qiskit_connector_lab/"
-CFG, RANK, SECRET, PICK = P + "config.py", P + "ranking.py", P + "secret.py", P + "pick.py"
+CFG, RANK, SECRET, PICK = P + "config/settings.py", P + "ranking.py", P + "secret.py", P + "pick.py"
+CFG_VALUES, CFG_SOURCES, CFG_DOTENV = P + "config/values.py", P + "config/sources.py", P + "config/dotenv_file.py"
+CFG_ENDPOINTS, CFG_SAVED = P + "config/endpoints.py", P + "config/saved_account.py"
 PLANS, CONN, MAGICS, COMPAT = P + "plans.py", P + "connection.py", P + "magics.py", P + "compat.py"
 BASE, IBM, BOUNDED, FLEET = (
     P + "providers/base.py",
@@ -101,7 +103,7 @@ TRI, TSA, TSC, TSR = (
     "tests/test_server_cache.py::",
     "tests/test_server_routes.py::",
 )
-TEMU = "tests/test_emulator.py::"
+TEMU, TCF = "tests/test_emulator.py::", "tests/test_config_files.py::"
 TSJ, TSK, TSW = (
     "tests/test_server_jobs.py::",
     "tests/test_server_kernel_config.py::",
@@ -122,7 +124,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.two-plans-on",
         "two plan switches on is an error",
-        CFG,
+        CFG_VALUES,
         "    if len(on) > 1:\n",
         "    if len(on) > 5:\n",
         BAD + "[two plans on]",
@@ -138,7 +140,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.switch-value",
         "a switch that is neither on nor off is an error",
-        CFG,
+        CFG_VALUES,
         "    if text in _FALSE:\n        return False\n",
         "    return False\n",
         BAD + "[switch neither on nor off]",
@@ -147,15 +149,15 @@ MUTATIONS: list[Mutation] = [
         "config.missing-token-goes-local",
         "a seed .env without a token is an error, not a silent local fleet",
         CFG,
-        "    if wants_local or not (token_found or any_switch or channel_found or src.is_set(*instance_vars)):",
-        "    if wants_local or not (token_found or channel_found or src.is_set(*instance_vars)):",
+        "        or any_switch\n        or channel_found\n",
+        "        or channel_found\n",
         BAD + "[only a plan switch]",
         TFM + "test_bad_env_file_through_the_magic[only a plan switch]",
     ),
     M(
         "config.empty-token",
         "an empty token is an error",
-        CFG,
+        CFG_VALUES,
         '    if not clean:\n        raise ConfigError(found.name, "is empty."',
         '    if False:\n        raise ConfigError(found.name, "is empty."',
         BAD + "[empty token]",
@@ -163,7 +165,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.token-spaces",
         "a token with spaces is an error",
-        CFG,
+        CFG_VALUES,
         "    if any(ch.isspace() for ch in clean) or not clean.isprintable():",
         "    if not clean.isprintable():",
         BAD + "[token with a space]",
@@ -171,7 +173,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.placeholder",
         "the README template's placeholders are errors",
-        CFG,
+        CFG_SOURCES,
         '_PLACEHOLDER = re.compile(r"^\\s*<[^<>]*>\\s*$")',
         '_PLACEHOLDER = re.compile(r"^\\s*<<[^<>]*>\\s*$")',
         BAD + "[template token placeholder]",
@@ -182,7 +184,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.placeholders-at-once",
         "every placeholder left in is named in one error",
-        CFG,
+        CFG_VALUES,
         "    if len(placeholders) > 1:\n",
         "    if len(placeholders) > 99:\n",
         TC + "test_every_placeholder_left_in_is_named_at_once",
@@ -190,7 +192,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.missing-instance",
         "a plan without its instance is an error",
-        CFG,
+        CFG_VALUES,
         "    if value is None and chosen is not None:\n        raise ConfigError(variables[0]",
         "    if False:\n        raise ConfigError(variables[0]",
         BAD + "[missing open instance]",
@@ -199,23 +201,23 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.retired-channel",
         "the retired ibm_quantum channel is named as retired",
-        CFG,
-        "    if channel in RETIRED_CHANNELS:\n",
+        CFG_VALUES,
+        "    if value in RETIRED_CHANNELS:\n",
         "    if False:\n",
         BAD + "[retired channel]",
     ),
     M(
         "config.unknown-channel",
         "an unknown channel is an error",
-        CFG,
-        "    if channel not in (*CHANNELS, LOCAL_CHANNEL):\n",
+        CFG_VALUES,
+        "    if value not in (*CHANNELS, LOCAL_CHANNEL):\n",
         "    if False:\n",
         BAD + "[unknown channel]",
     ),
     M(
         "config.url",
         "a URL without http(s) is an error",
-        CFG,
+        CFG_ENDPOINTS,
         '    if parsed.scheme not in ("http", "https") or not host:',
         '    if parsed.scheme not in ("http", "https", ""):',
         BAD + "[url that is not a url]",
@@ -223,23 +225,23 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.malformed-line",
         "a .env line python-dotenv cannot parse is an error",
-        CFG,
-        "    if bad_lines:\n",
-        "    if False:\n",
+        CFG_DOTENV,
+        "        if binding.error:\n",
+        "        if False:\n",
         BAD + "[malformed line]",
     ),
     M(
         "config.deadline-not-number",
         "a deadline that is not a number is an error",
-        CFG,
+        CFG_VALUES,
         '        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",',
-        '        return DEFAULT_DEADLINE\n        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",',
+        '        return 10.0\n        raise ConfigError(name, f"is {src.quote(value)}, not a number of seconds.",',
         BAD + "[bad deadline]",
     ),
     M(
         "config.deadline-positive",
         "a deadline must be positive",
-        CFG,
+        CFG_VALUES,
         '    if not 0 < number < float("inf"):',
         '    if not -float("inf") < number < float("inf"):',
         BAD + "[negative deadline]",
@@ -248,15 +250,15 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.unreadable-file",
         "an unreadable .env is named with its path",
-        CFG,
-        '        raise ConfigError(where, f"cannot be read ({exc.strerror}).",\n                          "Fix its permissions (chmod 600 is right for a .env).") from None',
-        "        return {}",
+        CFG_DOTENV,
+        "    raw = read_bounded(path, variable=where, limit=ENV_FILE_LIMIT)\n",
+        '    raw = path.read_bytes() if path.is_file() else b""\n',
         TC + "test_unreadable_files",
     ),
     M(
         "config.precedence-env-over-dotenv",
         "the environment beats .env",
-        CFG,
+        CFG_SOURCES,
         '("argument", arguments), ("environment", environ), (f".env {shown_path(env_path)}", dotenv)]',
         '("argument", arguments), (f".env {shown_path(env_path)}", dotenv), ("environment", environ)]',
         TC + "test_precedence_argument_over_environment_over_dotenv",
@@ -265,7 +267,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.precedence-layer-first",
         "an argument beats a more specific variable set lower down",
-        CFG,
+        CFG_SOURCES,
         "        for origin, values in self._layers:\n            for name in names:\n",
         "        for name in names:\n            for origin, values in self._layers:\n",
         TC + "test_precedence_argument_over_environment_over_dotenv",
@@ -273,16 +275,15 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.no-environ-writes",
         "reading .env never changes os.environ",
-        CFG,
-        "            values = dotenv_values(stream=io.StringIO(text), interpolate=True)\n",
-        "            values = dotenv_values(stream=io.StringIO(text), interpolate=True)\n"
-        "            os.environ.update({k: v for k, v in values.items() if v is not None})\n",
+        CFG_DOTENV,
+        "    for binding in parse_stream(io.StringIO(text)):\n",
+        "    for binding in parse_stream(io.StringIO(text)):\n        os.environ.update({binding.key: binding.value} if binding.key and binding.value else {})\n",
         TC + "test_loading_never_touches_os_environ",
     ),
     M(
         "config.dotenv-upward",
         ".env is found upward from the working directory",
-        CFG,
+        CFG_DOTENV,
         "    folders = [start]\n    while folders[-1] != ceiling",
         "    folders = [start]\n    while False and folders[-1] != ceiling",
         TC + "test_dotenv_is_found_upward_from_the_working_directory",
@@ -291,15 +292,15 @@ MUTATIONS: list[Mutation] = [
         "config.no-credentials-local",
         "no credentials at all means the local fleet",
         CFG,
-        "    if wants_local or not (token_found or any_switch or channel_found or src.is_set(*instance_vars)):",
-        "    if wants_local:",
+        "    if by_channel or not (\n",
+        "    if by_channel or False and not (\n",
         TC + "test_no_credentials_means_local_fleet",
         TLF + "test_seed_usage_snippet_runs_on_local_fleet_with_no_env",
     ),
     M(
         "config.saved-account-default",
         "the saved account used is the default one",
-        CFG,
+        CFG_SAVED,
         '    for candidate in ("default-ibm-quantum-platform", "default-ibm-cloud", "default"):',
         '    for candidate in ("default-ibm-cloud", "default"):',
         TC + "test_runtime_variables_and_saved_account",
@@ -307,7 +308,7 @@ MUTATIONS: list[Mutation] = [
     M(
         "config.saved-account-used",
         "a saved account supplies the token when none is set",
-        CFG,
+        CFG_SOURCES,
         "        if fields:\n            self.saved_name = name",
         "        if False:\n            self.saved_name = name",
         TC + "test_runtime_variables_and_saved_account",
@@ -319,6 +320,87 @@ MUTATIONS: list[Mutation] = [
         '            "token": "set" if self.token else "not set",',
         '            "token": self.token.reveal() if self.token else "not set",',
         TC + "test_settings_repr_hides_token",
+    ),
+    M(
+        "config.env-size-cap",
+        "a .env larger than 1 MB is refused unread",
+        CFG_DOTENV,
+        "    raw = read_bounded(path, variable=where, limit=ENV_FILE_LIMIT)\n",
+        "    raw = read_bounded(path, variable=where, limit=1 << 40)\n",
+        TCF + "test_a_2_mb_env_is_refused_unread_in_under_a_second",
+    ),
+    M(
+        "config.env-linear-expansion",
+        "${NAME} references are expanded in one pass, not with a copy of the environment per line",
+        CFG_DOTENV,
+        "atom.resolve(scope) for atom in parse_variables(value)",
+        "atom.resolve(ChainMap(dict(values), dict(environ))) for atom in parse_variables(value)",
+        TCF + "test_a_large_env_is_read_in_linear_time",
+    ),
+    M(
+        "config.env-bad-line-number",
+        "a bad .env line is named by its own number, after any blank lines",
+        CFG_DOTENV,
+        "    line = binding.original.line + len(_NEWLINE.findall(original[: len(original) - len(body)]))\n",
+        "    line = binding.original.line\n",
+        TCF + "test_a_bad_line_after_blank_lines_is_named_by_its_own_number",
+    ),
+    M(
+        "config.fleet-members",
+        "QCONNECTOR_FLEET members must be fake backends",
+        CFG_VALUES,
+        "        if known and member not in known:\n",
+        "        if False:\n",
+        TCF + "test_fleet_members_must_be_fake_backends[fez,/tmp/x]",
+        TCF + "test_fleet_members_from_a_dotenv_are_checked_too",
+    ),
+    M(
+        "config.save-no-link",
+        "save_account never writes through a symbolic link",
+        CFG_SAVED,
+        "    write_private(path, data, variable=where)\n",
+        "    path.write_bytes(data)\n",
+        TCF + "test_save_account_never_writes_through_a_symbolic_link",
+    ),
+    M(
+        "config.save-no-allow-listed-url",
+        "an endpoint only QCONNECTOR_ALLOW_HOSTS trusts is not saved in an account",
+        CFG_SAVED,
+        "        if url and not is_ibm_endpoint(url):\n",
+        "        if False:\n",
+        TCF + "test_save_account_refuses_an_endpoint_only_the_allow_list_trusts",
+    ),
+    M(
+        "config.ignored-in-dotenv-note",
+        "a process-only variable in a .env is noted as ignored (summary and %qplan)",
+        CFG,
+        "    notes.extend(_ignored_in_dotenv(dotenv, path))\n",
+        "",
+        "tests/test_trust_endpoints.py::test_process_only_variables_in_a_dotenv_are_noted_in_the_summary_and_qplan",
+    ),
+    M(
+        "config.refusal-names-ignored-allow-list",
+        "a refused endpoint names the QCONNECTOR_ALLOW_HOSTS line a .env holds as ignored",
+        CFG_ENDPOINTS,
+        "    if opt_in and in_dotenv is not None and host in allowed_hosts(",
+        "    if False and in_dotenv is not None and host in allowed_hosts(",
+        "tests/test_trust_endpoints.py::test_an_allow_list_in_the_dotenv_is_named_as_ignored_in_the_refusal",
+    ),
+    M(
+        "ibm.sign-in-names-iam-url",
+        "an endpoint override without IAM_URL makes the sign-in error name IAM_URL",
+        IBM,
+        '        if self.settings.endpoint is None or os.environ.get("IAM_URL"):\n',
+        "        if True:\n",
+        "tests/test_sign_in_hints.py::test_an_endpoint_override_without_iam_url_names_iam_url_and_local",
+    ),
+    M(
+        "magics.argument-error-structured",
+        "a bad number argument is reported from ArgumentError, whatever argparse's wording",
+        MAGICS,
+        "            if isinstance(bad, _NotANumber):",
+        "            if False:",
+        TMAG + "test_argument_errors_do_not_depend_on_argparse_wording",
     ),
     # --- secrets ------------------------------------------------------------------------------------------------
     M(
@@ -356,14 +438,10 @@ MUTATIONS: list[Mutation] = [
     M(
         "secret.save-account-0600",
         "a saved account file is mode 0600",
-        COMPAT,
-        "    os.chmod(path, 0o600)\n    return path",
-        "    return path",
+        CFG_SAVED,
+        "    write_private(path, data, variable=where)\n",
+        "    write_private(path, data, variable=where, mode=0o644)\n",
         TC + "test_saved_account_file_permissions_when_saving",
-        also=(
-            Edit(COMPAT, "    os.chmod(path, 0o600)\n    from qiskit_ibm_runtime", "    from qiskit_ibm_runtime"),
-            Edit(COMPAT, "os.O_EXCL, 0o600)", "os.O_EXCL, 0o644)"),
-        ),
     ),
     M(
         "secret.notebook-describe",
@@ -1473,16 +1551,20 @@ MUTATIONS: list[Mutation] = [
     M(
         "trust.endpoint-parsers-agree",
         "an endpoint whose host two parsers read differently is refused",
-        CFG,
+        CFG_ENDPOINTS,
         "    reason = _ambiguity(value)\n    if reason is not None:\n        return reason\n",
         "",
         "tests/test_trust_endpoints.py::test_connect_refuses_an_endpoint_whose_host_parsers_disagree_on",
-        also=(Edit(CFG, '        return "parts that Python and the HTTP client read differently"', "        pass"),),
+        also=(
+            Edit(
+                CFG_ENDPOINTS, '        return "parts that Python and the HTTP client read differently"', "        pass"
+            ),
+        ),
     ),
     M(
         "trust.endpoint-rebuilt",
         "the client gets the URL rebuilt from its parsed parts, never the raw string",
-        CFG,
+        CFG_ENDPOINTS,
         '    return _Endpoint(scheme, host, f"{scheme}://{shown_host}{port}{split.path}".rstrip("/"))',
         "    return _Endpoint(scheme, host, value)",
         "tests/test_trust_endpoints.py::test_an_accepted_endpoint_is_passed_on_rebuilt_from_its_parsed_parts",
