@@ -329,7 +329,14 @@ def no_pick_message(ranking: Ranking, variable: str = "circuit") -> str:
         )
     reasons = "; ".join(f"{f.name}: {f.reason}" for f in ranking.fits[:3] if f.reason)
     more = f" and {len(ranking.fits) - 3} more" if len(ranking.fits) > 3 else ""
-    return f"No QPU can run {variable} ({reasons}{more}). Use a smaller circuit, or wait for a QPU to come back online."
+    sizes = [f.qpu.qubits for f in ranking.fits if f.reason.startswith("needs ")]
+    if ranking.fits and len(sizes) == len(ranking.fits):
+        fix = f"Use a circuit of at most {max(sizes)} qubits (the largest QPU's)."
+    elif any("control flow" in f.reason for f in ranking.fits):
+        fix = "Rank the circuit without its control flow."
+    else:
+        fix = "Use a smaller circuit, or wait for a QPU to come back online."
+    return f"No QPU can run {variable} ({reasons}{more}). {fix}"
 
 
 def rank_for_circuit(
