@@ -1363,7 +1363,8 @@ MUTATIONS: list[Mutation] = [
         P + "circuit_fit/pass_manager.py",
         "            placed = self._relabel(routed, item)\n",
         "            placed = None\n",
-        "tests/test_best_qpu.py::test_edge_cases_are_scored_exactly",
+        "tests/test_best_qpu.py::test_ranks_by_expected_fidelity_and_reports_an_exact_figure",
+        "tests/test_best_qpu_mapomatic.py::test_no_worse_than_mapomatic",
     ),
 ]
 
