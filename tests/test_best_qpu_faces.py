@@ -207,3 +207,17 @@ def test_ibm_path_requests(emulator, ibm_dotenv):
     again = connect(for_circuit=ghz(3))
     assert again.qpu.name == conn.qpu.name
     assert [(r.method, r.path) for r in emulator.requests] == [("GET", "/api/v1/backends")]
+
+
+def test_qconnect_for_says_it_did_not_use_the_sidebars_pick(nb):
+    from qiskit_connector_lab.pick import write_pick
+
+    ranking = connect(for_circuit=nb.user_ns["qc"], local=True).ranking
+    other = next(f.name for f in ranking.fits if f.name != ranking.pick.name)
+    write_pick(other, "local")
+    nb.run_line_magic("qconnect", "--local --for qc")
+    conn = nb.user_ns["qconnection"]
+    assert conn.qpu.name == ranking.pick.name and not conn.picked_in_sidebar
+    assert any(f"{other} is picked in the sidebar; --for chose by the circuit instead" in n for n in conn.notes)
+    nb.run_line_magic("qconnect", "--local")  # a bare %qconnect still honours the pick
+    assert nb.user_ns["qconnection"].qpu.name == other and nb.user_ns["qconnection"].picked_in_sidebar
