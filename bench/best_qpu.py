@@ -230,9 +230,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="three small circuits, no speed runs of GHZ 20")
     parser.add_argument("--mapomatic-runs", type=int, default=1, help="timed mapomatic runs per speed circuit")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed runs")
     args = parser.parse_args()
     pool = circuits()
     names = ["GHZ 5", "QFT 6", "random 4q depth 10"] if args.quick else list(pool)
+    if args.speed_only:
+        names = []
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     quality = []
     print("Quality: cost = 1 - expected fidelity (mapomatic's evaluate_layouts on both sides); lower is better")
@@ -273,10 +276,12 @@ def main() -> None:
     out = {
         "quality": quality,
         "speed": timing,
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_average": os.getloadavg()},
         "bench_rss_mb_at_start": rss / 1024,
     }
-    target = RESULTS / ("best_qpu_quick.json" if args.quick else "best_qpu.json")
+    target = RESULTS / (
+        "best_qpu_quick.json" if args.quick else "best_qpu_speed.json" if args.speed_only else "best_qpu.json"
+    )
     target.write_text(json.dumps(out, indent=2) + "\n")
     print(f"\nWrote {target.relative_to(ROOT)}")
 
