@@ -24,16 +24,16 @@ class Fitted:
     prepared: Prepared = field(repr=False)
     placement: tuple[int, ...] = ()  # chosen physical qubit per deflated qubit
     layout: tuple[int, ...] = ()  # chosen physical qubit per circuit qubit
+    anchor_target: Any = field(default=None, repr=False)  # the target it was routed for
 
 
 class FittedPassManager:
     """``run(circuit)`` or ``run([circuits])``, like a Qiskit ``PassManager``: ISA circuits for the chosen QPU."""
 
-    def __init__(self, target: Any, anchor_target: Any, fitted: Sequence[Fitted]) -> None:
+    def __init__(self, target: Any, fitted: Sequence[Fitted]) -> None:
         self.target = target
-        self._anchor_target = anchor_target
         self._fitted = {item.key: item for item in fitted}
-        self._anchor_pm: Any = None
+        self._anchor_pms: dict[int, Any] = {}
         self._fallbacks: dict[tuple[int, ...], Any] = {}
         self._first = fitted[0] if fitted else None
 
@@ -49,9 +49,10 @@ class FittedPassManager:
     def _run_one(self, circuit: Any, output_name: str | None) -> Any:
         item = self._fitted.get(fingerprint(circuit))
         if item is not None:
-            if self._anchor_pm is None:
-                self._anchor_pm = pass_manager_for(self._anchor_target)
-            routed = self._anchor_pm.run(circuit)
+            anchor_pm = self._anchor_pms.get(id(item.anchor_target))
+            if anchor_pm is None:
+                anchor_pm = self._anchor_pms[id(item.anchor_target)] = pass_manager_for(item.anchor_target)
+            routed = anchor_pm.run(circuit)
             placed = self._relabel(routed, item)
             if placed is not None:
                 if output_name:

@@ -92,9 +92,7 @@ class Ranking:
         fit = self.fit(name) if name else self.pick
         if fit is None or not fit.scored:
             return None
-        cal = self.calibrations[fit.name]
-        anchor = self.calibrations.get(fit.anchor, cal)
-        return FittedPassManager(cal.target, anchor.target, fit.fitted)
+        return FittedPassManager(self.calibrations[fit.name].target, fit.fitted)
 
     def as_rows(self) -> list[dict[str, Any]]:
         return [
@@ -219,32 +217,46 @@ def score(
     for cal in calibrations.values():
         by_family.setdefault(cal.family, []).append(cal)
     keys = [fingerprint(c) for c in circuits]
+    anchors = []
     for members in by_family.values():
         members.sort(key=lambda c: (-c.num_qubits, c.name))
-        anchor = members[0]
+        anchors.append(members[0])
+    for members in by_family.values():
         for cal in members:
             qpu = next(q for q in qpus if q.name == cal.name)
-            fits[cal.name] = _fit_one(qpu, cal, anchor, circuits, keys)
+            # Its family's routed circuit first, then those of the other families with the same gates (a circuit
+            # routed on a heavy-hex chip may sit better on a square lattice than one routed there).
+            own = members[0]
+            others = [a for a in anchors if a is not own and a.basis == cal.basis]
+            fits[cal.name] = _fit_one(qpu, cal, [own, *others], circuits, keys)
     ordered = [fits[q.name] for q in qpus]
     return ordered, calibrations
 
 
-def _fit_one(qpu: QPU, cal: Calibration, anchor: Calibration, circuits: Sequence[Any], keys: list[Any]) -> Fit:
+def _fit_one(qpu: QPU, cal: Calibration, anchors: list[Calibration], circuits: Sequence[Any], keys: list[Any]) -> Fit:
     fidelities: list[float] = []
     layouts: list[tuple[int, ...]] = []
     couplers: set[tuple[int, int]] = set()
     fitted: list[Fitted] = []
     total = 0
     complete = True
-    used_anchor = anchor
+    used_anchor = anchors[0]
     try:
         for circuit, key in zip(circuits, keys, strict=True):
-            prepared, best, used_anchor = _best(circuit, key, cal, anchor)
+            prepared, best, used_anchor = _best(circuit, key, cal, anchors)
             layout = _circuit_layout(prepared, best, cal)
             fidelities.append(best.fidelity)
             layouts.append(layout)
             couplers.update((best.placement[a], best.placement[b]) for a, b in prepared.edges())
-            fitted.append(Fitted(key=key, prepared=prepared, placement=best.placement, layout=layout))
+            fitted.append(
+                Fitted(
+                    key=key,
+                    prepared=prepared,
+                    placement=best.placement,
+                    layout=layout,
+                    anchor_target=used_anchor.target,
+                )
+            )
             total += best.layouts
             complete = complete and best.complete
     except Refused as refused:
@@ -263,17 +275,35 @@ def _fit_one(qpu: QPU, cal: Calibration, anchor: Calibration, circuits: Sequence
     )
 
 
-def _best(circuit: Any, key: Any, cal: Calibration, anchor: Calibration) -> tuple[Prepared, Scored, Calibration]:
-    """The family's routed circuit placed on ``cal``; routed on ``cal`` itself when it does not fit there."""
-    if anchor.num_qubits >= circuit.num_qubits:
+def _best(circuit: Any, key: Any, cal: Calibration, anchors: list[Calibration]) -> tuple[Prepared, Scored, Calibration]:
+    """The best placement on ``cal`` of the circuit as routed on each anchor (the family's first), skipping a routed
+    circuit whose couplers meet more often than ``cal``'s do; routed on ``cal`` itself when none fits there."""
+    found: tuple[Prepared, Scored, Calibration] | None = None
+    for anchor in anchors:
+        if anchor.num_qubits < circuit.num_qubits:
+            continue
         prepared = _prepared_for(circuit, key, anchor)
+        if anchor is not anchors[0] and _degree(prepared) > cal.family[1]:
+            continue
         try:
-            return prepared, best_placement(prepared, cal), anchor
+            scored = best_placement(prepared, cal)
         except Refused:
-            if anchor is cal:
-                raise
+            continue
+        if found is None or scored.fidelity > found[1].fidelity:
+            found = (prepared, scored, anchor)
+    if found is not None:
+        return found
     own = _prepared_for(circuit, key, cal)
     return own, best_placement(own, cal), cal
+
+
+def _degree(prepared: Prepared) -> int:
+    """The most couplers one qubit of the routed circuit uses."""
+    count: dict[int, set[int]] = {}
+    for a, b in prepared.edges():
+        count.setdefault(a, set()).add(b)
+        count.setdefault(b, set()).add(a)
+    return max((len(v) for v in count.values()), default=0)
 
 
 def _circuit_layout(prepared: Prepared, best: Scored, cal: Calibration) -> tuple[int, ...]:
