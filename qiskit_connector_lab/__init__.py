@@ -12,8 +12,9 @@ Architecture: one core, thin faces.
   ``config`` (the .env and the environment → ``Settings``, every variable described once in ``variables``) →
   ``plans`` (open or paid, checked against the instance) → ``providers`` (``ibm``: IBM Quantum through
   qiskit-ibm-runtime, every call bounded by ``providers.bounded``; ``local_fleet``: the offline fleet) → ``qpus``
-  (the QPU and listing data) and ``ranking`` (least busy first) → ``connection`` (``connect()``). ``compat`` keeps
-  the original Qiskit Connector's API.
+  (the QPU and listing data) and ``ranking`` (least busy first, or the Pareto rule for a circuit) → ``circuit_fit``
+  (each QPU's best layout and expected fidelity for a circuit: ``rank_for_circuit``) → ``connection``
+  (``connect()``). ``compat`` keeps the original Qiskit Connector's API.
 * ``render``: text and HTML tables, a chip's layout and the notebook chip art.
 * The faces: ``magics`` (IPython) and ``server`` (the Jupyter server routes the sidebar in ``src/`` talks to).
 """
@@ -30,6 +31,7 @@ except ImportError:  # a source checkout that was never built
 
 _EXPORTS = {
     "connect": "connection",
+    "rank_for_circuit": "circuit_fit",
     "Connection": "connection",
     "load_settings": "config",
     "Settings": "config",

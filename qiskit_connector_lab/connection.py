@@ -1,4 +1,5 @@
-"""``connect()``: settings → provider → plan → least-busy (or named) QPU → backend (+ session or batch).
+"""``connect()``: settings → provider → plan → least-busy (or named, or best for a circuit) QPU → backend (+ session
+or batch).
 
 The returned :class:`Connection` holds everything a notebook needs and describes exactly the backend it
 returns: plan, instance, QPU, qubits, processor, queue, mode, and the other QPUs in queue order.
@@ -46,6 +47,39 @@ class Connection:
     settings_key: str = ""
     #: Whether the QPU is the one picked in the sidebar (set by a bare ``%qconnect``; shown in the summary).
     picked_in_sidebar: bool = False
+    #: With ``for_circuit``: every QPU's fit for the circuit, the front and the pick (a ``circuit_fit.Ranking``).
+    ranking: Any = field(default=None, repr=False)
+    _pass_manager: Any = field(default=None, repr=False)
+
+    # -- the best QPU for a circuit ----------------------------------------------------------------------------
+    @property
+    def fit(self) -> Any:
+        """The chosen QPU's fit for the circuit (None without ``for_circuit``)."""
+        return None if self.ranking is None else self.ranking.fit(self.qpu.name)
+
+    @property
+    def layout(self) -> Any:
+        """Physical qubits in the order of the circuit's qubits (a list of them for a list of circuits)."""
+        fit = self.fit
+        if fit is None or not fit.scored:
+            return None
+        return fit.layout if self.ranking.circuits == 1 else list(fit.layouts)
+
+    @property
+    def expected_fidelity(self) -> float | None:
+        fit = self.fit
+        return None if fit is None else fit.fidelity
+
+    @property
+    def pass_manager(self) -> Any:
+        """A pass manager for this QPU: ``pass_manager.run(circuit)`` lands the circuit on :attr:`layout`."""
+        if self._pass_manager is None and self.ranking is not None:
+            self._pass_manager = self.ranking.pass_manager(self.qpu.name)
+        if self._pass_manager is None:
+            from qiskit.transpiler import generate_preset_pass_manager
+
+            self._pass_manager = generate_preset_pass_manager(optimization_level=2, backend=self.backend)
+        return self._pass_manager
 
     @property
     def local(self) -> bool:
@@ -79,6 +113,15 @@ class Connection:
     def _how_chosen(self) -> str:
         if self.picked_in_sidebar:
             return "picked in the sidebar"
+        if self.ranking is not None:
+            pick = self.ranking.pick
+            if pick is None or pick.name != self.qpu.name:
+                return ""
+            return (
+                "least busy of those that can run the circuit"
+                if self.ranking.forced_least_busy
+                else ("best for the circuit")
+            )
         try:
             return "least busy" if select(self.listing).name == self.qpu.name else ""
         except ConnectorError:
@@ -107,11 +150,31 @@ class Connection:
             ("Mode", self.mode),
             ("Plan", plan_text(self.plan) + (" (simulated)" if self.local else "")),
         ]
+        if self.ranking is not None:
+            rows[4:4] = self._fit_rows()
         if not self.local:
             rows.append(("Instance", self.instance.name or "-"))
         if self.others:
             rows.append(("Others", self._others_text()))
         rows.append(("Fetched", self.listing.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        return rows
+
+    def _fit_rows(self) -> list[tuple[str, str]]:
+        """Why this QPU: its expected fidelity and queue next to the least busy QPU's, and the rule."""
+        from .render.tables import layout_text
+
+        fit = self.fit
+        if fit is None or not fit.scored:
+            reason = fit.reason if fit is not None else "not scored"
+            return [("Expected fidelity", f"- ({reason})")]
+        rows = [
+            ("Expected fidelity", f"{fit.fidelity:.3f} on qubits {layout_text(fit.layout)}"),
+            ("Why", self.ranking.why(self.qpu.name)),
+        ]
+        rule = "least busy first (--least-busy)" if self.ranking.forced_least_busy else self.ranking.rule
+        if self.ranking.max_queue is not None:
+            rule += f"; queues longer than {self.ranking.max_queue} excluded"
+        rows.append(("Rule", rule))
         return rows
 
     def _others_text(self, limit: int = 4) -> str:
@@ -183,6 +246,10 @@ def connect(
     local: bool | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    for_circuit: Any = None,
+    max_queue: int | None = None,
+    least_busy: bool = False,
+    circuit_name: str = "for_circuit",
     **config: Any,
 ) -> Connection:
     """Connect to the least busy operational QPU (or ``backend``), and open a Session on paid plans.
@@ -192,6 +259,12 @@ def connect(
     ``settings`` (already resolved) replaces them all. If the least busy QPU cannot be loaded (IBM no longer
     lists it), the next one is tried within the deadline, and a note says so.
 
+    ``for_circuit`` (a ``QuantumCircuit`` or a list of them) chooses by the circuit instead: every operational
+    QPU's best layout and expected fidelity (:mod:`.circuit_fit`), the pick on the Pareto front of (expected
+    fidelity, queue), the most faithful with near ties going to the shorter queue; ``max_queue`` drops longer
+    queues, ``least_busy=True`` takes the least busy QPU that can run it. The connection then carries ``layout``,
+    ``expected_fidelity``, ``ranking`` and ``pass_manager``. A named ``backend`` still wins, and is scored.
+
     Raises a :class:`~qiskit_connector_lab.errors.ConnectorError` subclass with a one-line message on any
     failure: bad configuration, IBM unreachable or refusing, no QPU available.
     """
@@ -200,13 +273,23 @@ def connect(
         raise ConfigError(
             unknown[0],
             "is not an argument of connect().",
-            f"Use one of: backend, min_qubits, exclude, mode, local, settings, progress, "
+            f"Use one of: backend, min_qubits, exclude, mode, local, settings, progress, for_circuit, max_queue, "
+            "least_busy, circuit_name, "
             f"{', '.join(CONFIG_ARGUMENTS)}.",
         )
     if min_qubits is not None and (not isinstance(min_qubits, int) or min_qubits < 1):
         raise ConfigError(
             "min_qubits", f"is {min_qubits!r}; it must be a whole number of at least 1.", "Pass e.g. min_qubits=5."
         )
+    if max_queue is not None and (isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 0):
+        raise ConfigError(
+            "max_queue", f"is {max_queue!r}; it must be a whole number of jobs.", "Pass e.g. max_queue=10."
+        )
+    circuits = None
+    if for_circuit is not None:
+        from .circuit_fit.rank import as_circuits
+
+        circuits = as_circuits(for_circuit, circuit_name)
     say = progress or (lambda _phase: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -230,9 +313,17 @@ def connect(
     info = provider.instance()
     mark("plan")
 
-    qpu, backend_obj, load_notes = _load_backend(
-        provider, listing, backend, min_qubits, exclude, settings.deadline, say
-    )
+    ranking = None
+    if circuits is not None:
+        qpu, backend_obj, ranking = _best_for_circuit(
+            provider, listing, circuits, backend, min_qubits, exclude, max_queue, least_busy, say, circuit_name
+        )
+        load_notes: tuple[str, ...] = ()
+        mark("fit")
+    else:
+        qpu, backend_obj, load_notes = _load_backend(
+            provider, listing, backend, min_qubits, exclude, settings.deadline, say
+        )
     mark("backend")
 
     chosen_mode, mode_notes = resolve_mode(check.plan, mode)
@@ -270,7 +361,46 @@ def connect(
         timings=timings,
         provider=provider,
         settings_key=settings.fingerprint(),
+        ranking=ranking,
     )
+
+
+def _best_for_circuit(
+    provider: Provider,
+    listing: Listing,
+    circuits: list[Any],
+    name: str | None,
+    min_qubits: int | None,
+    exclude: Sequence[str],
+    max_queue: int | None,
+    least_busy: bool,
+    say: Progress,
+    circuit_name: str,
+) -> tuple[QPU, Any, Any]:
+    """The QPU chosen for the circuit(s) (or the one named, scored), its backend, and the ranking."""
+    from .circuit_fit.rank import calibrations_for, no_pick_message, provider_loader, rank
+
+    say("Scoring the circuit on every QPU...")
+    ranking = rank(
+        circuits,
+        listing,
+        provider_loader(provider),
+        calibrations_for(provider),
+        max_queue=max_queue,
+        least_busy_wins=least_busy,
+        exclude=() if name else exclude,
+        min_qubits=None if name else min_qubits,
+    )
+    if name:
+        qpu = select(listing, name)
+    elif ranking.pick is None:
+        raise NoBackendAvailable(no_pick_message(ranking, circuit_name))
+    else:
+        qpu = listing.by_name(ranking.pick.name) or ranking.pick.qpu
+    cal = ranking.calibrations.get(qpu.name)
+    say(f"Loading {qpu.name}...")
+    backend_obj = cal.backend if cal is not None else provider.backend(qpu.name)  # already loaded when scored
+    return qpu, backend_obj, ranking
 
 
 def _source_notes(settings: Settings) -> tuple[str, ...]:

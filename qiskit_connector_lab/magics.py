@@ -198,7 +198,15 @@ class QConnect(Magics):
     @argument("--session", action="store_true", help="Open a Session (paid plans; Batch on the open plan).")
     @argument("--batch", action="store_true", help="Open a Batch.")
     @argument("--job", action="store_true", help="Job mode: no Session or Batch.")
-    @argument("--least-busy", action="store_true", help="Ignore the sidebar's pick.")
+    @argument("--least-busy", action="store_true", help="Ignore the sidebar's pick (with --for: the least busy QPU).")
+    @argument(
+        "--for",
+        dest="for_circuit",
+        default=None,
+        metavar="VAR",
+        help="The variable of a QuantumCircuit (or a list of them): choose the best QPU for it.",
+    )
+    @argument("--max-queue", type=int, default=None, metavar="N", help="With --for: only queues of at most N jobs.")
     @_source_arguments
     @argument("--name", default=None, metavar="VAR", help="Variable for the backend (default: backend).")
     @argument("--quiet", action="store_true", help="Show no summary.")
@@ -222,6 +230,14 @@ class QConnect(Magics):
                 f"--{modes[0]} and --{modes[1]} exclude each other. Give one of --session, --batch, --job."
             )
         args.mode = modes[0] if modes else None
+        args.circuits = self._circuits_for(args.for_circuit)
+        if args.max_queue is not None and (args.max_queue < 0 or args.for_circuit is None):
+            raise UsageError(
+                f"--max-queue: {args.max_queue} is not a queue length. Give a whole number of jobs, "
+                "e.g. --max-queue 10."
+                if args.max_queue < 0
+                else "--max-queue: works with --for only. Add --for VAR, the variable of your circuit."
+            )
 
         quiet = args.quiet or self.quiet
         progress = _Progress(self.shell, self.progress and not quiet)
@@ -244,6 +260,29 @@ class QConnect(Magics):
                     print(f"Note: {note}")
         if previous is not None and previous.session is not None:
             self._close_previous(previous)
+
+    def _circuits_for(self, variable: str | None) -> Any:
+        """The circuit(s) a ``--for VAR`` names, checked before anything changes (one line naming VAR if not)."""
+        if variable is None:
+            return None
+        shell = self.shell
+        assert shell is not None
+        if not variable.isidentifier() or variable not in shell.user_ns:
+            raise UsageError(
+                f"--for: no variable named {variable!r} in the notebook. Define the circuit first "
+                f"({variable if variable.isidentifier() else 'qc'} = QuantumCircuit(...)), or give its name."
+            )
+        from .circuit_fit.rank import as_circuits
+        from .errors import ConfigError
+
+        try:
+            return as_circuits(shell.user_ns[variable], variable)
+        except ConfigError:
+            kind = type(shell.user_ns[variable]).__name__
+            raise UsageError(
+                f"--for: {variable} holds a value of type {kind}, not a QuantumCircuit or a list of them. "
+                "Give the variable of a circuit."
+            ) from None
 
     def _close_previous(self, previous: Any) -> None:
         """Close the Session/Batch of the previous connect; a failure is one line, never a lost connection."""
@@ -281,7 +320,7 @@ class QConnect(Magics):
         backend = args.backend
         notes: list[str] = []
         pick = None
-        if backend is None and not (args.least_busy or args.min_qubits or args.exclude):
+        if backend is None and not (args.least_busy or args.min_qubits or args.exclude or args.circuits):
             # Only a bare %qconnect follows the sidebar: filters ask for a choice by the rules given.
             pick = read_pick(settings.provider_kind)
             if pick is not None:
@@ -297,6 +336,20 @@ class QConnect(Magics):
             "exclude": args.exclude,
             "progress": progress,
         }
+        if args.circuits is not None:
+            options.update(
+                for_circuit=args.circuits,
+                circuit_name=args.for_circuit,
+                max_queue=args.max_queue,
+                least_busy=args.least_busy,
+            )
+            if backend is None:
+                fresh = read_pick(settings.provider_kind)
+                if fresh is not None:
+                    notes.append(
+                        f"{fresh.backend} is picked in the sidebar; --for chose by the circuit instead "
+                        "(a bare %qconnect uses the pick)."
+                    )
         try:
             connection = connect(backend, **options)
         except UnknownBackend:
@@ -320,11 +373,20 @@ class QConnect(Magics):
     # -- %qbackends ------------------------------------------------------------------------------------------
     @magic_arguments()
     @argument("--min-qubits", type=int, default=None, metavar="N", help="Only QPUs with at least N qubits.")
+    @argument(
+        "--for",
+        dest="for_circuit",
+        default=None,
+        metavar="VAR",
+        help="The variable of a QuantumCircuit: add each QPU's expected fidelity and layout for it.",
+    )
     @_source_arguments
     @line_magic
     def qbackends(self, line: str = "") -> Any:
-        """A table of the QPUs, least busy first: status, qubits, processor and queue."""
+        """A table of the QPUs, least busy first: status, qubits, processor and queue (with --for: the expected
+        fidelity and layout for a circuit, the most faithful first, the Pareto front marked)."""
         args = self._parse(self.qbackends, line)
+        circuits = self._circuits_for(args.for_circuit)
 
         def table() -> Any:
             from .pick import read_pick
@@ -334,7 +396,20 @@ class QConnect(Magics):
             provider = provider_for(self._load_settings(args))
             listing = provider.listing()
             pick = read_pick(provider.kind)
-            return BackendTable(listing, min_qubits=args.min_qubits, pick=pick.backend if pick else None)
+            ranking = None
+            if circuits is not None:
+                from .circuit_fit.rank import calibrations_for, provider_loader, rank
+
+                ranking = rank(
+                    circuits, listing, provider_loader(provider), calibrations_for(provider), min_qubits=args.min_qubits
+                )
+            return BackendTable(
+                listing,
+                min_qubits=args.min_qubits,
+                pick=pick.backend if pick else None,
+                ranking=ranking,
+                circuit_name=args.for_circuit or "the circuit",
+            )
 
         result = self._run(table)
         self._display(result)
@@ -493,3 +568,13 @@ def unload_ipython_extension(ipython: Any) -> None:
         ipython.magics_manager.magics["line"].pop(name, None)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
+    _remove_completion(ipython, magics)
+
+
+def _remove_completion(ipython: Any, magics: Any) -> None:
+    """Take this instance's completer out of IPython's chain: a reloaded extension must not leave the completer of
+    its old settings in front of the new one."""
+    dispatch = getattr(ipython, "strdispatchers", {}).get("complete_command")
+    chain = getattr(getattr(dispatch, "strs", {}).get("%qconnect"), "chain", None)
+    if chain is not None:
+        chain[:] = [entry for entry in chain if getattr(entry[1], "__func__", None) != magics.complete_backend]

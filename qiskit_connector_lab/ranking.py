@@ -82,3 +82,62 @@ def select(
         states = ", ".join(f"{q.name} {q.status}" for q in ranked(candidates)[:5])
         raise NoBackendAvailable(f"No QPU is online right now ({states}). Retry later, or name a QPU.")
     return ranked(online)[0]
+
+
+# --- the best QPU for a circuit: the Pareto front of (expected fidelity, queue) ---------------------------------
+
+#: Expected fidelities this close (absolute) count as a tie, which goes to the shorter queue.
+FIDELITY_TOLERANCE = 0.005
+
+RULE = (
+    "on the Pareto front of (expected fidelity, queue): the most faithful QPU, a tie within "
+    f"{FIDELITY_TOLERANCE} going to the shorter queue"
+)
+
+
+def _queue_key(queue: int | None) -> float:
+    return float("inf") if queue is None else float(queue)
+
+
+def pareto_front(scores: Sequence[tuple[str, float, int | None]]) -> set[str]:
+    """The names no other entry beats on both expected fidelity (higher) and queue (shorter; unknown is longest),
+    from ``(name, fidelity, queue)`` entries."""
+    front = set()
+    for name, fidelity, queue in scores:
+        beaten = any(
+            other_f >= fidelity
+            and _queue_key(other_q) <= _queue_key(queue)
+            and (other_f > fidelity or _queue_key(other_q) < _queue_key(queue))
+            for other, other_f, other_q in scores
+            if other != name
+        )
+        if not beaten:
+            front.add(name)
+    return front
+
+
+def pick_for_fidelity(
+    scores: Sequence[tuple[str, float, int | None]],
+    *,
+    max_queue: int | None = None,
+    least_busy: bool = False,
+    tolerance: float = FIDELITY_TOLERANCE,
+) -> str | None:
+    """The pick among ``(name, fidelity, queue)`` entries (QPUs that can run the circuit), or None.
+
+    ``max_queue`` first drops every queue longer than it (and unknown queues); ``least_busy`` takes the shortest
+    known queue (ties: the more faithful); otherwise the most faithful QPU of the front, and among the front's
+    QPUs within ``tolerance`` of it, the shortest queue (then the more faithful, then the name).
+    """
+    if max_queue is not None:
+        scores = [s for s in scores if s[2] is not None and s[2] <= max_queue]
+    if not scores:
+        return None
+    if least_busy:
+        known = [s for s in scores if s[2] is not None] or list(scores)
+        return min(known, key=lambda s: (_queue_key(s[2]), -s[1], s[0]))[0]
+    front = pareto_front(scores)
+    on_front = [s for s in scores if s[0] in front]
+    best = max(s[1] for s in on_front)
+    near = [s for s in on_front if s[1] >= best - tolerance]
+    return min(near, key=lambda s: (_queue_key(s[2]), -s[1], s[0]))[0]

@@ -2,6 +2,8 @@
 
 ``plot_chip(backend)`` draws every qubit at its lattice position (see :mod:`.layout`), every coupler as a line,
 and colours qubits by readout error and couplers by 2-qubit error when calibration data is available.
+``plot_chip(backend, highlight=conn)`` (a connection made with ``for_circuit``, a ranking's fit, or a list of qubits)
+rings the layout's qubits, labels them with the circuit's qubit numbers and underlines the couplers it uses.
 
 The colours follow ONE absolute scale per metric, the same for every QPU and the same as the sidebar's
 (``src/art.ts``: ``ERROR_SCALES`` and ``BIN_COLOURS``; a test checks they agree), so two chips can be compared by
@@ -11,6 +13,7 @@ or a dashed coupler), and the colour bar says how many there are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 #: The bins of each metric's scale (upper edges of bins 0-3; bin 4 is everything above) and the outlier mark.
@@ -21,6 +24,19 @@ ERROR_SCALES: dict[str, dict[str, Any]] = {
 #: Best (bin 0) to worst (bin 4): the sidebar's colours.
 BIN_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 NO_DATA_COLOUR = "#9e9e9e"
+#: The colour of a highlighted layout (rings and coupler underlines): blue, apart from the error scale's colours.
+HIGHLIGHT_COLOUR = "#1f4fd8"
+
+
+def highlighted(highlight: Any) -> tuple[list[list[int]], set[tuple[int, int]]]:
+    """The layouts (physical qubits in circuit order) and couplers to highlight, from a connection, a fit or qubits."""
+    fit = getattr(highlight, "fit", highlight)  # a Connection carries its fit
+    if fit is None:
+        return [], set()
+    if hasattr(fit, "layouts"):
+        couplers = {(min(a, b), max(a, b)) for a, b in getattr(fit, "couplers", ())}
+        return [list(layout) for layout in fit.layouts], couplers
+    return [[int(q) for q in fit]], set()
 
 
 def error_bin(value: float | None, metric: str) -> int | None:
@@ -56,8 +72,18 @@ def _errors(backend: Any) -> tuple[list[float | None], dict[tuple[int, int], flo
     return readout, couplers
 
 
-def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annotate: bool | None = None) -> Any:
-    """Draw ``backend``'s chip. ``color_by`` is "readout", "two_qubit" or "none". Returns the Figure."""
+def plot_chip(
+    backend: Any,
+    *,
+    color_by: str = "readout",
+    ax: Any = None,
+    annotate: bool | None = None,
+    highlight: Any = None,
+    highlight_couplers: Sequence[tuple[int, int]] = (),
+) -> Any:
+    """Draw ``backend``'s chip. ``color_by`` is "readout", "two_qubit" or "none". ``highlight`` (a connection made
+    with ``for_circuit``, a fit of its ranking, or physical qubits in circuit order) and ``highlight_couplers`` mark a
+    layout. Returns the Figure."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
@@ -126,8 +152,43 @@ def plot_chip(backend: Any, *, color_by: str = "readout", ax: Any = None, annota
         bar = fig.colorbar(mappable, ax=ax, shrink=0.7, spacing="uniform", extend="max", label=label)
         bar.set_ticks(bounds[1:-1])
         bar.set_ticklabels([_percent(edge) for edge in bounds[1:-1]])
+    title = f"{backend.name}: {backend.num_qubits} qubits, {len(layout.edges)} couplers ({layout.kind} layout)"
+    layouts, lit = highlighted(highlight)
+    lit |= {(min(a, b), max(a, b)) for a, b in highlight_couplers}
+    if layouts or lit:
+        _draw_highlight(ax, layout.coordinates, layouts, lit, size)
+        qubits = sorted({q for one in layouts for q in one})
+        title += f"\nlayout highlighted: {len(qubits)} qubits, {len(lit)} couplers"
     ax.set_aspect("equal")
     ax.invert_yaxis()
     ax.axis("off")
-    ax.set_title(f"{backend.name}: {backend.num_qubits} qubits, {len(layout.edges)} couplers ({layout.kind} layout)")
+    ax.set_title(title)
     return fig
+
+
+def _draw_highlight(
+    ax: Any, coordinates: Sequence[tuple[float, float]], layouts: list[list[int]], lit: set[tuple[int, int]], size: int
+) -> None:
+    """Rings on the layout's qubits (labelled q0, q1... in circuit order) and a wide underline on its couplers."""
+    for a, b in sorted(lit):
+        if a < len(coordinates) and b < len(coordinates):
+            (x0, y0), (x1, y1) = coordinates[a], coordinates[b]
+            ax.plot([x0, x1], [y0, y1], color=HIGHLIGHT_COLOUR, linewidth=8, alpha=0.45, zorder=0.5, gid="qcl-coupler")
+    qubits = [q for q in dict.fromkeys(q for one in layouts for q in one) if q < len(coordinates)]
+    if not qubits:
+        return
+    ax.scatter(
+        [coordinates[q][0] for q in qubits],
+        [coordinates[q][1] for q in qubits],
+        s=size * 2.0,
+        facecolors="none",
+        edgecolors=HIGHLIGHT_COLOUR,
+        linewidths=2.4,
+        zorder=3,
+        gid="qcl-layout",
+    )
+    if len(layouts) == 1:
+        for virtual, q in enumerate(layouts[0]):
+            if q < len(coordinates):
+                x, y = coordinates[q]
+                ax.text(x + 0.35, y - 0.35, f"q{virtual}", fontsize=7, color=HIGHLIGHT_COLOUR, zorder=5)

@@ -114,23 +114,61 @@ class GridReport:
         )
 
 
+def layout_text(layout: Sequence[int], limit: int = 8) -> str:
+    """Physical qubits in the order of the circuit's qubits, shortened past ``limit``: "[3, 5, 4, … 12 in all]"."""
+    shown = ", ".join(str(q) for q in layout[:limit])
+    return f"[{shown}{f', … {len(layout)} in all' if len(layout) > limit else ''}]"
+
+
+#: The mark of a QPU that no other QPU beats on both expected fidelity and queue.
+FRONT_MARK = "◆"
+
+
 class BackendTable:
-    """The QPUs of a listing, least busy first; the least busy operational one and the sidebar's pick marked."""
+    """The QPUs of a listing, least busy first; the least busy operational one and the sidebar's pick marked.
 
-    headers = ("", "QPU", "Status", "Qubits", "Processor", "Queue", "")
+    With a ``ranking`` (``%qbackends --for qc``) the QPUs come most faithful first, with their expected fidelity, the
+    layout, a ◆ on the Pareto front of (expected fidelity, queue), and the pick and why."""
 
-    def __init__(self, listing: Listing, min_qubits: int | None = None, pick: str | None = None) -> None:
+    headers: tuple[str, ...] = ("", "QPU", "Status", "Qubits", "Processor", "Queue", "")
+
+    def __init__(
+        self,
+        listing: Listing,
+        min_qubits: int | None = None,
+        pick: str | None = None,
+        ranking: Any = None,
+        circuit_name: str = "the circuit",
+    ) -> None:
         self.listing = listing
         self.pick = pick
+        self.ranking = ranking
         self.qpus = [q for q in ranked(listing.qpus) if not min_qubits or q.qubits >= min_qubits]
         online = [q for q in self.qpus if q.operational and not q.simulator and q.queue is not None]
         self.least_busy = online[0].name if online else None  # an unknown queue is never the least busy
+        if ranking is not None:
+            order = {fit.name: i for i, fit in enumerate(ranking.fits)}
+            self.qpus.sort(key=lambda q: order.get(q.name, len(order)))
+            self.headers = ("", "QPU", "Status", "Qubits", "Processor", "Queue", "Expected fidelity", "Layout", "")
         count = f"{len(self.qpus)} QPU{'' if len(self.qpus) == 1 else 's'}"
         where = "on the local fleet (offline simulation, not IBM)" if listing.local else "on IBM Quantum"
         self.title = f"{count} {where}, least busy first"
+        if ranking is not None:
+            self.title = f"{count} {where}, for {circuit_name}: most faithful first"
         when = listing.fetched_at.strftime("%H:%M:%S UTC")
         self.footer = [f"Fetched {when}." + (" Stale: " + listing.stale_reason if listing.stale else "")]
         self.footer.extend(f"Note: {note}" for note in listing.notes if note.startswith("Skipped"))
+        if ranking is not None:
+            self.footer.append(
+                f"{FRONT_MARK}: on the Pareto front (no QPU has both a higher expected fidelity and a "
+                f"shorter queue). %qconnect --for picks {ranking.rule}."
+            )
+            if ranking.pick is not None:
+                self.footer.append(f"Pick: {ranking.why()}.")
+            self.footer.append(
+                "Expected fidelity: the product of (1 - error) of every gate and measurement on the layout, from "
+                "the calibration; crosstalk, idle decoherence and leakage are not counted."
+            )
         if pick and pick in {q.name for q in self.qpus}:
             self.footer.append(
                 f"A bare %qconnect uses {pick}, picked in the sidebar; %qconnect --least-busy ignores the pick."
@@ -138,11 +176,23 @@ class BackendTable:
 
     def marks(self, name: str) -> str:
         marks = []
+        if self.ranking is not None and self.ranking.pick is not None and name == self.ranking.pick.name:
+            marks.append("best for the circuit")
         if name == self.least_busy:
             marks.append("least busy")
         if name == self.pick:
             marks.append("picked in the sidebar")
         return "← " + ", ".join(marks) if marks else ""
+
+    def fit_cells(self, name: str) -> list[str]:
+        """Expected fidelity and layout (with the front's mark), or the reason the QPU was not scored."""
+        fit = self.ranking.fit(name) if self.ranking is not None else None
+        if fit is None:
+            return ["-", ""]
+        if not fit.scored:
+            return ["-", fit.reason]
+        mark = f" {FRONT_MARK}" if name in self.ranking.front else ""
+        return [f"{fit.fidelity:.3f}{mark}", layout_text(fit.layout)]
 
     def rows(self) -> list[list[Any]]:
         return [
@@ -153,6 +203,7 @@ class BackendTable:
                 q.qubits,
                 q.processor,
                 "?" if q.queue is None else q.queue,
+                *(self.fit_cells(q.name) if self.ranking is not None else []),
                 self.marks(q.name),
             ]
             for q in self.qpus
@@ -177,10 +228,11 @@ class BackendTable:
                 str(q.qubits),
                 html.escape(q.processor),
                 "?" if q.queue is None else str(q.queue),
+                *(html.escape(cell) for cell in (self.fit_cells(q.name) if self.ranking is not None else [])),
                 html.escape(self.marks(q.name)),
             ]
             tds = "".join(
-                f"<td style='{_TD}{';text-align:right' if i in (3, 5) else ''}'>{cell}</td>"
+                f"<td style='{_TD}{';text-align:right' if i in (3, 5, 6) else ''}'>{cell}</td>"
                 for i, cell in enumerate(cells)
             )
             body.append(f"<tr style='{_ROW}' data-qpu='{html.escape(q.name)}'>{tds}</tr>")
