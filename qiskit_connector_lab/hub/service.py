@@ -294,6 +294,11 @@ class HubService(Application):
         help="The class's .env (default: QCONNECTOR_HUB_ENV_FILE; else the service's process environment only).",
     ).tag(config=True)
 
+    ip = Unicode(
+        "",
+        help="The address to listen on (default: the host of JUPYTERHUB_SERVICE_URL; '0.0.0.0' in a Kubernetes pod).",
+    ).tag(config=True)
+
     def start_service(self) -> int:
         guard_loggers("qiskit_connector_lab", "qiskit_connector_lab.hub", "tornado.access", "tornado.application")
         logging.basicConfig(level=logging.INFO, format="[qiskit-connector-lab hub %(levelname)s] %(message)s")
@@ -319,7 +324,8 @@ class HubService(Application):
         parsed = urlparse(service_url)
         hub_auth = HubAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
         app = make_app(upstreams, prefix, hub_auth)
-        return asyncio.run(_serve(app, parsed.hostname or "127.0.0.1", parsed.port or 10101, prefix, upstreams))
+        host = self.ip or parsed.hostname or "127.0.0.1"
+        return asyncio.run(_serve(app, host, parsed.port or 10101, prefix, upstreams))
 
 
 async def _serve(app: web.Application, host: str, port: int, prefix: str, upstreams: ClassUpstreams) -> int:
