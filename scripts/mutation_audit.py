@@ -1319,6 +1319,7 @@ MUTATIONS: list[Mutation] = [
         P + "providers/hub_service.py",
         "            return dataclasses.replace(own, notes=(*own.notes, self.fallback_note()))\n",
         "            return own\n",
+        "tests/test_hub_provider.py::test_with_the_service_down_the_students_own_key_lists_and_says_so_once",
         "tests/test_hub.py::test_the_service_stopped_each_server_falls_back_with_its_note",
     ),
     M(

@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import threading
 from typing import Any, cast
@@ -46,6 +47,7 @@ from ..server.shared_upstream import SharedUpstream, build_provider
 log = logging.getLogger("qiskit_connector_lab.hub")
 
 DEFAULT_NAME = "qiskit-connector-lab"
+QPU_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:/")
 #: Seconds allowed for the hub to say who a caller is (its answer is cached for ``HubAuth.cache_max_age``).
 AUTH_DEADLINE = 10.0
@@ -234,9 +236,8 @@ class ListingHandler(ServiceHandler):
 class DetailHandler(ServiceHandler):
     async def get(self, name: str) -> None:
         upstream = self.upstream()
-        from ..server.routes import check_name
-
-        check_name(name)
+        if not QPU_NAME.match(name):
+            raise ApiError(400, "bad_name", "A QPU name is 1 to 64 letters, digits, '_', '.' or '-'.")
 
         async def produce() -> dict[str, Any]:
             await upstream.cache.detail(name)  # cached per QPU, one flight, backoff: the server's own rule
