@@ -235,10 +235,8 @@ class HubServiceProvider(Provider):
 
     def check_plan(self) -> PlanCheck:
         settings = self.settings
-        check = verify_plan(settings.plan, self.instance(), switch=settings.plan_switch, plan_names=settings.plan_names)
-        if self._down_reason is not None:
-            return dataclasses.replace(check, notes=(*check.notes, self.fallback_note()))
-        return check
+        # The fallback is said by the listing's notes (the sidebar and the summary show those): not here again.
+        return verify_plan(settings.plan, self.instance(), switch=settings.plan_switch, plan_names=settings.plan_names)
 
     def usage(self) -> Usage | None:
         try:
