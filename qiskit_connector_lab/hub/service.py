@@ -1,7 +1,7 @@
 """The class's QPU service: a tornado app JupyterHub starts, serving listings from one upstream per instance.
 
 =================================  ==================================================================
-GET  {prefix}api/listing           the instance's QPU listing (``Listing.as_dict()`` plus its notes)
+GET  {prefix}api/listing           the instance's QPU listing (the sidebar's ``GET backends`` answer)
 GET  {prefix}api/backends/{name}   one QPU's configuration and calibration properties, as IBM gave them
 GET  {prefix}api/plan              the instance (name, CRN, plan IBM reports), its usage, the plan answer
 GET  {prefix}api/status            what each instance's shared upstream is doing (counts, backoff)
@@ -225,12 +225,17 @@ class ServiceHandler(HubAuthenticated, web.RequestHandler):
 class ListingHandler(ServiceHandler):
     async def get(self) -> None:
         upstream = self.upstream()
-
-        async def produce() -> dict[str, Any]:
-            listing = await upstream.cache.listing()
-            return dict(listing.as_dict(), notes=list(listing.notes))
-
-        await self.answer(upstream, produce)
+        try:
+            # The sidebar's own answer: ranked, serialized and gzipped once per listing by the shared upstream.
+            rendered, age = await upstream.cache.backends_rendered()
+        except ConnectorError as error:
+            raise api_error(error, retry_after=upstream.cache.retry_after()) from None
+        self.set_header("Vary", "Accept-Encoding")
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")
+            self.finish(rendered.gzipped(age))
+        else:
+            self.finish(rendered.body(age))
 
 
 class DetailHandler(ServiceHandler):

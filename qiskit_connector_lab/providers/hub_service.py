@@ -68,7 +68,8 @@ def _qpu(data: Any) -> QPU:
 
 
 def listing_from_answer(data: Any) -> Listing:
-    """The listing the service sent (``Listing.as_dict()`` plus notes), checked field by field."""
+    """The listing the service sent (a ``GET backends`` answer: QPUs, fetched_at, stale, notes), checked field by
+    field (the QPUs' extra keys, such as ``least_busy``, are not a QPU's: left out)."""
     if not isinstance(data, dict) or not isinstance(data.get("qpus"), list):
         raise ServiceUnusable("its listing is not a listing")
     try:
