@@ -35,8 +35,9 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 proxy = shutil.which(
     "configurable-http-proxy", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 )
-if proxy:
-    c.ConfigurableHTTPProxy.command = [proxy]
+# A server's first answer may take longer than the Python proxy's 20 s default when a whole class wakes at once on a
+# small machine (each server imports the IBM client once): give it two minutes (the Node proxy sets no limit).
+c.ConfigurableHTTPProxy.command = [proxy or "configurable-http-proxy", "--proxy-timeout", "120000"]
 
 # -- the students --------------------------------------------------------------------------------------------
 c.JupyterHub.authenticator_class = "dummy"
