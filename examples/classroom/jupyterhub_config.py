@@ -37,6 +37,8 @@ proxy = shutil.which(
 )
 # A server's first answer may take longer than the Python proxy's 20 s default when a whole class wakes at once on a
 # small machine (each server imports the IBM client once): give it two minutes (the Node proxy sets no limit).
+# The Python proxy also forwards 10 requests at a time, and one queued for 20 s fails (503): for a large class,
+# prefer the Node proxy (npm install configurable-http-proxy@5.3.0, on the PATH).
 c.ConfigurableHTTPProxy.command = [proxy or "configurable-http-proxy", "--proxy-timeout", "120000"]
 
 # -- the students --------------------------------------------------------------------------------------------

@@ -307,7 +307,9 @@ class HubService(Application):
 
     def start_service(self) -> int:
         guard_loggers("qiskit_connector_lab", "qiskit_connector_lab.hub", "tornado.access", "tornado.application")
-        logging.basicConfig(level=logging.INFO, format="[qiskit-connector-lab hub %(levelname)s] %(message)s")
+        # Its own lines at INFO; other libraries' (qiskit's transpiler, each request's access line) at WARNING.
+        logging.basicConfig(level=logging.WARNING, format="[qiskit-connector-lab hub %(levelname)s] %(message)s")
+        log.setLevel(logging.INFO)
         options = QConnectorServer(parent=self)
         options.provider = "ibm"
         env_file = self.env_file or os.environ.get("QCONNECTOR_HUB_ENV_FILE") or None
