@@ -8,7 +8,8 @@ counts what went upstream; the server's ``status`` route counts its refreshes (`
     python bench/jobs_refresh.py                      # 20 tabs, 10 jobs (3 pending), 10 s
     python bench/jobs_refresh.py --tabs 50 --pending 0
 
-Prints, per refresh: ``GET /api/v1/jobs`` requests and all runtime requests. Not part of the test suite.
+Prints, per refresh: ``GET /api/v1/jobs`` requests and all runtime requests, and refreshes per second (with a
+pending job about one a second, ``jobs_pending_ttl``; with none, one per ``ttl``). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ async def run(args: argparse.Namespace) -> dict:
             "QCONNECTOR_ALLOW_HOSTS": "127.0.0.1",
         }
     )
-    server = Server(home, env, {"provider": "ibm", "ttl": args.ttl, "refresh_interval": 60})
+    traits = {"provider": "ibm", "ttl": args.ttl, "jobs_pending_ttl": args.pending_ttl, "refresh_interval": 60}
+    server = Server(home, env, traits)
     client = AsyncHTTPClient(max_clients=args.tabs + 4)
     try:
         await server.wait_ready(client)
@@ -106,9 +108,11 @@ async def run(args: argparse.Namespace) -> dict:
         "pending": args.pending,
         "seconds": args.seconds,
         "ttl": args.ttl,
+        "pending_ttl": args.pending_ttl,
         "answers": len(latencies),
         "median_latency_ms": round(statistics.median(latencies) * 1000, 1),
         "refreshes": refreshes,
+        "refreshes_per_second": round(refreshes / args.seconds, 2),
         "list_requests_per_refresh": round(len(lists) / max(refreshes, 1), 2),
         "runtime_requests_per_refresh": round(len(runtime) / max(refreshes, 1), 2),
     }
@@ -120,7 +124,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10)
     parser.add_argument("--pending", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--ttl", type=float, default=1.0)
+    parser.add_argument("--ttl", type=float, default=10.0, help="the server's ttl (its default)")
+    parser.add_argument("--pending-ttl", type=float, default=1.0, help="jobs_pending_ttl (its default)")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))

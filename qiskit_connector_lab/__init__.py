@@ -81,15 +81,19 @@ def __dir__() -> list[str]:
 
 # --- IPython -------------------------------------------------------------------------------------------------
 def load_ipython_extension(ipython: Any) -> None:
+    from . import login_magics
     from .magics import load_ipython_extension as load
 
     load(ipython)
+    login_magics.load_ipython_extension(ipython)  # %qlogin, %qlogout
 
 
 def unload_ipython_extension(ipython: Any) -> None:
+    from . import login_magics
     from .magics import unload_ipython_extension as unload
 
     unload(ipython)
+    login_magics.unload_ipython_extension(ipython)
 
 
 # --- Jupyter ---------------------------------------------------------------------------------------------------

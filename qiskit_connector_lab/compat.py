@@ -14,7 +14,7 @@ Honest semantics of the seed's helpers:
   call got an IBM listing with at least one online QPU for the current configuration. It makes no request. On the
   local fleet it stays ``False``: nothing is verified with IBM there (``%qplan`` says the same).
 * ``save_account()`` is opt-in: it saves the configured token as a qiskit-ibm-runtime account file with mode
-  0600, never as the default unless asked.
+  0600, never through a symbolic link, never as the default unless asked.
 """
 
 from __future__ import annotations
@@ -125,30 +125,13 @@ def save_account(
     overwrite: bool = False,
     **kwargs: Any,
 ) -> Path:
-    """Save the configured IBM credentials as a qiskit-ibm-runtime account, in a file of mode 0600."""
-    from .errors import ConfigError
+    """Save the configured IBM credentials as a qiskit-ibm-runtime account, in a file of mode 0600.
 
-    settings = load_settings(**kwargs)
-    if settings.local or settings.token is None:
-        raise ConfigError("IQP_API_TOKEN", "is not set, so there is no account to save.", "Set it in .env first.")
-    path = Path(filename) if filename else Path.home() / ".qiskit" / "qiskit-ibm.json"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write("{}")
-    os.chmod(path, 0o600)
-    from qiskit_ibm_runtime import QiskitRuntimeService
+    Never written through a symbolic link; an endpoint that only ``QCONNECTOR_ALLOW_HOSTS`` trusts is not saved
+    (see :mod:`.config.saved_account`).
+    """
+    from .config import save_account as save
 
-    QiskitRuntimeService.save_account(
-        channel=settings.channel,
-        token=settings.token.reveal(),
-        instance=settings.instance,
-        url=settings.cloud_url,
-        filename=str(path),
-        name=name,
-        set_as_default=set_as_default,
-        overwrite=overwrite,
+    return save(
+        load_settings(**kwargs), name=name, filename=filename, set_as_default=set_as_default, overwrite=overwrite
     )
-    os.chmod(path, 0o600)
-    return path

@@ -280,6 +280,8 @@ def _source_notes(settings: Settings) -> tuple[str, ...]:
         parts.append(f"Configuration read from {settings.env_file_shown}")
     if settings.endpoint:
         parts.append(f"endpoint {settings.endpoint} (not IBM's default)")
+    if settings.saved_account:  # the sign-in (%qlogin, the sidebar) or another saved qiskit-ibm-runtime account
+        parts.append(f"API key from the saved account {settings.saved_account} (~/.qiskit/qiskit-ibm.json)")
     return ("; ".join(parts) + ".",) if parts else ()
 
 

@@ -9,7 +9,7 @@ Defaults are traits: ``%config QConnect.default_mode = "batch"``, ``%config QCon
 
 from __future__ import annotations
 
-import re
+import argparse
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -61,7 +61,10 @@ class _Progress:
     def close(self, result: Any = None) -> bool:
         """Remove the indicator; with ``result``, show it in the indicator's place (True when it was shown there).
 
-        Without a result (a failure), the place is emptied, so no dead widget stays in the saved notebook.
+        Without a result (a failure), the indicator's output goes: its place is emptied (no dead widget in the saved
+        notebook) and the cell's output is cleared when the error line arrives, so the error shows alone rather
+        than under an empty output area. (The indicator is the cell's first output unless the cell printed
+        before the magic; a failing connect clears that too.)
         """
         if self._widget is None:
             return False
@@ -72,8 +75,33 @@ class _Progress:
         if result is not None:
             self._handle.update(result)
             return True
+        from IPython.display import clear_output
+
         self._handle.update({"text/plain": ""}, raw=True)
+        clear_output(wait=True)  # at the next output (the one-line error), not before: no flicker
         return False
+
+
+class _NotANumber(argparse.ArgumentTypeError):
+    """A magic's number argument that is not one: argparse turns it into an ``ArgumentError`` for the argument."""
+
+    def __init__(self, value: str, what: str, example: str) -> None:
+        super().__init__(f"{value!r} is not {what}")
+        self.value, self.what, self.example = value, what, example
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _NotANumber(text, "a whole number", "5") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _NotANumber(text, "a number", "20") from None
 
 
 def _source_arguments(func: Any) -> Any:
@@ -142,17 +170,20 @@ class QConnect(Magics):
 
     @staticmethod
     def _parse(func: Any, line: str) -> Any:
+        parser = func.parser
+        parser.exit_on_error = False  # a bad value raises argparse.ArgumentError, which says which argument
+        parser.register("type", int, _whole_number)
+        parser.register("type", float, _number)
         try:
             return parse_argstring(func, line)
-        except UsageError as exc:
-            text = " ".join(str(exc).split())
-            wrong = re.match(r"argument (--[\w-]+)(?:/[\w-]+)?: invalid (int|float) value: (.*)$", text)
-            if wrong:  # say what to give, not only that it was wrong
-                option, kind, value = wrong.groups()
-                number = "a whole number" if kind == "int" else "a number"
-                example = "5" if kind == "int" else "20"
-                raise UsageError(f"{option}: {value} is not {number}. Give e.g. {option} {example}.") from None
-            raise UsageError(text + f". See %{func.__name__}? for the arguments.") from None
+        except argparse.ArgumentError as exc:
+            name = exc.argument_name or "argument"
+            bad = exc.__context__  # what our converter raised, when the value was not a number
+            if isinstance(bad, _NotANumber):  # say what to give, not only that it was wrong
+                raise UsageError(f"{name}: {bad.value!r} is not {bad.what}. Give e.g. {name} {bad.example}.") from None
+            raise UsageError(f"{name}: {exc.message}. See %{func.__name__}? for the arguments.") from None
+        except UsageError as exc:  # what the parser reports as a whole (an unknown argument, a missing one)
+            raise UsageError(" ".join(str(exc).split()) + f". See %{func.__name__}? for the arguments.") from None
 
     def _display(self, obj: Any) -> None:
         from IPython.display import display
@@ -204,8 +235,9 @@ class QConnect(Magics):
         assigned = self._push(connection, name)
         connection.notes = (f"Variables: {', '.join(assigned)}.",) + connection.notes
         shown = progress.close(None if quiet else connection)  # the summary takes the progress indicator's place
-        if not quiet and not shown:
-            self._display(connection)
+        if not quiet:
+            if not shown:
+                self._display(connection)  # the summary says every note once
         else:
             for note in connection.notes:  # what changed what was asked for is said even when quiet
                 if "instead" in note or "no longer listed" in note:

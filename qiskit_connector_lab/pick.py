@@ -1,7 +1,9 @@
 """The QPU picked in the sidebar: one small JSON file that the server writes and the kernel reads.
 
 It lives in the Jupyter data directory (``jupyter --data-dir``) under ``qiskit-connector-lab/pick.json``,
-or where ``QCONNECTOR_PICK_FILE`` says, so it survives a server restart and every kernel of the user sees it.
+or where ``QCONNECTOR_PICK_FILE`` says (:func:`~.paths.pick_file`), so it survives a server restart and every kernel
+of the user sees it. It is read only if it is a regular file of at most 1 MB (else a one-line note, and no pick), and
+written atomically with mode 0600, never through a symbolic link (:mod:`.files`).
 Versions before 0.2 wrote ``selection.json`` there: when ``pick.json`` does not exist that file is read once, moved
 to ``pick.json``, and never read again. ("Selection" names the least-busy ranking policy, so the pick has its own
 word.)
@@ -11,14 +13,17 @@ A pick is tied to the provider it was made on ("local" or "ibm"): a local QPU is
 from __future__ import annotations
 
 import json
+import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .errors import ConfigError
+from .files import read_bounded, write_private
+from .paths import PICK_FILE_VARIABLE, pick_file
 from .qpus import utcnow
 
-PICK_FILE_VARIABLE = "QCONNECTOR_PICK_FILE"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,9 @@ class Pick:
         return asdict(self)
 
 
-def pick_file() -> Path:
-    named = os.environ.get(PICK_FILE_VARIABLE)
-    if named:
-        return Path(named).expanduser()
-    from jupyter_core.paths import jupyter_data_dir
-
-    return Path(jupyter_data_dir()) / "qiskit-connector-lab" / "pick.json"
+def _variable(path: Path) -> str:
+    """What the one-line messages name: the variable, if it names the file; else the file."""
+    return PICK_FILE_VARIABLE if os.environ.get(PICK_FILE_VARIABLE, "").strip() else f"The pick file {path}"
 
 
 def _legacy_file(path: Path) -> Path | None:
@@ -62,10 +63,15 @@ def read_pick(provider: str | None = None) -> Pick | None:
     """The stored pick (for ``provider`` only, if given); None if there is none or the file is unreadable."""
     path = pick_file()
     _adopt_legacy(path)
+    if not os.path.lexists(path):
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_bounded(path, variable=_variable(path)))
         pick = Pick(backend=str(data["backend"]), provider=str(data["provider"]), updated_at=str(data["updated_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except ConfigError as error:  # a pipe, a device, a huge file: said once, and no pick
+        logger.warning("%s", error)
+        return None
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
     if provider is not None and pick.provider != provider:
         return None
@@ -73,7 +79,8 @@ def read_pick(provider: str | None = None) -> Pick | None:
 
 
 def write_pick(backend: str | None, provider: str) -> Pick | None:
-    """Store (or, with ``backend=None``, clear) the pick. The write is atomic: a reader never sees half a file."""
+    """Store (or, with ``backend=None``, clear) the pick. The write is atomic (a reader never sees half a file), and
+    a symbolic link or a non-regular file at the pick's path is a one-line ``ConfigError``, never written through."""
     path = pick_file()
     if backend is None:
         for stored in (path, _legacy_file(path)):
@@ -84,16 +91,5 @@ def write_pick(backend: str | None, provider: str) -> Pick | None:
                 pass
         return None
     pick = Pick(backend=backend, provider=provider, updated_at=utcnow().isoformat())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pick-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(pick.as_dict(), handle)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_private(path, json.dumps(pick.as_dict()).encode("utf-8"), variable=_variable(path))
     return pick

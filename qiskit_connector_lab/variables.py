@@ -223,6 +223,15 @@ VARIABLES: tuple[Variable, ...] = (
         group="local",
     ),
     Variable(
+        "QCONNECTOR_LOCAL_JOB_TIMEOUT",
+        "count",
+        "Seconds a local job may run; then its process is stopped and the job ends as ERROR. Read by the kernel "
+        "at each job, outside the settings a `.env` feeds.",
+        default="600",
+        dotenv=False,
+        group="local",
+    ),
+    Variable(
         "QCONNECTOR_HUB_SERVICE_URL",
         "address",
         "On JupyterHub: the class's QPU service, which lists for every student (set by `c.Spawner.environment`).",

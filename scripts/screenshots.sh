@@ -31,3 +31,10 @@ echo "==> UI tests of the Jobs view on the IBM path (emulator)"
 (cd ui-tests && QCONNECTOR_UI_PROVIDER=ibm QCONNECTOR_UI_STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-ibm-XXXXXX")" \
   jlpm playwright test tests/jobs-ibm.spec.ts "$@")
 copy "${JOBS_IBM_SHOTS[@]}"
+
+# --- Sign-in: the test server with the API emulator inside it and no key configured -------------------
+SIGNIN_SHOTS=(signin-form.png signin-instances.png signin-signed-in.png)
+echo "==> UI tests of the sign-in (emulator)"
+(cd ui-tests && QCONNECTOR_UI_PROVIDER=signin QCONNECTOR_UI_STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-signin-XXXXXX")" \
+  jlpm playwright test tests/signin.spec.ts "$@")
+copy "${SIGNIN_SHOTS[@]}"

@@ -27,6 +27,13 @@ if ! (cd ui-tests && QCONNECTOR_UI_PROVIDER=ibm QCONNECTOR_UI_STATE_DIR="$ibm_st
   cat "$ibm_state/jupyter-server.log" >&2 || true
   exit 1
 fi
+echo "==> UI tests of the sign-in on the IBM path (no key configured; the API emulator inside the test server)"
+signin_state="$(mktemp -d "${TMPDIR:-/tmp}/qcl-ui-signin-XXXXXX")"
+if ! (cd ui-tests && QCONNECTOR_UI_PROVIDER=signin QCONNECTOR_UI_STATE_DIR="$signin_state" jlpm playwright test tests/signin.spec.ts); then
+  echo "--- the Jupyter server's log ---" >&2
+  cat "$signin_state/jupyter-server.log" >&2 || true
+  exit 1
+fi
 
 echo "==> The wheel, installed alone into a fresh venv with no Node.js"
 bash scripts/test_wheel.sh

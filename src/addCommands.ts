@@ -18,25 +18,25 @@ import {
   CommandIDs,
   connectCellSource,
   detailId,
-  isBackendName,
+  isQPUName,
   loadsExtension,
   NO_ARGS_SCHEMA,
   PALETTE_CATEGORY,
   QPU_ARGS_SCHEMA
 } from './commands';
 import { qpuIcon } from './icons';
-import { toFleetError } from './request';
-import { IQPUFleetModel } from './tokens';
+import { toRequestError } from './request';
+import { IQPUListModel } from './tokens';
 import type { QPUDetailWidget } from './views/detail';
-import type { FleetPanel } from './views/panel';
+import type { QPUPanel } from './views/panel';
 
 /**
  * What the commands act on.
  */
 export interface ICommandContext {
   app: JupyterFrontEnd;
-  model: IQPUFleetModel;
-  sidebar: FleetPanel;
+  model: IQPUListModel;
+  sidebar: QPUPanel;
   /**
    * The id of the sidebar, to show it.
    */
@@ -67,7 +67,7 @@ export function registerCommands(context: ICommandContext): void {
    * active detail view (never a background one); null to ask.
    */
   const activeName = (args: ReadonlyPartialJSONObject): string | null => {
-    if (isBackendName(args.name)) {
+    if (isQPUName(args.name)) {
       return args.name;
     }
     const inSidebar = sidebar.detail as QPUDetailWidget | null;
@@ -97,7 +97,7 @@ export function registerCommands(context: ICommandContext): void {
       names = (await model.ensureQpus()).map(q => q.name);
     } catch (reason) {
       Notification.error(
-        trans.__('Cannot list the QPUs: %1', toFleetError(reason).message)
+        trans.__('Cannot list the QPUs: %1', toRequestError(reason).message)
       );
       return null;
     }
@@ -105,7 +105,7 @@ export function registerCommands(context: ICommandContext): void {
       Notification.warning(trans.__('There is no QPU to choose.'));
       return null;
     }
-    const picked = model.pick?.backend;
+    const picked = model.pick?.qpu;
     const result = await InputDialog.getItem({
       title,
       label: trans.__('QPU (least busy first)'),
@@ -134,13 +134,13 @@ export function registerCommands(context: ICommandContext): void {
 
   commands.addCommand(CommandIDs.showDetail, {
     label: args =>
-      isBackendName(args.name)
+      isQPUName(args.name)
         ? trans.__('Show QPU %1', args.name)
         : trans.__('Show a QPU…'),
     caption: trans.__('Show a QPU: its chip, calibration and queue'),
     describedBy: { args: QPU_ARGS_SCHEMA },
     execute: async args => {
-      const name = isBackendName(args.name)
+      const name = isQPUName(args.name)
         ? args.name
         : await resolveName({}, trans.__('Show a QPU'));
       if (!name) {
@@ -208,7 +208,7 @@ export function registerCommands(context: ICommandContext): void {
         return pick;
       } catch (reason) {
         Notification.error(
-          trans.__('Cannot use %1: %2', name, toFleetError(reason).message),
+          trans.__('Cannot use %1: %2', name, toRequestError(reason).message),
           { autoClose: 8000 }
         );
         return null;
@@ -222,13 +222,13 @@ export function registerCommands(context: ICommandContext): void {
       'Forget the picked QPU: a bare %%qconnect takes the least busy one'
     ),
     describedBy: { args: NO_ARGS_SCHEMA },
-    isEnabled: () => !!model.pick?.backend,
+    isEnabled: () => !!model.pick?.qpu,
     execute: async () => {
       try {
         return await model.setPick(null);
       } catch (reason) {
         Notification.error(
-          trans.__('Cannot clear the pick: %1', toFleetError(reason).message),
+          trans.__('Cannot clear the pick: %1', toRequestError(reason).message),
           { autoClose: 8000 }
         );
         return null;

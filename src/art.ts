@@ -4,7 +4,7 @@
  * map to the colour bins of one absolute scale per metric. No DOM here, so
  * it is unit tested directly.
  */
-import { ILayout } from './tokens';
+import { ILayout } from './wire';
 
 /**
  * A qubit drawn in the view box.

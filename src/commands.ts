@@ -39,7 +39,7 @@ export const PALETTE_CATEGORY = 'IBM Quantum';
  * A QPU name as `%qconnect` takes it: the names of IBM and fake backends are
  * plain identifiers, anything else is refused rather than quoted.
  */
-export function isBackendName(name: unknown): name is string {
+export function isQPUName(name: unknown): name is string {
   return typeof name === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(name);
 }
 
@@ -52,7 +52,7 @@ export function connectCellSource(
   name?: string | null,
   loaded = false
 ): string {
-  const target = name && isBackendName(name) ? ` ${name}` : '';
+  const target = name && isQPUName(name) ? ` ${name}` : '';
   const load = loaded ? '' : '%load_ext qiskit_connector_lab\n';
   return `${load}%qconnect${target}`;
 }

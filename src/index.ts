@@ -11,20 +11,25 @@ import {
 } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { accountPlugin } from './account/plugin';
 import { registerCommands } from './addCommands';
 import { CommandIDs } from './commands';
+import { openOnFirstLaunch } from './firstLaunch';
 import { jobsPlugin } from './jobs/plugin';
 // The model and the sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { DEFAULT_INTERVAL, QPUFleetModel } from './model';
-import { followRefreshInterval } from './polling';
+import { DEFAULT_INTERVAL, QPUListModel } from './model';
+// The settings are followed from activation on.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { followSeconds } from './polling';
 import { QPUClient } from './request';
-import { IQPUFleetModel } from './tokens';
+import { IQPUListModel } from './tokens';
 import type { QPUDetailWidget } from './views/detail';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { FleetPanel } from './views/panel';
+import { QPUPanel } from './views/panel';
 
 export { insertConnectCell } from './addCommands';
 
@@ -40,23 +45,24 @@ export const SIDEBAR_ID = 'qiskit-connector-lab-sidebar';
 
 /**
  * The qiskit-connector-lab frontend plugin: the QPU sidebar (a panel other
- * views can add a section to, see `FleetPanel.addSection`), the detail view
+ * views can add a section to, see `QPUPanel.addSection`), the detail view
  * and the commands (`commands.ts`). Only JupyterFrontEnd is required, so it
  * runs in JupyterLab and Notebook 7 alike.
  */
-const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
+const plugin: JupyterFrontEndPlugin<IQPUListModel> = {
   id: PLUGIN_ID,
   description:
     'A sidebar of IBM Quantum QPUs: live queues, processor art and a backend picker for %qconnect.',
   autoStart: true,
-  provides: IQPUFleetModel,
+  provides: IQPUListModel,
   optional: [
     ISettingRegistry,
     ITranslator,
     ICommandPalette,
     INotebookTracker,
     ILabShell,
-    ILayoutRestorer
+    ILayoutRestorer,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -65,19 +71,20 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
     labShell: ILabShell | null,
-    restorer: ILayoutRestorer | null
-  ): IQPUFleetModel => {
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null
+  ): IQPUListModel => {
     console.log('JupyterLab extension qiskit-connector-lab is activated!');
     const trans = (translator ?? nullTranslator).load('qiskit_connector_lab');
 
-    const model = new QPUFleetModel({
+    const model = new QPUListModel({
       client: new QPUClient({
         serverSettings: app.serviceManager.serverSettings
       }),
       interval: DEFAULT_INTERVAL
     });
 
-    const sidebar = new FleetPanel({
+    const sidebar = new QPUPanel({
       id: SIDEBAR_ID,
       model,
       trans,
@@ -108,8 +115,18 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
       });
     }
 
+    // JupyterLab: the sidebar opens once, on the first launch after install
+    // (after the layout is restored, so a later launch keeps the user's).
+    if (labShell && state) {
+      void app.restored.then(() =>
+        openOnFirstLaunch(state, () => app.shell.activateById(SIDEBAR_ID))
+      );
+    }
+
     if (settingRegistry) {
-      followRefreshInterval(settingRegistry, PLUGIN_ID, model).catch(reason => {
+      followSeconds(settingRegistry, PLUGIN_ID, {
+        refreshInterval: ms => (model.interval = ms)
+      }).catch(reason => {
         console.error(
           'Failed to load settings for qiskit-connector-lab.',
           reason
@@ -121,4 +138,4 @@ const plugin: JupyterFrontEndPlugin<IQPUFleetModel> = {
   }
 };
 
-export default [plugin, jobsPlugin];
+export default [plugin, jobsPlugin, accountPlugin];

@@ -1,20 +1,18 @@
-import { IPoll, Poll } from '@lumino/polling';
+import { IPoll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { refreshAndWait } from './polling';
-import { toFleetError } from './request';
+import { IFreshness, PollingModel } from './polling';
+import { toRequestError } from './request';
+import { CONFIG_ERROR_CODES, IQPUClient, IQPUListModel } from './tokens';
 import {
-  CONFIG_ERROR_CODES,
-  FleetPhase,
-  IBackendsReply,
-  IFleetError,
   IPick,
   IPlanInfo,
-  IQPUClient,
   IQPUDetail,
-  IQPUFleetModel,
+  IQPUListReply,
   IQPUSummary
-} from './tokens';
+} from './wire';
+
+export { MIN_INTERVAL } from './polling';
 
 /**
  * The default polling interval, in milliseconds (the schema's default).
@@ -22,25 +20,10 @@ import {
 export const DEFAULT_INTERVAL = 15_000;
 
 /**
- * The smallest interval accepted, in milliseconds.
- */
-export const MIN_INTERVAL = 1_000;
-
-/**
- * The interval the backoff never exceeds is this many polling intervals...
- */
-const MAX_INTERVAL_FACTOR = 8;
-
-/**
- * ...and at least this many milliseconds.
- */
-const MIN_MAX_INTERVAL = 60_000;
-
-/**
  * What one poll brings back.
  */
 interface ITickPayload {
-  backends: IBackendsReply;
+  listing: IQPUListReply;
   plan: IPlanInfo | null;
   pick: IPick | null;
   /**
@@ -49,71 +32,47 @@ interface ITickPayload {
   meta: boolean;
 }
 
-type FleetPoll = Poll<ITickPayload, unknown, 'standby'>;
-
 /**
- * The QPU fleet: one `@lumino/polling` `Poll` of the server shared by every
- * view. It backs off on errors, stands by while the page or every view of
- * it is hidden, and keeps the last good listing (marked stale) when the
- * server fails.
+ * The QPUs: one `PollingModel` (a `@lumino/polling` `Poll`) of the server
+ * shared by every view. It backs off on errors, stands by while the page or
+ * every view of it is hidden, and keeps the last good listing (marked stale)
+ * when the server fails. After a configuration error it waits for the
+ * configuration to change instead of retrying on a timer.
  */
-export class QPUFleetModel implements IQPUFleetModel {
-  constructor(options: QPUFleetModel.IOptions) {
-    this._client = options.client;
-    this._interval = clampInterval(options.interval ?? DEFAULT_INTERVAL);
-    this._poll = new Poll<ITickPayload, unknown, 'standby'>({
-      name: 'qiskit-connector-lab:fleet',
-      auto: options.auto ?? true,
-      factory: state => this._fetch(state),
-      frequency: {
-        interval: this._interval,
-        backoff: options.backoff ?? true,
-        max: maxInterval(this._interval)
-      },
-      // Stand by while every view is hidden, and (Poll's own rule) while the
-      // browser tab is hidden.
-      standby: () => this.hidden || 'when-hidden'
+export class QPUListModel
+  extends PollingModel<ITickPayload>
+  implements IQPUListModel
+{
+  constructor(options: QPUListModel.IOptions) {
+    super({
+      name: 'qiskit-connector-lab:qpus',
+      defaultInterval: DEFAULT_INTERVAL,
+      interval: options.interval ?? DEFAULT_INTERVAL,
+      auto: options.auto,
+      backoff: options.backoff
     });
-    this._poll.ticked.connect(this._onTick, this);
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
+    this._client = options.client;
   }
 
   get pickChanged(): ISignal<this, IPick | null> {
     return this._pickChanged;
   }
 
-  get phase(): FleetPhase {
-    if (this._backends) {
-      return 'ready';
-    }
-    return this._error ? 'error' : 'loading';
-  }
-
-  /**
-   * Whether a request is in flight.
-   */
-  get busy(): boolean {
-    return this._busy;
-  }
-
   get plan(): IPlanInfo | null {
     return this._plan;
   }
 
-  get backends(): IBackendsReply | null {
-    return this._backends;
+  get listing(): IQPUListReply | null {
+    return this._listing;
   }
 
   get qpus(): IQPUSummary[] {
-    return this._backends?.qpus ?? [];
+    return this._listing?.qpus ?? [];
   }
 
   get pick(): IPick | null {
     const pick = this._pick;
-    if (pick && this._backends && pick.provider !== this._backends.provider) {
+    if (pick && this._listing && pick.provider !== this._listing.provider) {
       return null; // a pick made on the other provider is not used here
     }
     return pick;
@@ -121,8 +80,8 @@ export class QPUFleetModel implements IQPUFleetModel {
 
   get waitsForConfig(): boolean {
     return (
-      this._error !== null &&
-      CONFIG_ERROR_CODES.has(this._error.code) &&
+      this.error !== null &&
+      CONFIG_ERROR_CODES.has(this.error.code) &&
       this._errorStamp !== undefined
     );
   }
@@ -131,145 +90,18 @@ export class QPUFleetModel implements IQPUFleetModel {
    * The configuration the server read, as last reported (error or plan).
    */
   get config(): IPlanInfo['config'] | null {
-    return this._error?.config ?? this._plan?.config ?? null;
+    return this.error?.config ?? this._plan?.config ?? null;
   }
 
-  get error(): IFleetError | null {
-    return this._error;
-  }
-
-  get stale(): boolean {
-    return (
-      this._backends !== null && (this._error !== null || this._backends.stale)
-    );
-  }
-
-  get staleReason(): string {
-    if (!this._backends) {
-      return '';
-    }
-    if (this._error) {
-      return this._error.message;
-    }
-    return this._backends.stale ? this._backends.stale_reason : '';
-  }
-
-  ageSeconds(now: number = Date.now()): number | null {
-    if (!this._backends) {
-      return null;
-    }
-    return (
-      Math.max(0, this._backends.age_seconds) +
-      Math.max(0, now - this._receivedAt) / 1000
-    );
-  }
-
-  get nextAttempt(): number | null {
-    const { interval, timestamp, phase } = this._poll.state;
-    if (phase === 'stopped' || phase === 'disposed' || !isFinite(interval)) {
-      return null;
-    }
-    return timestamp + interval;
-  }
-
-  /**
-   * The wait before the next attempt after a failure (ms), null when the
-   * last request did not fail.
-   */
-  get retryDelay(): number | null {
-    const { interval, phase } = this._poll.state;
-    return phase === 'rejected' ? interval : null;
-  }
-
-  /**
-   * The number of failed requests in a row.
-   */
-  get failures(): number {
-    return this._failures;
-  }
-
-  get interval(): number {
-    return this._interval;
-  }
-
-  set interval(value: number) {
-    const interval = clampInterval(value);
-    if (interval === this._interval) {
-      return;
-    }
-    const shorter = interval < this._interval;
-    this._interval = interval;
-    this._poll.frequency = {
-      ...this._poll.frequency,
-      interval,
-      max: maxInterval(interval)
-    };
-    // A shorter interval takes effect now rather than after the old wait.
-    const { phase } = this._poll.state;
-    if (shorter && !this._busy && phase !== 'rejected' && phase !== 'stopped') {
-      void this._poll.schedule({ interval, phase: 'standby' });
-    }
-    this._changed.emit();
-  }
-
-  get hidden(): boolean {
-    return this._visible.size === 0;
-  }
-
-  set hidden(value: boolean) {
-    this.setViewVisible('default', !value);
-  }
-
-  /**
-   * Tell the model whether one of its views is visible. The poll stands by
-   * while none is; when one is shown again and the data is older than the
-   * interval (or missing, or failed) the fleet is asked at once.
-   */
-  setViewVisible(view: string, visible: boolean): void {
-    const wasHidden = this.hidden;
-    if (visible) {
-      this._visible.add(view);
-    } else {
-      this._visible.delete(view);
-    }
-    if (wasHidden && !this.hidden && !this.isDisposed) {
-      const age = this.ageSeconds();
-      if (this._error || age === null || age * 1000 >= this._interval) {
-        void this.refresh();
-      }
-    }
-  }
-
-  async refresh(): Promise<void> {
-    if (this.isDisposed) {
-      return;
-    }
-    await refreshAndWait(this._poll);
-  }
-
-  /**
-   * Start polling (when created with `auto: false`).
-   */
-  start(): Promise<void> {
-    return this._poll.start();
-  }
-
-  /**
-   * Stop polling until `start()` or `refresh()`.
-   */
-  stop(): Promise<void> {
-    return this._poll.stop();
-  }
-
-  async setPick(backend: string | null): Promise<IPick> {
-    const pick = await this._client.setPick(backend);
+  async setPick(qpu: string | null): Promise<IPick> {
+    const pick = await this._client.setPick(qpu);
     this._setPick(pick);
-    this._changed.emit();
+    this.emitChanged();
     return pick;
   }
 
   detail(name: string): Promise<IQPUDetail> {
-    return this._client.getBackend(name);
+    return this._client.getQPU(name);
   }
 
   /**
@@ -277,27 +109,14 @@ export class QPUFleetModel implements IQPUFleetModel {
    * (e.g. the sidebar was never opened and the poll stands by).
    */
   async ensureQpus(): Promise<IQPUSummary[]> {
-    if (!this._backends) {
-      const backends = await this._client.getBackends();
-      if (!this._backends) {
-        this._apply({ backends, plan: null, pick: null, meta: false });
-        this._changed.emit();
+    if (!this._listing) {
+      const listing = await this._client.getQPUs();
+      if (!this._listing) {
+        this.accept({ listing, plan: null, pick: null, meta: false });
+        this.emitChanged();
       }
     }
     return this.qpus;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll.dispose();
-    Signal.clearData(this);
   }
 
   /**
@@ -306,7 +125,7 @@ export class QPUFleetModel implements IQPUFleetModel {
    * configuration error it first asks whether the configuration changed, and
    * asks for nothing else until it has (or the user asks).
    */
-  private async _fetch(
+  protected async fetch(
     state: IPoll.State<ITickPayload, unknown, 'standby'>
   ): Promise<ITickPayload> {
     const asked = state.phase === 'started' || state.phase === 'refreshed';
@@ -317,12 +136,11 @@ export class QPUFleetModel implements IQPUFleetModel {
       }
     }
     const meta = this._plan === null || this._pick === null || asked;
-    this._setBusy(true);
-    let backends: IBackendsReply;
+    let listing: IQPUListReply;
     try {
-      backends = await this._client.getBackends();
+      listing = await this._client.getQPUs();
     } catch (reason) {
-      const error = toFleetError(reason);
+      const error = toRequestError(reason);
       this._pendingStamp = CONFIG_ERROR_CODES.has(error.code)
         ? error.config
           ? error.config.changed_at
@@ -336,7 +154,43 @@ export class QPUFleetModel implements IQPUFleetModel {
       meta ? this._client.getPlan().catch(() => null) : null,
       meta ? this._client.getPick().catch(() => null) : null
     ]);
-    return { backends, plan, pick, meta };
+    return { listing, plan, pick, meta };
+  }
+
+  protected apply(payload: ITickPayload): IFreshness {
+    // The server ranks the QPUs (least busy first); its order is kept.
+    this._listing = { ...payload.listing, qpus: payload.listing.qpus ?? [] };
+    if (payload.plan) {
+      this._plan = payload.plan;
+    }
+    if (payload.pick) {
+      this._setPick(payload.pick);
+    }
+    return this._listing;
+  }
+
+  protected recovered(): void {
+    this._errorReason = null;
+    this._errorStamp = undefined;
+  }
+
+  protected failed(reason: unknown): void {
+    if (reason !== this._errorReason) {
+      this._errorReason = reason;
+      this._errorStamp = this._pendingStamp;
+    }
+  }
+
+  /**
+   * A configuration error the model can watch for a change of the
+   * configuration is not retried with backoff: nothing is retried on a
+   * timer but the question whether the configuration changed.
+   */
+  protected backsOff(reason: unknown): boolean {
+    return !(
+      CONFIG_ERROR_CODES.has(toRequestError(reason).code) &&
+      this._errorStamp !== undefined
+    );
   }
 
   /**
@@ -348,109 +202,23 @@ export class QPUFleetModel implements IQPUFleetModel {
       const plan = await this._client.getPlan();
       return plan.config ? plan.config.changed_at : undefined;
     } catch (reason) {
-      const error = toFleetError(reason);
+      const error = toRequestError(reason);
       return error.config ? error.config.changed_at : undefined;
-    }
-  }
-
-  private _onTick(
-    poll: FleetPoll,
-    state: IPoll.State<ITickPayload, unknown, 'standby'>
-  ): void {
-    switch (state.phase) {
-      case 'resolved':
-      case 'reconnected':
-        this._failures = 0;
-        this._error = null;
-        this._errorReason = null;
-        this._errorStamp = undefined;
-        this._apply(state.payload as ITickPayload);
-        this._busy = false;
-        break;
-      case 'rejected':
-        if (state.payload !== this._errorReason) {
-          this._errorReason = state.payload;
-          this._errorStamp = this._pendingStamp;
-        }
-        if (
-          state.interval < this._interval ||
-          (this._waitsForConfigAfter(state.payload) &&
-            state.interval !== this._interval)
-        ) {
-          // Poll draws a backoff from the previous wait, which is zero after
-          // a start or a refresh: never retry sooner than the interval. The
-          // rescheduled tick comes back here with the right wait.
-          void poll.schedule({
-            interval: this._interval,
-            payload: state.payload,
-            phase: 'rejected'
-          });
-          return;
-        }
-        this._failures += 1;
-        this._error = toFleetError(state.payload);
-        this._busy = false;
-        break;
-      case 'standby':
-      case 'stopped':
-        this._busy = false;
-        break;
-      default:
-        break;
-    }
-    this._changed.emit();
-  }
-
-  /**
-   * Whether a failure is a configuration error the model can watch for a
-   * change of the configuration (no backoff then: nothing is retried).
-   */
-  private _waitsForConfigAfter(reason: unknown): boolean {
-    return (
-      CONFIG_ERROR_CODES.has(toFleetError(reason).code) &&
-      this._errorStamp !== undefined
-    );
-  }
-
-  private _apply(payload: ITickPayload): void {
-    // The server ranks the QPUs (least busy first); its order is kept.
-    this._backends = { ...payload.backends, qpus: payload.backends.qpus ?? [] };
-    this._receivedAt = Date.now();
-    if (payload.plan) {
-      this._plan = payload.plan;
-    }
-    if (payload.pick) {
-      this._setPick(payload.pick);
     }
   }
 
   private _setPick(pick: IPick): void {
     const old = this._pick;
     this._pick = pick;
-    if (
-      !old ||
-      old.backend !== pick.backend ||
-      old.provider !== pick.provider
-    ) {
+    if (!old || old.qpu !== pick.qpu || old.provider !== pick.provider) {
       this._pickChanged.emit(pick);
     }
   }
 
-  private _setBusy(busy: boolean): void {
-    if (this._busy !== busy) {
-      this._busy = busy;
-      this._changed.emit();
-    }
-  }
-
   private _client: IQPUClient;
-  private _poll: FleetPoll;
-  private _interval: number;
-  private _visible = new Set<string>();
-  private _backends: IBackendsReply | null = null;
+  private _listing: IQPUListReply | null = null;
   private _plan: IPlanInfo | null = null;
   private _pick: IPick | null = null;
-  private _error: IFleetError | null = null;
   private _errorReason: unknown = null;
   /**
    * The configuration's stamp when the current configuration error came
@@ -458,15 +226,10 @@ export class QPUFleetModel implements IQPUFleetModel {
    */
   private _errorStamp: string | null | undefined = undefined;
   private _pendingStamp: string | null | undefined = undefined;
-  private _failures = 0;
-  private _busy = false;
-  private _receivedAt = 0;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
   private _pickChanged = new Signal<this, IPick | null>(this);
 }
 
-export namespace QPUFleetModel {
+export namespace QPUListModel {
   export interface IOptions {
     /**
      * The server API.
@@ -486,18 +249,4 @@ export namespace QPUFleetModel {
      */
     backoff?: boolean | number;
   }
-}
-
-function clampInterval(ms: number): number {
-  if (!isFinite(ms) || ms <= 0) {
-    return DEFAULT_INTERVAL;
-  }
-  return Math.max(MIN_INTERVAL, Math.round(ms));
-}
-
-function maxInterval(interval: number): number {
-  return Math.min(
-    Poll.MAX_INTERVAL,
-    Math.max(interval * MAX_INTERVAL_FACTOR, MIN_MAX_INTERVAL)
-  );
 }

@@ -1,15 +1,15 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IQPUClient } from './tokens';
 import {
-  IBackendsReply,
   IConfigInfo,
-  IFleetError,
   IPick,
   IPlanInfo,
-  IQPUClient,
-  IQPUDetail
-} from './tokens';
+  IQPUDetail,
+  IQPUListReply,
+  IRequestError
+} from './wire';
 
 /**
  * The URL namespace of the server extension.
@@ -134,11 +134,11 @@ export async function requestAPI<T>(
 }
 
 /**
- * Describe any failure of a request as an `IFleetError`.
+ * Describe any failure of a request as an `IRequestError`.
  */
-export function toFleetError(reason: unknown): IFleetError {
+export function toRequestError(reason: unknown): IRequestError {
   if (reason instanceof APIError) {
-    const error: IFleetError = {
+    const error: IRequestError = {
       message: reason.message,
       code: reason.code,
       status: reason.response.status
@@ -194,8 +194,8 @@ export class QPUClient implements IQPUClient {
     return requestAPI<IPlanInfo>('plan', {}, this.serverSettings, this.timeout);
   }
 
-  getBackends(): Promise<IBackendsReply> {
-    return requestAPI<IBackendsReply>(
+  getQPUs(): Promise<IQPUListReply> {
+    return requestAPI<IQPUListReply>(
       'backends',
       {},
       this.serverSettings,
@@ -203,7 +203,7 @@ export class QPUClient implements IQPUClient {
     );
   }
 
-  getBackend(name: string): Promise<IQPUDetail> {
+  getQPU(name: string): Promise<IQPUDetail> {
     return requestAPI<IQPUDetail>(
       `backends/${encodeURIComponent(name)}`,
       {},
@@ -216,12 +216,12 @@ export class QPUClient implements IQPUClient {
     return requestAPI<IPick>('pick', {}, this.serverSettings, this.timeout);
   }
 
-  setPick(backend: string | null): Promise<IPick> {
+  setPick(qpu: string | null): Promise<IPick> {
     return requestAPI<IPick>(
       'pick',
       {
         method: 'POST',
-        body: JSON.stringify({ backend }),
+        body: JSON.stringify({ qpu }),
         headers: { 'Content-Type': 'application/json' }
       },
       this.serverSettings,

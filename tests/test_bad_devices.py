@@ -1,9 +1,8 @@
 """Bad upstream data is contained (bad devices, unknown queues): the REAL client against the emulator, whose
-``GET /api/v1/backends`` answer is rewritten per case. Also both TimeoutError classes of a deadline."""
+``GET /api/v1/backends`` answer is rewritten per case. Also the deadline's hand-off of a late result."""
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 import time
 
@@ -156,17 +155,9 @@ async def test_the_server_answers_an_unreadable_listing_with_bad_response(api, i
     assert "\n" not in answer.json["message"]
 
 
-# --- the deadline on every Python --------------------------------------------------------------------------
-def test_the_deadline_holds_when_futures_timeout_is_its_own_class(monkeypatch):
-    """On Python 3.10 ``Future.result(timeout)`` raises ``concurrent.futures.TimeoutError``, which is not the
-    builtin ``TimeoutError``. Give it that shape here, whatever the interpreter: the deadline must still be a
-    DeadlineExceeded, and a result that arrives late must still be handed to ``on_late_result``."""
-
-    class FuturesTimeout(concurrent.futures._base.Error):  # 3.10's shape: not a builtin TimeoutError
-        pass
-
-    monkeypatch.setattr(concurrent.futures._base, "TimeoutError", FuturesTimeout)
-    monkeypatch.setattr(concurrent.futures, "TimeoutError", FuturesTimeout)
+# --- the deadline ---------------------------------------------------------------------------------------------
+def test_the_deadline_holds_and_a_late_result_is_handed_on():
+    """The deadline is a DeadlineExceeded, and a result that arrives late is handed to ``on_late_result``."""
     late = threading.Event()
     release = threading.Event()
 

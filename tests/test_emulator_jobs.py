@@ -1,8 +1,9 @@
 """The emulator's jobs API, driven by the REAL qiskit-ibm-runtime client (nothing mocked).
 
-Pins what the client (0.51) sends and needs: submit from SamplerV2/EstimatorV2 in job, Batch and Session mode,
-``service.jobs()`` paging on ``count``, one job, results decoded by the client, cancel (204, then 409), metrics,
-logs, tags, delete, and faults on the new routes.
+Pins what the client (0.51) sends and needs: submit from SamplerV2/EstimatorV2 and from the executor primitives
+(``executor_sampler.Sampler``, ``executor_estimator.Estimator``: the ``executor`` program) in job, Batch and
+Session mode, ``service.jobs()`` paging on ``count``, one job, results decoded by the client, cancel (204, then
+409), metrics, logs, tags, delete, and faults on the new routes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import Batch, EstimatorV2, QiskitRuntimeService, SamplerV2, Session
 from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError, RuntimeInvalidStateError
+from qiskit_ibm_runtime.executor_estimator import Estimator as ExecutorEstimator
+from qiskit_ibm_runtime.executor_sampler import Sampler as ExecutorSampler
 from test_emulator import _raw_headers, emu, isolated_env, make_service  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -68,6 +71,51 @@ def test_estimator_in_batch_and_session_modes(emu, service):  # noqa: F811
         sampled = SamplerV2(mode=session).run([bell(backend)], shots=100)
         assert set(sampled.result()[0].data.meas.get_counts()) == {"00", "11"}
     assert [j.job_id() for j in service.jobs(session_id=session.session_id)] == [sampled.job_id()]
+
+
+def test_executor_sampler_runs_the_executor_program_and_counts_come_back(emu, service):  # noqa: F811
+    emu.hold_jobs = True
+    backend = service.backend(QPU)
+    flip = QuantumCircuit(3)
+    flip.x(0)
+    flip.x(2)
+    flip.measure_all()
+    flipped = generate_preset_pass_manager(backend=backend, optimization_level=1).run(flip)
+    job = ExecutorSampler(mode=backend).run([bell(backend), flipped], shots=1000)
+    assert job.status() == "QUEUED" and emu.jobs[-1]["program"]["id"] == "executor"
+    emu.release_jobs()
+    bell_counts, flip_counts = (pub.data.meas.get_counts() for pub in job.result())
+    assert set(bell_counts) == {"00", "11"} and sum(bell_counts.values()) == 1000
+    assert 350 < bell_counts["00"] < 650  # sampled, not one outcome
+    assert flip_counts == {"101": 1000}
+    assert job.status() == "DONE" and emu.job_errors == []
+
+
+def test_executor_sampler_twirled_in_a_batch(emu, service):  # noqa: F811
+    emu.job_queue_seconds = emu.job_run_seconds = 0.0
+    backend = service.backend(QPU)
+    with Batch(backend=backend) as batch:
+        sampler = ExecutorSampler(mode=batch)
+        sampler.options.twirling.enable_gates = sampler.options.twirling.enable_measure = True  # samplex items
+        job = sampler.run([bell(backend)], shots=1000)
+        counts = job.result()[0].data.meas.get_counts()
+    assert set(counts) == {"00", "11"} and sum(counts.values()) >= 1000
+    assert job.session_id == emu.sessions[-1]["id"] and emu.job_errors == []
+
+
+def test_executor_estimator_in_a_session(emu, service):  # noqa: F811
+    emu.job_queue_seconds = emu.job_run_seconds = 0.0
+    backend = service.backend("ibm_perth")  # it measures every qubit of the chip: 7 here, 156 on ibm_fez (~15 s)
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
+    observables = [SparsePauliOp(p).apply_layout(isa.layout) for p in ("ZZ", "XX", "ZI")]
+    with Session(backend=backend) as session:
+        job = ExecutorEstimator(mode=session).run([(isa, observables)])
+        evs = job.result()[0].data.evs
+    assert abs(evs[0] - 1) < 0.05 and abs(evs[1] - 1) < 0.05 and abs(evs[2]) < 0.1
+    assert emu.jobs[-1]["program"]["id"] == "executor" and emu.job_errors == []
 
 
 def test_listing_filters_paging_and_count(emu, service):  # noqa: F811

@@ -159,6 +159,31 @@ def test_bad_arguments_give_one_line(shell, capsys, line, phrase):
     assert len(lines) == 1 and phrase in lines[0], err
 
 
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("%qbackends --min-qubits x", "--min-qubits: 'x' is not a whole number. Give e.g. --min-qubits 5."),
+        ("%qjobs --limit 1.5", "--limit: '1.5' is not a whole number. Give e.g. --limit 5."),
+        ("%qconnect --deadline soon", "--deadline: 'soon' is not a number. Give e.g. --deadline 20."),
+        ("%qconnect --env", "--env: expected one argument. See %qconnect? for the arguments."),
+    ],
+)
+def test_argument_errors_do_not_depend_on_argparse_wording(shell, capsys, monkeypatch, line, expected):
+    """The line is built from argparse's ArgumentError (which argument, and our converter's reason), so it is the
+    same whatever argparse's (translatable, gettext) wording of its own messages is."""
+    import argparse
+
+    wording = {
+        "invalid %(type)s value: %(value)r": "ungültiger %(type)s-Wert: %(value)r",
+        "argument %(argument_name)s: %(message)s": "Argument %(argument_name)s: %(message)s",
+    }
+    monkeypatch.setattr(argparse, "_", lambda text: wording.get(text, text))
+    result, _, err = run(shell, capsys, line)
+    assert not result.success
+    lines = [line for line in err.splitlines() if line.startswith("UsageError")]
+    assert lines == [f"UsageError: {expected}"], err
+
+
 BAD_ENVS = [
     ('IQP_API_TOKEN="<PROVIDE_YOUR_API_TOKEN>"\nOPEN_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\n', "placeholder"),
     ('IQP_API_TOKEN="abc"\nOPEN_PLAN="on"\nFLEX_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\n', "only one plan"),

@@ -126,3 +126,79 @@ def test_run_refuses_the_source_tree(project):
     assert "up to date" in default.stdout  # the second start installs nothing
     assert f"jupyter lab --no-browser in {project / 'notebooks'}" in default.stdout.replace(" --allow-root", "")
     assert (project / "notebooks" / "01-x.ipynb").exists()  # the examples, copied in
+
+
+def test_readme_rehearsal_lines_are_what_the_emulator_prints(tmp_path):
+    """The README's "Rehearse the IBM path" steps quote the emulator's own output (export and .env lines)."""
+    import re
+    import socket
+    import time
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Rehearse the IBM path without an account", 1)[1].split("\n## ", 1)[0]
+    assert ".venv/bin/python tests/emulator --port 8765" in section
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    stated = [line.strip() for block in blocks[1:] for line in block.splitlines() if line.strip()]
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    emulator = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "emulator"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        printed: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(line.startswith("OPEN_PLAN_INSTANCE") for line in printed):
+            line = emulator.stdout.readline()  # the emulator flushes its lines at once, then serves
+            if not line:
+                break
+            printed.append(line.split("#", 1)[0].strip())
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    printed = [line.replace(str(port), "8765") for line in printed if line and not line.startswith("IBM Quantum")]
+    assert stated == printed
+
+
+def stated_wheel_kb(readme: str) -> int:
+    """The wheel size the README states ("it is about N kB")."""
+    import re
+
+    found = re.search(r"`pip wheel --no-deps -w dist \.`.*?it is about (\d+) kB", readme, re.S)
+    assert found, "the README states the wheel's size as 'it is about N kB' after its pip wheel step"
+    return int(found.group(1))
+
+
+def test_readme_states_the_wheel_size_as_built(tmp_path):
+    """The README's wheel step builds into dist/ (ignored), and the size it states is the built wheel's, within 10%."""
+    labextension = ROOT / "qiskit_connector_lab" / "labextension"
+    if not (labextension / "static" / "style.js").is_file():
+        pytest.skip("the sidebar is not built in this checkout (bash scripts/setup.sh builds it)")
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=30
+    ).stdout.split(b"\0")
+    copy = tmp_path / "checkout"
+    for name in filter(None, (t.decode() for t in tracked)):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    shutil.copytree(labextension, copy / "qiskit_connector_lab" / "labextension")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q", "-w", "dist", "."],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (copy / "dist").glob("qiskit_connector_lab-*.whl")
+    for where in ("dist/" + wheel.name, wheel.name):  # where the README's step puts it, or a bare `pip wheel .`
+        ignored = subprocess.run(["git", "check-ignore", "-q", where], cwd=ROOT, timeout=30)
+        assert ignored.returncode == 0, f"git does not ignore a built wheel at {where}"
+    size_kb = wheel.stat().st_size / 1000
+    stated = stated_wheel_kb((ROOT / "README.md").read_text())
+    assert abs(stated - size_kb) <= 0.1 * size_kb, f"README says about {stated} kB; the wheel is {size_kb:.0f} kB"

@@ -30,6 +30,8 @@ CELLS = [
     "%qjobs --cancel {submitted.job_id()}",
     "%qjob d0000000000000000000",
     "%qconnect --instance not-my-instance",
+    "%qlogin --instance open-instance",  # no stdin under nbclient: one line, nothing stored
+    "%qlogout",
     "from qiskit_connector_lab import save_account\n"
     "path = save_account(name='audit'); print(oct(path.stat().st_mode & 0o777))",
 ]

@@ -31,8 +31,9 @@ from qiskit_connector_lab.errors import (  # noqa: E402
 from qiskit_connector_lab.providers.local_fleet import LocalFleet  # noqa: E402
 from qiskit_connector_lab.server.app_settings import QConnectorServer  # noqa: E402
 from qiskit_connector_lab.server.backoff import Backoff  # noqa: E402
-from qiskit_connector_lab.server.shared_upstream import InternalError, SharedUpstream  # noqa: E402
+from qiskit_connector_lab.server.shared_upstream import SharedUpstream  # noqa: E402
 from qiskit_connector_lab.server.single_flight import SingleFlight  # noqa: E402
+from qiskit_connector_lab.server.upstream import InternalError  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
@@ -228,7 +229,7 @@ async def test_details_are_cached_per_qpu(make_cache, flaky):
     assert cache.stats.detail_calls == 2
     # The calibration stays cached; the live fields (queue, status) come from the newest listing.
     flaky.set_queue("fake_fez", 4321)
-    cache._listing_at -= cache.options.ttl + 1  # the listing is past its TTL
+    cache.listing_value.expire()  # the listing is past its TTL
     three = await cache.detail("fake_fez")
     assert cache.stats.detail_calls == 2 and three["queue"] == 4321 and three["layout"] == one["layout"]
     with pytest.raises(UnknownBackend):
@@ -245,7 +246,7 @@ async def test_fifty_concurrent_requests_one_listing_on_the_local_fleet(
     assert provider.listing_fetches == 1 and shared_upstream.stats.listing_calls == 1
     bodies = [json.loads(r.body) for r in responses]
     assert len({b["fetched_at"] for b in bodies}) == 1  # every client got the same listing
-    assert shared_upstream.stats.cache_hits + shared_upstream._flights.joined == CONCURRENT - 1
+    assert shared_upstream.stats.cache_hits + shared_upstream.upstream.flights.joined == CONCURRENT - 1
 
 
 @pytest.mark.parametrize("server_traits", [{"provider": "ibm"}])
@@ -262,7 +263,7 @@ async def test_fifty_concurrent_requests_one_backends_request_upstream(
     assert status["listing_calls"] == 1 and status["coalesced_waits"] >= CONCURRENT - 1
 
     # The next round, after the TTL, is again one request for all.
-    shared_upstream._listing_at -= shared_upstream.options.ttl + 1
+    shared_upstream.listing_value.expire()
     await many(http_server_client, jp_auth_header, jp_base_url, "qiskit-connector-lab/backends")
     assert emulator.count("GET", BACKENDS) == 2
 
@@ -367,7 +368,8 @@ async def test_background_refresh_runs_while_asked_and_pauses_when_idle(api, sha
 
 async def test_the_cache_stops_with_the_server(jp_serverapp, api, shared_upstream):
     assert (await api("GET", "backends")).status == 200
-    assert shared_upstream.refresher_state in ("running", "not started") and shared_upstream._task is not None
+    assert shared_upstream.refresher_state in ("running", "not started") and shared_upstream.running
     await jp_serverapp.cleanup_extensions()
-    assert shared_upstream.refresher_state == "stopped" and shared_upstream._task is None
-    assert shared_upstream._executor._shutdown
+    assert shared_upstream.refresher_state == "stopped" and not shared_upstream.running
+    with pytest.raises(RuntimeError, match="shutdown"):  # the thread pool takes no more calls
+        await shared_upstream.upstream.call("calling after the stop", lambda: None)

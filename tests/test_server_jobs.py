@@ -69,7 +69,7 @@ async def test_a_job_shows_queued_then_done_with_its_detail(api, ibm_env):
     pending = await api("GET", "jobs", params={"pending": "true"})
     assert pending.status == 200, pending
     rows = pending.json["jobs"]
-    assert [(r["id"], r["status"], r["backend"], r["primitive"], r["provider"]) for r in rows] == [
+    assert [(r["id"], r["status"], r["qpu"], r["primitive"], r["provider"]) for r in rows] == [
         (job_id, "QUEUED", QPU, "sampler", "ibm")
     ]
     assert pending.json["total"] == 1 and not pending.json["stale"] and not pending.json["local"]
@@ -170,12 +170,35 @@ async def test_without_the_raw_page_the_public_api_pays_a_status_per_pending_job
         ({"limit": "101"}, "bad_limit"),
         ({"offset": "-1"}, "bad_offset"),
         ({"pending": "maybe"}, "bad_pending"),
+        ({"qpu": "../x"}, "bad_name"),
         ({"backend": "../x"}, "bad_name"),
+        # str.isdigit() takes these; int() refuses the first three and reads the fourth as 3
+        ({"limit": "\u00b2"}, "bad_limit"),
+        ({"limit": "\u2460"}, "bad_limit"),
+        ({"offset": "\u00b9"}, "bad_offset"),
+        ({"limit": "\u0663"}, "bad_limit"),
+        ({"offset": "9" * 5000}, "bad_offset"),
+        ({"offset": "0" * 7}, "bad_offset"),
+    ],
+    ids=[
+        "0",
+        "101",
+        "-1",
+        "maybe",
+        "qpu",
+        "backend",
+        "superscript 2",
+        "circled 1",
+        "superscript 1",
+        "arabic 3",
+        "5000 digits",
+        "7 digits",
     ],
 )
 async def test_bad_filters_are_a_400_naming_the_argument(api, ibm_env, filters, problem):
     answer = await api("GET", "jobs", params=filters)
     assert answer.status == 400 and answer.json["code"] == problem, answer
+    assert "\n" not in answer.json["message"] and len(answer.json["message"]) < 120
     assert ibm_env.count("GET", JOBS) == 0
 
 
@@ -183,12 +206,100 @@ async def test_filters_reach_ibm(api, ibm_env):
     emulator = ibm_env
     emulator.hold_jobs = True
     ids = submit(emulator, 3)
-    page = await api("GET", "jobs", params={"limit": "2", "offset": "1", "backend": QPU})
+    page = await api("GET", "jobs", params={"limit": "2", "offset": "1", "qpu": QPU})
     assert [r["id"] for r in page.json["jobs"]] == [ids[1], ids[0]]
     # the filters went upstream, not applied here
     listed = next(r for r in emulator.requests if r.path == JOBS and r.method == "GET")
     assert {"limit=2", "offset=1", f"backend={QPU}"} <= set(listed.query.split("&"))
-    assert (await api("GET", "jobs", params={"backend": "ibm_fez"})).json["jobs"] == []
+    assert (await api("GET", "jobs", params={"qpu": "ibm_fez"})).json["jobs"] == []
+    assert (await api("GET", "jobs", params={"backend": "ibm_fez"})).json["jobs"] == []  # the former name
+
+
+# --- bad rows from IBM -----------------------------------------------------------------------------------------
+BAD_ROWS = [
+    ("no id", {"id": None}, "no id"),
+    ("numeric id", {"id": 12345}, "no id"),
+    ("backend list", {"backend": ["ibm_perth"]}, "backend"),
+    ("tags number", {"tags": 5}, "tags"),
+    ("status number", {"state": {"status": 7}}, "status"),
+    ("created infinite", {"created": float("inf")}, "created"),
+    ("huge reason code", {"state": {"status": "Failed", "reason_code": 10**40}}, "reason_code"),
+]
+
+
+@pytest.mark.parametrize("name,damage,field", BAD_ROWS, ids=[b[0] for b in BAD_ROWS])
+async def test_a_malformed_job_row_is_left_out_with_a_note_and_nothing_goes_stale(
+    api, ibm_env, monkeypatch, name, damage, field
+):
+    from emulator.jobs import EmulatedJob
+
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    good, bad = submit(emulator, 2)
+    view = EmulatedJob.view
+
+    def damaged(job):
+        data = view(job)
+        return {**data, **damage} if job.id == bad else data
+
+    monkeypatch.setattr(EmulatedJob, "view", damaged)
+    page = await api("GET", "jobs")
+    assert page.status == 200, page
+    assert [r["id"] for r in page.json["jobs"]] == [good] and not page.json["stale"]
+    [note] = page.json["notes"]
+    assert "could not be read" in note and field in note and "\n" not in note
+    assert page.json["total"] == 2  # IBM's count: the job exists, it is only unreadable
+    backends = await api("GET", "backends")
+    assert backends.status == 200 and not backends.json["stale"]
+    status = (await api("GET", "status")).json["upstream"]
+    assert status["consecutive_failures"] == 0 and status["backoff_remaining"] == 0
+
+
+@pytest.mark.parametrize(
+    "count",
+    [10**40, -3, "many", float("nan"), float("inf"), True, None],
+    ids=["10**40", "-3", "many", "nan", "inf", "True", "None"],
+)
+def test_a_job_count_out_of_bounds_is_the_rows_read(count):
+    from qiskit_connector_lab.jobs.from_ibm import records_from_api
+
+    row = {"id": "d1", "backend": "ibm_perth", "state": {"status": "Completed"}, "created": "2026-11-30T20:00:00Z"}
+    records, total, notes = records_from_api({"jobs": [row, {"id": None}], "count": count})
+    assert [r.id for r in records] == ["d1"] and total == 1 and len(notes) == 1
+    assert records_from_api({"jobs": [row], "count": 7})[1] == 7
+
+
+def test_many_bad_rows_make_a_bounded_note_list():
+    from qiskit_connector_lab.jobs.from_ibm import MAX_NOTES, records_from_api
+
+    records, total, notes = records_from_api({"jobs": [{"id": None}] * 500, "count": 500})
+    assert records == () and total == 500 and len(notes) == MAX_NOTES + 1
+    assert notes[-1] == f"{500 - MAX_NOTES} more jobs could not be read and are left out."
+
+
+# --- a job the browser saw pending is seen finished at the next poll ----------------------------------------
+@pytest.mark.parametrize(
+    "server_traits", [{"provider": "ibm", "ttl": 10, "deadline": DEADLINE, "refresh_interval": 60}]
+)
+async def test_a_pending_job_is_seen_finished_within_two_seconds_while_final_pages_stay_cached(api, ibm_env):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    emulator.job_queue_seconds = emulator.job_run_seconds = 0.0
+    submit(emulator)
+    assert (await api("GET", "jobs")).json["jobs"][0]["status"] == "QUEUED"  # the browser saw it pending
+    emulator.release_jobs()
+    emulator.wait_jobs_simulated()
+    while emulator.jobs[0]["status"] != "Completed":
+        await asyncio.sleep(0.02)
+    finished = time.perf_counter()
+    while (await api("GET", "jobs")).json["jobs"][0]["status"] != "DONE":
+        assert time.perf_counter() - finished < 2.0, "the finished job still shows pending after 2 s"
+        await asyncio.sleep(0.1)
+    # Every job final: the page is kept for the TTL (10 s), not asked for again every second.
+    emulator.reset_log()
+    await asyncio.sleep(1.5)
+    assert (await api("GET", "jobs")).json["jobs"][0]["status"] == "DONE"
+    assert emulator.count("GET", JOBS) == 0
 
 
 # --- the fault table --------------------------------------------------------------------------------------

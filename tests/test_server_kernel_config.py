@@ -1,4 +1,4 @@
-"""The sidebar and the notebooks read the same configuration (issue 10, finding 2).
+"""The sidebar and the notebooks read the same configuration.
 
 A real Jupyter server starts a real kernel for a notebook in a subfolder, as the frontend does (``POST
 /api/sessions``). The server's root holds one ``.env`` and the notebook's subfolder a different one. Expected
@@ -86,7 +86,7 @@ async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, j
 
         # An edit of the root .env is seen by both, without a restart.
         (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="kyiv"\n')
-        shared_upstream._stamp_checked = -1e9  # the server looks at most once a second; do not wait for it here
+        shared_upstream.upstream.check_config(now=True)  # the server looks at most once a second: look now
         sidebar = (await api("GET", "backends")).json
         kernel = await run_in_kernel(client, PROBE.format(env=""))
         assert kernel["names"] == [q["name"] for q in sidebar["qpus"]] == ["fake_kyiv"]
@@ -99,7 +99,7 @@ async def test_a_dotenv_added_while_the_server_runs_is_seen(api, jp_root_dir, sh
     before = (await api("GET", "plan")).json
     assert before["env_file"] is None
     (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="fez"\n')
-    shared_upstream._stamp_checked = -1e9
+    shared_upstream.upstream.check_config(now=True)
     after = (await api("GET", "backends")).json
     assert [q["name"] for q in after["qpus"]] == ["fake_fez"]
     assert (await api("GET", "plan")).json["env_file"].endswith(".env")
@@ -123,7 +123,7 @@ async def test_a_configuration_error_carries_the_dotenv_stamp_and_ends_when_the_
 
     env.write_text('QCONNECTOR_FLEET="manila"\n')  # fixed: a new mtime
     os.utime(env, (1_700_000_100, 1_700_000_100))
-    shared_upstream._stamp_checked = -1e9  # the server looks at the .env at most once a second
+    shared_upstream.upstream.check_config(now=True)  # the server looks at the .env at most once a second
     fixed = await api("GET", "backends")
     assert fixed.status == 200 and [q["name"] for q in fixed.json["qpus"]] == ["fake_manila"], fixed
     plan = (await api("GET", "plan")).json
@@ -139,6 +139,6 @@ async def test_a_changed_dotenv_drops_the_cached_job_pages(jp_root_dir, api, sha
     assert shared_upstream.jobs.list_calls == 1
     env.write_text('QCONNECTOR_FLEET="fez"\n')
     os.utime(env, (1_700_000_200, 1_700_000_200))
-    shared_upstream._stamp_checked = -1e9  # the server looks at the .env at most once a second
+    shared_upstream.upstream.check_config(now=True)  # the server looks at the .env at most once a second
     assert (await api("GET", "jobs")).status == 200
     assert shared_upstream.jobs.list_calls == 2  # asked again, not served from the old configuration's cache

@@ -36,6 +36,9 @@ ROUTES = [
     ("GET", "jobs"),
     ("GET", "jobs/d123"),
     ("POST", "jobs/d123/cancel"),
+    ("GET", "account"),
+    ("POST", "account"),
+    ("DELETE", "account"),
 ]
 QPU_FIELDS = {
     "name",
@@ -106,7 +109,7 @@ async def test_plan_on_the_local_fleet(api):
     assert answer.status == 200
     body = answer.json
     assert body["provider"] == "local" and body["local"] is True
-    assert (body["plan"], body["plan_label"], body["plan_title"]) == ("open", "Open Plan", "Open")
+    assert (body["plan"], body["plan_label"], body["plan_display_name"]) == ("open", "Open Plan", "Open")
     assert body["verified"] is False and body["instance"] == "local fleet" and body["crn"] is None
     assert body["channel"] == "local"
     assert body["modes"] == ["batch", "job"] and body["default_mode"] == "job"
@@ -149,29 +152,32 @@ async def test_detail_of_an_unknown_or_malformed_name(api):
 
 async def test_pick_round_trip_and_the_pick_file(api, qc_env):
     empty = await api("GET", "pick")
-    assert empty.status == 200 and empty.json == {"backend": None, "provider": "local", "updated_at": None}
+    assert empty.status == 200 and empty.json == {"qpu": None, "provider": "local", "updated_at": None}
 
-    posted = await api("POST", "pick", body={"backend": "fake_kyiv"})
+    posted = await api("POST", "pick", body={"qpu": "fake_kyiv"})
     assert posted.status == 200
-    assert posted.json["backend"] == "fake_kyiv" and posted.json["provider"] == "local"
+    assert posted.json["qpu"] == "fake_kyiv" and posted.json["provider"] == "local"
     assert datetime.fromisoformat(posted.json["updated_at"])
     assert (await api("GET", "pick")).json == posted.json
 
     stored = json.loads((qc_env / "picks" / "pick.json").read_text())
-    assert stored == posted.json  # what the kernel's bare %qconnect reads
+    # what the kernel's bare %qconnect reads (the file keeps the core's name for the QPU)
+    assert stored == {"backend": "fake_kyiv", "provider": "local", "updated_at": posted.json["updated_at"]}
+    old_body = await api("POST", "pick", body={"backend": "fake_kyiv"})  # the body the sidebar sent before
+    assert old_body.status == 200 and old_body.json["qpu"] == "fake_kyiv"
 
-    cleared = await api("POST", "pick", body={"backend": None})
-    assert cleared.json == {"backend": None, "provider": "local", "updated_at": None}
+    cleared = await api("POST", "pick", body={"qpu": None})
+    assert cleared.json == {"qpu": None, "provider": "local", "updated_at": None}
     assert not (qc_env / "picks" / "pick.json").exists()
 
 
 async def test_pick_rejects_bad_bodies(api, qc_env):
-    _check_error(await api("POST", "pick", body={"backend": "fake_nowhere"}), 404, "unknown_backend")
+    _check_error(await api("POST", "pick", body={"qpu": "fake_nowhere"}), 404, "unknown_backend")
     _check_error(await api("POST", "pick", body="{not json"), 400, "invalid_json")
     _check_error(await api("POST", "pick", body=b"\xff\xfe"), 400, "invalid_json")
     _check_error(await api("POST", "pick", body=["fake_kyiv"]), 400, "bad_request")
     _check_error(await api("POST", "pick", body={"name": "fake_kyiv"}), 400, "bad_request")
-    _check_error(await api("POST", "pick", body={"backend": 7}), 400, "bad_name")
+    _check_error(await api("POST", "pick", body={"qpu": 7}), 400, "bad_name")
     _check_error(await api("POST", "pick", body={"backend": "../../etc"}), 400, "bad_name")
     big = json.dumps({"backend": "fake_kyiv", "padding": "x" * 5000})
     _check_error(await api("POST", "pick", body=big), 413, "too_large")
@@ -219,6 +225,57 @@ async def test_every_route_refuses_a_request_without_a_token(api, method, route)
     assert answer.json["code"] in ("forbidden", "xsrf_failed") and "Traceback" not in answer.text
 
 
+@pytest.fixture
+def browser(jp_serverapp, http_server_client, jp_base_url):
+    """A browser logged in through the login form: ``await browser(path, **fetch_kwargs)`` with its cookies, and
+    ``browser.jar`` (``_xsrf`` among them). Token-authenticated API requests skip jupyter_server's XSRF and origin
+    checks, which is why these tests go through a real login."""
+    jar: dict[str, str] = {}
+
+    def keep(response) -> None:
+        for header in response.headers.get_list("Set-Cookie"):
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for name, morsel in cookie.items():
+                jar[name] = morsel.value
+
+    async def fetch(path: str, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if jar:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        response = await http_server_client.fetch(
+            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
+        )
+        keep(response)
+        return response
+
+    async def login() -> None:
+        await fetch("login")
+        token = jp_serverapp.identity_provider.token
+        await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+        assert any(name.startswith("username-") for name in jar)
+
+    fetch.jar = jar  # type: ignore[attr-defined]
+    fetch.login = login  # type: ignore[attr-defined]
+    return fetch
+
+
+async def test_a_cross_origin_write_is_a_403_that_says_so(browser, qc_env):
+    await browser.login()
+    headers = {"X-XSRFToken": browser.jar["_xsrf"], "Origin": "http://evil.example"}
+    for method, path, body in (("POST", "pick", json.dumps({"qpu": "fake_kyiv"})), ("POST", "jobs/x1/cancel", "")):
+        refused = await browser(f"qiskit-connector-lab/{path}", method=method, body=body, headers=dict(headers))
+        answer = json.loads(refused.body)
+        assert refused.code == 403 and answer["code"] == "cross_origin", (refused.code, answer)
+        assert "refused as cross-origin" in answer["message"] and "\n" not in answer["message"]
+    assert not (qc_env / "picks" / "pick.json").exists()
+    own = {"X-XSRFToken": browser.jar["_xsrf"]}  # the sidebar's own fetch: no foreign Origin
+    accepted = await browser(
+        "qiskit-connector-lab/pick", method="POST", body=json.dumps({"qpu": "fake_kyiv"}), headers=own
+    )
+    assert accepted.code == 200
+
+
 async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url, qc_env):
     """Browser flow: the login form sets a login cookie; a POST with that cookie but without the XSRF token
     is refused; with the `_xsrf` cookie echoed in `X-XSRFToken` it passes. (Token-authenticated API requests
@@ -260,7 +317,7 @@ async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, ht
     accepted = await fetch(
         url, method="POST", body=json.dumps({"backend": "fake_kyiv"}), headers={"X-XSRFToken": jar["_xsrf"]}
     )
-    assert accepted.code == 200 and json.loads(accepted.body)["backend"] == "fake_kyiv"
+    assert accepted.code == 200 and json.loads(accepted.body)["qpu"] == "fake_kyiv"
 
 
 # --- the IBM path: the real runtime client against the emulator --------------------------------------------
@@ -303,8 +360,8 @@ async def test_every_route_on_the_ibm_path(api, ibm_env, qc_env, all_logs, jp_lo
     assert emulator.count("GET", f"{BACKENDS}/{name}/properties") == 1
     _check_error(await api("GET", "backends/ibm_nowhere"), 404, "unknown_backend")
 
-    posted = await api("POST", "pick", body={"backend": name})
-    assert posted.json["backend"] == name and posted.json["provider"] == "ibm"
+    posted = await api("POST", "pick", body={"qpu": name})
+    assert posted.json["qpu"] == name and posted.json["provider"] == "ibm"
     assert (await api("GET", "pick")).json == posted.json
     assert json.loads((qc_env / "picks" / "pick.json").read_text())["provider"] == "ibm"
 

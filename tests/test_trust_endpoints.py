@@ -420,3 +420,31 @@ async def test_the_server_refuses_an_endpoint_whose_host_parsers_disagree_on(
         assert "localhost" not in answer.text and TOKEN[:8] not in answer.text
     assert recorder.requests == [] and not recorder.received_secret()
     assert TOKEN[:8] not in all_logs.text
+
+
+# --- process-only variables written into a .env: ignored, and said so where the user looks ----------------------
+def test_an_allow_list_in_the_dotenv_is_named_as_ignored_in_the_refusal(emulator, ibm_dotenv, monkeypatch):
+    monkeypatch.delenv("QCONNECTOR_ALLOW_HOSTS")
+    path = ibm_dotenv("open", QCONNECTOR_ALLOW_HOSTS="127.0.0.1")
+    with pytest.raises(ConfigError) as info:
+        connect(mode="job", env_file=path)
+    message = str(info.value)
+    assert "\n" not in message and "QCONNECTOR_ALLOW_HOSTS=127.0.0.1" in message
+    assert "(the QCONNECTOR_ALLOW_HOSTS line in ~/.env is ignored)" in message, message
+
+
+def test_process_only_variables_in_a_dotenv_are_noted_in_the_summary_and_qplan(shell, clean_env, capsys):
+    """IAM_URL (read by the IBM client from the process environment only) and QCONNECTOR_ALLOW_HOSTS in a .env are
+    ignored: the summary of %qconnect and the %qplan report each say so in one line."""
+    (clean_env / ".env").write_text('IAM_URL="http://127.0.0.1:9"\nQCONNECTOR_ALLOW_HOSTS="127.0.0.1"\n')
+    settings = load_settings(local=True)
+    assert sorted(n for n in settings.notes if "is ignored" in n) == [
+        "IAM_URL in ~/.env is ignored: it is read from the process environment only (set it before starting Jupyter).",
+        "QCONNECTOR_ALLOW_HOSTS in ~/.env is ignored: only the process environment can allow a host.",
+    ]
+    assert connect(local=True).summary().count("IAM_URL in ~/.env is ignored") == 1
+    assert shell.run_cell("%qconnect --local").success
+    assert capsys.readouterr().out.count("IAM_URL in ~/.env is ignored") == 1
+    assert shell.run_cell("%qplan --local").success
+    shown = capsys.readouterr().out
+    assert shown.count("IAM_URL in ~/.env is ignored") == 1 and shown.count("QCONNECTOR_ALLOW_HOSTS in ~/.env") == 1

@@ -69,3 +69,30 @@ if os.environ.get("QCONNECTOR_UI_PROVIDER") == "ibm":
 
 # Uncomment to debug the server:
 # c.ServerApp.log_level = "DEBUG"
+
+# QCONNECTOR_UI_PROVIDER=signin: the emulator as above, but no API key anywhere: the server starts on the local fleet
+# and tests/signin.spec.ts signs in from the sidebar with the emulator's key (written, mode 0600, to <state>/api-key).
+# HOME is a folder of the state, so the sign-in never writes the machine's own ~/.qiskit/qiskit-ibm.json.
+if os.environ.get("QCONNECTOR_UI_PROVIDER") == "signin":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from emulator import IBMQuantumEmulator
+
+    _emulator = IBMQuantumEmulator(seed=3).start()
+    for _key, _value in _emulator.client_env().items():
+        if _key != "QISKIT_IBM_URL":
+            os.environ[_key] = _value
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    os.environ["QCONNECTOR_ALLOW_HOSTS"] = "127.0.0.1"
+    (_state / "home").mkdir(mode=0o700, exist_ok=True)
+    os.environ["HOME"] = str(_state / "home")
+    (_state / "signin.env").write_text(
+        f'CLOUD_API_URL="{_emulator.base_url}"\nIQP_RUNTIME_API_URL="{_emulator.base_url}/api/v1"\n'
+    )
+    os.environ["QCONNECTOR_ENV_FILE"] = str(_state / "signin.env")
+    _key_file = _state / "api-key"
+    _key_file.write_text(_emulator.api_key)
+    _key_file.chmod(0o600)
+    c.QConnectorServer.provider = "auto"  # noqa: F821
+    c.QConnectorServer.deadline = 20  # noqa: F821

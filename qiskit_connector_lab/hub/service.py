@@ -42,7 +42,8 @@ from ..providers import Provider
 from ..secret import guard_loggers, redact
 from ..server.app_settings import QConnectorServer
 from ..server.http_errors import HTTP_DEFAULTS, ApiError, api_error
-from ..server.shared_upstream import SharedUpstream, build_provider
+from ..server.shared_upstream import SharedUpstream
+from ..server.upstream import build_provider
 
 log = logging.getLogger("qiskit_connector_lab.hub")
 

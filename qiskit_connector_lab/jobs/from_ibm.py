@@ -1,4 +1,7 @@
-"""IBM's job data as :class:`~.records.JobRecord`: the raw ``GET /api/v1/jobs`` item, or a client job object.
+"""IBM's job data as :class:`~.records.JobRecord`: the items of a raw ``GET /api/v1/jobs`` answer, every field checked.
+
+A row that cannot be read (no id, a field of the wrong type, a number out of bounds) is left out of the page with a
+one-line note; the other jobs still show. (A client job object is read in ``providers/ibm.py``.)
 
 The API spells a status ``Queued``/``Running``/``Completed``/``Cancelled``/``Failed`` (and a few longer variants such
 as ``Cancelled - Ran too long``); the records use what ``RuntimeJobV2.status()`` returns: QUEUED, RUNNING, DONE,
@@ -50,6 +53,17 @@ def iso(value: Any) -> str | None:
         return None
 
 
+MAX_ID = 128
+MAX_NAME = 128
+MAX_TAGS = 64
+MAX_COUNT = 10**9
+MAX_NOTES = 5
+
+
+class BadJobRow(ValueError):
+    """One job of IBM's list that cannot be read; the message names the field (one line)."""
+
+
 def _one_line(text: Any, limit: int = 300) -> str | None:
     if not text:
         return None
@@ -57,42 +71,120 @@ def _one_line(text: Any, limit: int = 300) -> str | None:
     return line[:limit]
 
 
-def record_from_api(raw: dict[str, Any], metrics: dict[str, Any] | None = None) -> JobRecord:
-    """The record of one item of ``GET /api/v1/jobs`` (or ``GET /jobs/{id}``), with ``/metrics`` if given."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-        raise ValueError("IBM sent a job without an id")
-    state: dict[str, Any] = raw["state"] if isinstance(raw.get("state"), dict) else {}
-    status = job_status(state.get("status") or raw.get("status"))
-    program: dict[str, Any] = raw["program"] if isinstance(raw.get("program"), dict) else {}
-    stamps = (metrics or {}).get("timestamps") or {}
-    reason = state.get("reason")
-    code = state.get("reason_code") or state.get("reasonCode")
+def _text(raw: dict[str, Any], key: str, limit: int = MAX_NAME) -> str | None:
+    """A string field, or None when absent; anything else (a number, a list, a 10 kB string) is a bad row."""
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadJobRow(f"its {key} is not a string of at most {limit} characters")
+    return value
+
+
+def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadJobRow(f"its {key} is not an object")
+    return value
+
+
+def _stamp(value: Any, key: str) -> str | None:
+    if value is not None and not isinstance(value, (str, datetime)):
+        raise BadJobRow(f"its {key} is not a time")
+    return iso(value)
+
+
+def bounded_count(value: Any, high: int = MAX_COUNT) -> int | None:
+    """A whole number from 0 to ``high`` (an int, or a float that is one), else None: no bool, NaN, 1e999."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not (value.is_integer() and 0 <= value <= high):
+        return None
+    number = int(value)
+    return number if 0 <= number <= high else None
+
+
+def record_from_api(raw: Any, metrics: dict[str, Any] | None = None) -> JobRecord:
+    """The record of one item of ``GET /api/v1/jobs`` (or ``GET /jobs/{id}``), with ``/metrics`` if given.
+
+    Every field is checked: a row that cannot be read raises :class:`BadJobRow` naming the field."""
+    if not isinstance(raw, dict):
+        raise BadJobRow("it is not an object")
+    job_id = raw.get("id")
+    if not isinstance(job_id, str) or not 0 < len(job_id) <= MAX_ID or not job_id.isprintable():
+        raise BadJobRow("it has no id")
+    state = _object(raw, "state")
+    status_text = _text(state, "status") or _text(raw, "status")
+    status = job_status(status_text)
+    program = _object(raw, "program")
+    metrics = metrics if isinstance(metrics, dict) else {}
+    stamps = _object(metrics, "timestamps")
+    reason = _one_line(_text(state, "reason", 10_000))
+    code = state.get("reason_code", state.get("reasonCode"))
+    if code is not None and (isinstance(code, bool) or not isinstance(code, (int, str)) or len(str(code)) > 32):
+        raise BadJobRow("its reason_code is not a short code")
     error = None
     if status == ERROR:
         error = _one_line(f"Error code {code}; {reason}" if code and reason else reason or "The job failed.")
-    tags: list[Any] = raw["tags"] if isinstance(raw.get("tags"), list) else []
+    tags = raw.get("tags") or []
+    if (
+        not isinstance(tags, list)
+        or len(tags) > MAX_TAGS
+        or not all(isinstance(t, str) and len(t) <= 256 for t in tags)
+    ):
+        raise BadJobRow(f"its tags are not a list of at most {MAX_TAGS} short strings")
+    pubs = metrics.get("num_circuits")
     return JobRecord(
-        id=raw["id"],
-        backend=str(raw.get("backend") or ""),
-        primitive=str(program.get("id") or raw.get("program_id") or ""),
+        id=job_id,
+        backend=_text(raw, "backend") or "",
+        primitive=_text(program, "id") or _text(raw, "program_id") or "",
         status=status,
-        created=iso(raw.get("created") or stamps.get("created")),
-        started=iso(stamps.get("running")),
-        finished=iso(stamps.get("finished") or raw.get("ended")),
+        created=_stamp(raw.get("created") or stamps.get("created"), "created"),
+        started=_stamp(stamps.get("running"), "running"),
+        finished=_stamp(stamps.get("finished") or raw.get("ended"), "finished"),
         shots=None,
-        pubs=int((metrics or {}).get("num_circuits") or 0),
-        tags=tuple(str(t) for t in tags),
-        session_id=raw.get("session_id") or None,
+        pubs=(bounded_count(pubs) or 0) if pubs is not None else 0,
+        tags=tuple(tags),
+        session_id=_text(raw, "session_id"),
         error=error,
         provider="ibm",
     )
 
 
+def records_from_api(raw: Any) -> tuple[tuple[JobRecord, ...], int, tuple[str, ...]]:
+    """The records of one ``GET /api/v1/jobs`` answer, the total it says, and one note per row left out.
+
+    A row that cannot be read is skipped (and said), never the page: the other jobs still show. Raises ValueError
+    only when the answer itself is not a job list."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("jobs"), list):
+        raise ValueError("IBM Quantum sent a job list that is not a list of jobs")
+    records: list[JobRecord] = []
+    problems: list[str] = []
+    for position, item in enumerate(raw["jobs"], start=1):
+        try:
+            records.append(record_from_api(item))
+        except BadJobRow as problem:
+            problems.append(
+                f"IBM Quantum sent a job that could not be read (row {position}: {problem}); it is left out."
+            )
+    notes = problems[:MAX_NOTES]
+    if len(problems) > MAX_NOTES:
+        notes.append(f"{len(problems) - MAX_NOTES} more jobs could not be read and are left out.")
+    count = bounded_count(raw.get("count"))
+    total = count if count is not None and count >= len(records) else len(records)
+    return tuple(records), total, tuple(notes)
+
+
 def usage_seconds(raw: dict[str, Any] | None, metrics: dict[str, Any] | None = None) -> float | None:
-    """The quantum seconds IBM charged for the job, if it says."""
-    for source in ((metrics or {}).get("usage") or {}, (raw or {}).get("usage") or {}):
+    """The quantum seconds IBM charged for the job, if it says (a number from 0 to a year; anything else: None)."""
+    for holder in (metrics, raw):
+        source = holder.get("usage") if isinstance(holder, dict) else None
+        if not isinstance(source, dict):
+            continue
         for key in ("qpu_charge_time_seconds", "quantum_seconds", "seconds"):
             value = source.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 366 * 86400:
                 return float(value)
     return None

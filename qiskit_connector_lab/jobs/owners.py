@@ -18,6 +18,23 @@ import socket
 from typing import Any
 
 STOPPED_ERROR = "the kernel that ran it stopped before it finished"
+#: Process ids are C ``pid_t`` values (32-bit): anything outside 1..MAX_PID is not a process id (a damaged record).
+MAX_PID = 2**31 - 1
+
+
+def valid_owner(owner: Any) -> bool:
+    """True for an owner as :func:`this_process` writes it: a pid in range, a host, a start token or None."""
+    if not isinstance(owner, dict):
+        return False
+    pid, host, start = owner.get("pid"), owner.get("host"), owner.get("start")
+    return (
+        isinstance(pid, int)
+        and not isinstance(pid, bool)
+        and 0 < pid <= MAX_PID
+        and isinstance(host, str)
+        and len(host) <= 256
+        and (start is None or (isinstance(start, str) and len(start) <= 256))
+    )
 
 
 @functools.cache
@@ -62,16 +79,16 @@ def this_process() -> dict[str, Any]:
 def owner_stopped(owner: Any) -> bool:
     """True only when ``owner`` is a process of this host that is known to have stopped (else False: unknown,
     another host, or still running)."""
-    if not isinstance(owner, dict) or os.name != "posix":
-        return False
-    pid, host, start = owner.get("pid"), owner.get("host"), owner.get("start")
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or host != _host():
+    if os.name != "posix" or not valid_owner(owner):
+        return False  # a damaged owner is never taken for a stopped one (nor raises)
+    pid, host, start = owner["pid"], owner["host"], owner.get("start")
+    if host != _host():
         return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except OSError:  # PermissionError: another user's process, running
+    except (OSError, OverflowError):  # PermissionError: another user's process, running
         return False
     stat = _stat(pid)
     if stat is None:

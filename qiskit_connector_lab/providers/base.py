@@ -150,6 +150,12 @@ class JobsPage:
     jobs: tuple[JobRecord, ...]
     total: int
     provider: str
+    notes: tuple[str, ...] = ()  # one line per job that could not be read (and was left out)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"provider": self.provider, "total": self.total, "jobs": [job.as_dict() for job in self.jobs]}
+        return {
+            "provider": self.provider,
+            "total": self.total,
+            "jobs": [job.as_dict() for job in self.jobs],
+            "notes": list(self.notes),
+        }

@@ -17,7 +17,6 @@ import logging
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from concurrent.futures import Future
 from typing import Any, TextIO, TypeVar
 
@@ -38,13 +37,6 @@ from ..secret import redact
 T = TypeVar("T")
 
 _policy = threading.local()
-
-
-def _timeouts() -> tuple[type[BaseException], ...]:
-    """What ``Future.result(timeout=...)`` raises: the builtin ``TimeoutError`` on 3.11+, but on 3.10
-    ``concurrent.futures.TimeoutError`` is a class of its own. Looked up at call time, so a test can give it the
-    3.10 shape on any interpreter."""
-    return (TimeoutError, futures.TimeoutError)
 
 
 def call_with_deadline(
@@ -98,7 +90,7 @@ def call_with_deadline(
         return result
     except ConnectorError:
         raise
-    except _timeouts():
+    except TimeoutError:  # what Future.result(timeout=...) raises
         with handoff:
             finished = future.done()
             abandoned = not finished  # the worker reads it (a closure cell) when it delivers
@@ -226,7 +218,8 @@ def classify(exc: BaseException, *, what: str, seconds: float = 0.0, secrets: tu
     if _is(exc, kinds, "unreachable"):
         return Unreachable(
             f"IBM Quantum could not be reached while {what} (connection failed). "
-            "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet."
+            "Check the network and any CLOUD_API_URL / IQP_RUNTIME_API_URL overrides, or use the offline local fleet "
+            "(%qconnect --local, connect(local=True))."
         )
     if _is(exc, kinds, "invalid_account") and (
         "does not have access to the instance" in text or "is not a valid instance" in text

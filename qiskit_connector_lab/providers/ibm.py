@@ -12,13 +12,14 @@ Costs, per the measured behaviour of qiskit-ibm-runtime 0.51 (see the README):
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..config import Settings
-from ..errors import BadResponse, ConfigError, Unauthorized
-from ..jobs.from_ibm import iso, job_status, record_from_api, usage_seconds
+from ..errors import BadResponse, ConfigError, Unauthorized, Unreachable
+from ..jobs.from_ibm import iso, job_status, records_from_api, usage_seconds
 from ..jobs.records import CANCELLED, ERROR, JobNotCancellable, JobNotFound, JobRecord
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from ..qpus import Listing, listing_from_devices, usable_devices
@@ -107,12 +108,27 @@ class IBMProvider(Provider):
                     internals.remember_devices(service, usable_devices(devices, listing))
                     return service, listing
 
-                service, first = self._bounded("signing in", build)
+                try:
+                    service, first = self._bounded("signing in", build)
+                except Unreachable as exc:
+                    raise self._sign_in_unreachable(exc) from None
                 self._service = service
             service = self._service
         if first is not None:  # primed outside the service lock: the listing lock is never taken inside it
             self._prime_listing(first)
         return service
+
+    def _sign_in_unreachable(self, exc: Unreachable) -> Unreachable:
+        """With an endpoint override but no ``IAM_URL``, the client signs in at IBM Cloud's IAM (or ``iam.`` + the
+        override's host), not at the endpoint: name the variable that is missing, not only the network."""
+        if self.settings.endpoint is None or os.environ.get("IAM_URL"):
+            return exc
+        return Unreachable(
+            "IBM Quantum could not be reached while signing in (connection failed): the endpoint is overridden "
+            f"({self.settings.endpoint}) but IAM_URL is not set, so the client signed in at IBM Cloud's IAM. Set "
+            "IAM_URL in the process environment to that endpoint's sign-in URL, or use the offline local fleet "
+            "(%qconnect --local, connect(local=True))."
+        )
 
     # -- listing ---------------------------------------------------------------------------------------------
     def listing(self, max_age: float | None = None) -> Listing:
@@ -231,12 +247,11 @@ class IBMProvider(Provider):
             ),
         )
         if raw is not None:
-            try:
-                records = tuple(record_from_api(item) for item in raw["jobs"])
-                total = int(raw["count"]) if raw.get("count") is not None else len(records)
-            except (KeyError, TypeError, ValueError, AttributeError):
+            try:  # a job that cannot be read is left out with a note; only a page that is no list fails
+                records, total, notes = records_from_api(raw)
+            except ValueError:
                 raise BadResponse("IBM Quantum sent a job list that could not be read. Retry later.") from None
-            return JobsPage(records, total, "ibm")
+            return JobsPage(records, total, "ibm", notes)
         # The public client: service.jobs() is one GET /api/v1/jobs, but its job objects carry no status, so each
         # job not yet known to be final costs one GET /api/v1/jobs/{id} more.
         found = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))

@@ -34,6 +34,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ConfigError, ServerError, UnknownBackend
+from ..files import read_bounded
 from ..jobs import JobNotFound, LocalJobStore
 from ..plans import InstanceInfo, Plan, PlanCheck
 from ..qpus import ONLINE, PAUSED, QPU, STATUSES, Listing, whole_number
@@ -142,6 +143,7 @@ class LocalFleet(Provider):
         self._file_overrides: dict[str, dict[str, Any]] = {}
         self._file_mtime: float | None = None
         self._outage: str | None = None  # a simulated upstream outage, from the fleet file's "_outage"
+        self._file_problem: str | None = None  # why the fleet file cannot be read (one line), else None
         self._backends: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -193,16 +195,22 @@ class LocalFleet(Provider):
     def _read_fleet_file(self) -> dict[str, dict[str, Any]]:
         path = self._fleet_file()
         if not path:
-            self._outage = None
+            self._outage = self._file_problem = None
             return {}
         try:
             mtime = os.stat(path).st_mtime
         except OSError:
-            self._outage = None
+            self._outage = self._file_problem = None
             return {}
         if mtime != self._file_mtime:
             try:
-                data = json.loads(Path(path).read_text())
+                # A regular file of at most 1 MB, opened without blocking: a FIFO or a device is one line.
+                data = json.loads(read_bounded(path, variable=FLEET_FILE_VARIABLE))
+                self._file_problem = None
+            except ConfigError as error:
+                data = None
+                self._file_problem = f"{error} Its overrides are ignored until then."
+                self._file_overrides, self._outage, self._file_mtime = {}, None, mtime
             except (OSError, ValueError):
                 data = None  # a half-written file: keep the last good overrides
             if isinstance(data, dict):
@@ -265,7 +273,8 @@ class LocalFleet(Provider):
             qpus=tuple(qpus),
             fetched_at=datetime.fromtimestamp(now, UTC),
             provider="local",
-            notes=(_FLEET_NOTE.format(limit=statevector_limit()),),
+            notes=(_FLEET_NOTE.format(limit=statevector_limit()),)
+            + ((self._file_problem,) if self._file_problem else ()),
         )
 
     def listing(self, max_age: float | None = None) -> Listing:
@@ -289,14 +298,17 @@ class LocalFleet(Provider):
                 from .local_simulator import local_backend_class
 
                 local_jobs.install()  # the runtime's local mode returns local-fleet jobs for these backends
+                local_jobs.prestart_worker(member.name)  # the first job finds its worker process warm
                 for value in vars(fake_provider).values():
                     if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
                         with warnings.catch_warnings():
                             # fake_nighthawk warns that its error values are not typical: true of every fake
                             # backend, and the fleet already says it is a simulation.
                             warnings.filterwarnings("ignore", message="Properties of fake_", category=UserWarning)
-                            self._backends[name] = local_backend_class(value)()
-                            self._backends[name].target  # noqa: B018 - the warning is raised while building it
+                            self._backends[name] = local_backend_class(value)()  # the warning: at __init__
+                        # The target (the calibration decoded: 1-2 s for a large chip) is built in the background,
+                        # so the connect returns first; a transpile that comes sooner waits for it.
+                        self._backends[name].build_target_in_background()
                         break
                 else:
                     raise UnknownBackend(f"No fake backend class is named {member.name!r}.")

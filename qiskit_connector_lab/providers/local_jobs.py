@@ -7,19 +7,52 @@ local-fleet backend (in job, Session or Batch mode) return a :class:`LocalJob`:
 * ``job_id()``, ``backend()``, ``creation_date``, ``tags``, ``usage_estimation``, ``metrics()``, ``logs()``,
   ``wait_for_final_state()``, ``done()``/``running()``/``cancelled()``/``errored()``, ``result()``, ``cancel()``,
   ``usage()``, ``error_message()``, ``session_id``, ``primitive_id``, ``inputs``, ``properties()``, as IBM's;
-* jobs wait in one queue and run one at a time on a worker thread (the simulator uses the cores), so a notebook
-  can submit several and carry on; a job can be cancelled until it has finished (a running simulation cannot be
-  interrupted, so its result is dropped);
+* jobs wait in one queue per kernel and run one at a time in a **worker process** (the simulator uses the cores
+  and holds its process's GIL, so it must not run in the kernel): the kernel answers at once while a job runs, a
+  notebook can submit several and carry on, and a cancel of a running job ends its process (see "The worker
+  process" below);
+* a job obeys the backend's ``max_shots`` and ``max_experiments`` as IBM does, a job that cannot fit in memory is
+  refused before it starts, a job that would run long says so at submission (:func:`estimate_seconds`), and a job
+  that runs past ``QCONNECTOR_LOCAL_JOB_TIMEOUT`` seconds (default 600) is stopped and ends as ERROR;
 * every job is recorded in the local job store (:mod:`qiskit_connector_lab.jobs`), so the sidebar and ``%qjobs``
   see the jobs of every kernel; a cancel asked through the store (the server) is honoured before the job starts
   and drops its result after;
 * ``result().metadata["local_fleet"]`` says how it was simulated (method, active qubits, exact or approximated
   noise), and an approximation is also said at submission in a one-line :class:`LocalSimulationNote` warning.
+
+The worker process
+------------------
+One process per kernel, started in the background when the first local-fleet backend is built (so the first job
+finds it warm: qiskit and Aer imported, the backend and its reduced noise models cached across jobs), reused for
+every job, and replaced by a fresh one when a job's process had to be killed. Why one long-lived process and not a
+pool or one process per job: jobs of a kernel run one at a time anyway (the simulator already uses every core), a
+warm process keeps the typical lesson job as fast as in-process, and a cancel or a timeout simply kills the
+process and reaps it (``kill`` + ``wait``), which a pool's shared workers would not allow. The process:
+
+* is a fresh interpreter (``subprocess`` + ``sys.executable``, never a ``fork`` of the kernel, whose threads and
+  OpenMP pool a fork would copy), talking over a socket pair with :mod:`multiprocessing.connection`;
+* ends by itself when its kernel ends, even by ``kill -9``: it holds the read end of a pipe whose only writer is
+  the kernel, and a thread that sees its end-of-file exits the process;
+* ignores SIGINT (interrupting the kernel must not kill a job that another cell waits for), and runs at a lower
+  priority (``nice`` 5), so the notebook that waits for an answer gets the cores first;
+* costs the first job of a kernel its start (about an ``import qiskit_ibm_runtime``) when that job comes right
+  after the connect: it starts with the connect, so a job submitted a few seconds later finds it ready;
+* sends back the job's own result object (pickled), so ``result()`` is the same ``PrimitiveResult`` as before.
+
+A job whose inputs cannot be pickled (a rare custom object) runs in the kernel's job thread instead, as before.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import pickle
+import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -27,13 +60,17 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
+from ..errors import ConnectorError
 from ..jobs.records import CANCELLED, DONE, ERROR, FINAL_STATUSES, QUEUED, RUNNING, JobRecord
 from .local_simulator import (
     NOISE_MODELS,
+    STATEVECTOR,
     LocalSimulationNote,
     SimulationPlan,
     active_qubits,
@@ -46,7 +83,39 @@ from .runtime_internals import program_semantic_role
 
 logger = logging.getLogger(__name__)
 
-_executor: dict[str, ThreadPoolExecutor] = {}  # the one worker, made on first use
+
+class _JobQueue:
+    """The kernel's jobs, run in order by one daemon thread (``submit`` returns a ``Future``, as an executor's).
+
+    A daemon, not a ``ThreadPoolExecutor`` (whose threads the interpreter joins at exit): a kernel that exits
+    never waits for a running job; the job's worker process ends with the kernel."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="qcl-local-job", daemon=True)
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            try:
+                future.set_result(fn())
+            except BaseException as error:  # noqa: BLE001 - the job's own failure, kept in its future
+                future.set_exception(error)
+
+
+_executor: dict[str, _JobQueue] = {}  # the one job queue, made on first use
 _executor_lock = threading.Lock()
 STORE_POLL_SECONDS = 0.5  # how often a pending job looks for a cancel asked through the store
 
@@ -70,10 +139,10 @@ def live_job(job_id: str) -> LocalJob | None:
         return _live_jobs.get(job_id)
 
 
-def _worker() -> ThreadPoolExecutor:
+def _worker() -> _JobQueue:
     with _executor_lock:
         if "worker" not in _executor:
-            _executor["worker"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcl-local-job")
+            _executor["worker"] = _JobQueue()
         return _executor["worker"]
 
 
@@ -90,6 +159,338 @@ def _store() -> Any:
     from ..jobs.local_store import LocalJobStore
 
     return LocalJobStore()
+
+
+# -- limits ----------------------------------------------------------------------------------------------------------
+TIMEOUT_VARIABLE = "QCONNECTOR_LOCAL_JOB_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 600
+#: A job whose estimated run time is longer than this says so at submission.
+ANNOUNCE_SECONDS = 10.0
+#: A noisy statevector run simulates each shot as its own trajectory: about ``shots x instructions x (PER_OP +
+#: PER_AMPLITUDE x 2**qubits)`` seconds (Aer 0.17, fitted on 12- to 16-qubit GHZ runs on a 2-core machine; an
+#: order of magnitude is what the warning needs).
+SECONDS_PER_SHOT_OP = 2e-6
+SECONDS_PER_SHOT_OP_AMPLITUDE = 1e-8
+
+
+class LocalJobRefused(ConnectorError, ValueError):
+    """A local job the chosen backend refuses at submission, as IBM would (too many shots or circuits)."""
+
+    code = "local_job_refused"
+
+
+def job_timeout() -> int:
+    """``QCONNECTOR_LOCAL_JOB_TIMEOUT`` (whole seconds), else 600; a bad value: one-line ConfigError."""
+    from ..variables import count_from_environment
+
+    value = count_from_environment(TIMEOUT_VARIABLE, str(DEFAULT_TIMEOUT_SECONDS))
+    return DEFAULT_TIMEOUT_SECONDS if value is None else value
+
+
+def backend_limits(backend: Any) -> tuple[int | None, int | None]:
+    """``(max_shots, max_experiments)`` of the backend's configuration (None: not stated)."""
+    try:
+        configuration = backend.configuration()
+    except Exception:  # noqa: BLE001 - a backend without a configuration states no limits
+        return None, None
+
+    def whole(name: str) -> int | None:
+        value = getattr(configuration, name, None)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+    return whole("max_shots"), whole("max_experiments")
+
+
+def check_limits(backend: Any, shots: list[int], circuits: int) -> None:
+    """Refuse, in one line, what the backend's own limits refuse (IBM checks the same at submission)."""
+    max_shots, max_experiments = backend_limits(backend)
+    name = backend.name
+    if max_experiments is not None and circuits > max_experiments:
+        raise LocalJobRefused(
+            f"A job of {circuits:,} circuits exceeds {name}'s max_experiments of {max_experiments:,} (IBM refuses "
+            f"it too). Split it into jobs of at most {max_experiments:,} circuits."
+        )
+    most = max(shots, default=0)
+    if max_shots is not None and most > max_shots:
+        raise LocalJobRefused(
+            f"A job of {most:,} shots exceeds {name}'s max_shots of {max_shots:,} (IBM refuses it too). "
+            f"Use at most {max_shots:,} shots per PUB, or several jobs."
+        )
+
+
+def estimate_seconds(plan: SimulationPlan, circuits: list[Any], shots: list[int]) -> float:
+    """A rough run time of a statevector job: shots x instructions x 2**qubits, for each circuit (noisy
+    trajectories). 0 for the stabilizer and MPS methods (their cost does not follow this rule)."""
+    if plan.method != STATEVECTOR or not plan.active:
+        return 0.0
+    per_op = SECONDS_PER_SHOT_OP + SECONDS_PER_SHOT_OP_AMPLITUDE * 2 ** len(plan.active)
+    total = 0.0
+    for index, circuit in enumerate(circuits):
+        count = shots[index] if index < len(shots) else (shots[-1] if shots else 1)
+        total += count * max(1, len(circuit.data)) * per_op
+    return total
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def run_time_note(backend_name: str, plan: SimulationPlan, circuits: list[Any], shots: list[int]) -> str | None:
+    """The one-line warning of a long job, or None: e.g. "about 40 s: 20 qubits × 20,000 shots on the statevector"."""
+    seconds = estimate_seconds(plan, circuits, shots)
+    if seconds < ANNOUNCE_SECONDS:
+        return None
+    total_shots = sum(shots) if shots else 0
+    stop = job_timeout()
+    over = f"; it will be stopped after {stop} s ({TIMEOUT_VARIABLE})" if seconds > stop else ""
+    return (
+        f"Local fleet: {backend_name}: about {_duration(seconds)}: {len(plan.active)} qubits × {total_shots:,} shots "
+        f"on the statevector{over}."
+    )
+
+
+# -- the worker process ----------------------------------------------------------------------------------------------
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding qiskit_connector_lab
+_BOOT = "import sys; from qiskit_connector_lab.providers.local_jobs import worker_main; worker_main(sys.argv[1:])"
+KILL_WAIT_SECONDS = 5.0
+POLL_SECONDS = 0.05
+WORKER_NICENESS = 5  # how often the job thread looks for a cancel, a timeout or the worker's end
+
+
+def _installed() -> bool:
+    """Whether this package is imported from the interpreter's site-packages (the worker finds it there too)."""
+    import site
+
+    folders = {*site.getsitepackages(), site.getusersitepackages()}
+    return any(os.path.realpath(folder) == os.path.realpath(_PACKAGE_ROOT) for folder in folders)
+
+
+class WorkerProcess:
+    """One worker interpreter for local jobs, owned by the kernel (see the module doc)."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        alive_read, self._alive_write = os.pipe()  # the kernel holds the only writer: its end is the kernel's end
+        env = dict(os.environ)
+        if not _installed():  # a checkout (tests, a clone): the worker imports the kernel's own copy
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(theirs.fileno()), str(alive_read)],
+                pass_fds=(theirs.fileno(), alive_read),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
+            )
+        finally:
+            theirs.close()
+            os.close(alive_read)
+        self.connection = Connection(ours.detach())
+        self.pid = self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def warm(self, backend_name: str) -> None:
+        """Ask the idle worker to build a backend now (no answer is sent back)."""
+        try:
+            self.connection.send_bytes(pickle.dumps({"kind": "warm", "backend": backend_name}))
+        except OSError:  # it ended: the next job takes a fresh worker
+            pass
+
+    def kill(self) -> None:
+        """End the process and reap it (no zombie)."""
+        try:
+            self.process.kill()
+        except OSError:  # pragma: no cover - already gone
+            pass
+        try:
+            self.process.wait(KILL_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a process in uninterruptible sleep
+            logger.warning("Local fleet: worker process %s did not end within %s s.", self.pid, KILL_WAIT_SECONDS)
+        self.close()
+
+    def close(self) -> None:
+        for close in (self.connection.close, lambda: os.close(self._alive_write)):
+            try:
+                close()
+            except OSError:
+                pass
+
+
+class _Workers:
+    """The kernel's one warm worker: lent to one job at a time, replaced after a kill."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: WorkerProcess | None = None
+        self._busy: set[WorkerProcess] = set()
+        self._warm: set[str] = set()  # the backends this kernel loaded: a fresh worker builds them first
+
+    def prestart(self, backend_name: str | None = None) -> None:
+        """Start the warm worker in the background if there is none (cheap: the child imports by itself), and
+        have it build ``backend_name``'s backend (the backends it built are kept for the next workers too)."""
+        with self._lock:
+            if backend_name:
+                self._warm.add(backend_name)
+            if self._idle is None or not self._idle.alive():
+                if self._idle is not None:
+                    self._idle.kill()
+                try:
+                    self._idle = WorkerProcess()
+                except OSError as error:  # no process to spare: the job says so when it runs
+                    logger.warning("Local fleet: could not start a worker process: %s", _one_line(error))
+                    self._idle = None
+                    return
+                names = set(self._warm)
+            else:
+                names = {backend_name} if backend_name else set()
+            for name in sorted(names):
+                self._idle.warm(name)
+
+    def take(self) -> WorkerProcess:
+        with self._lock:
+            worker, self._idle = self._idle, None
+        if worker is None or not worker.alive():
+            if worker is not None:
+                worker.kill()
+            worker = WorkerProcess()
+        with self._lock:
+            self._busy.add(worker)
+        return worker
+
+    def give_back(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+            if self._idle is None and worker.alive():
+                self._idle = worker
+                return
+        worker.kill()
+
+    def discard(self, worker: WorkerProcess) -> None:
+        """A worker that was killed: no longer lent."""
+        with self._lock:
+            self._busy.discard(worker)
+
+    def idle_pid(self) -> int | None:
+        with self._lock:
+            return None if self._idle is None else self._idle.pid
+
+    def shutdown(self) -> None:
+        """At the kernel's exit: end every worker (a running job's too: it would die with the kernel anyway)."""
+        with self._lock:
+            workers = [w for w in (self._idle, *self._busy) if w is not None]
+            self._idle, self._busy = None, set()
+        for worker in workers:
+            worker.kill()
+
+
+class _Stopped(Exception):
+    """The job's process was killed by a cancel."""
+
+
+class _WorkerEnded(Exception):
+    """The job failed in its process, or its process ended (time bound, crash): ``str()`` is its one line."""
+
+
+WORKERS = _Workers()
+atexit.register(WORKERS.shutdown)
+
+
+def prestart_worker(backend_name: str | None = None) -> None:
+    """Have a warm worker ready for this kernel's first local job (called when a local-fleet backend is built):
+    it imports the simulator and builds ``backend_name``'s backend before the first job asks for it."""
+    WORKERS.prestart(backend_name)
+
+
+def _watch_parent(alive_fd: int) -> None:
+    try:
+        while os.read(alive_fd, 1):
+            pass
+    except OSError:
+        pass
+    os._exit(0)  # the kernel is gone: so is its job
+
+
+_worker_backends: dict[str, Any] = {}
+
+
+def _worker_backend(name: str) -> Any:
+    if name not in _worker_backends:
+        from qiskit_ibm_runtime import fake_provider
+
+        from .local_simulator import local_backend_class
+
+        for value in vars(fake_provider).values():
+            if isinstance(value, type) and getattr(value, "backend_name", None) == name:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # said in the kernel already
+                    backend = local_backend_class(value)()
+                    backend.target  # noqa: B018
+                _worker_backends[name] = backend
+                break
+        else:
+            raise ValueError(f"No fake backend class is named {name!r}.")
+    return _worker_backends[name]
+
+
+def run_task(task: dict[str, Any]) -> Any:
+    """Run one job's task (in the worker; also in the kernel's job thread for a task that cannot be pickled)."""
+    from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
+
+    from .runtime_internals import local_job_hook_installed
+
+    if local_job_hook_installed():  # pragma: no cover - the kernel never runs a task itself
+        raise RuntimeError("a local job's task runs in the worker process only")
+    run, run_executor = QiskitRuntimeLocalService._run, QiskitRuntimeLocalService._run_executor
+    backend = _worker_backend(task["backend"]) if isinstance(task["backend"], str) else task["backend"]
+    service = QiskitRuntimeLocalService()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the kernel said the notes at submission
+        if task["kind"] == "executor":
+            simulator = simulator_for(backend, task["plan"], circuits=task["circuits"])
+            return run_executor(service, simulator, task["options"], task["inputs"]).result()
+        return run(service, task["kind"], task["inputs"], {"backend": backend}, None).result()
+
+
+def worker_main(argv: list[str]) -> None:
+    """The worker process: run the tasks the kernel sends, one at a time, until the kernel goes."""
+    connection_fd, alive_fd = int(argv[0]), int(argv[1])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.nice(WORKER_NICENESS)  # the simulation yields the cores to the notebook that waits for an answer
+    except OSError:  # pragma: no cover
+        pass
+    threading.Thread(target=_watch_parent, args=(alive_fd,), daemon=True, name="qcl-watch-kernel").start()
+    connection = Connection(connection_fd)
+    import qiskit_aer  # noqa: F401 - warm: the first job finds these imported
+    import qiskit_ibm_runtime  # noqa: F401
+
+    while True:
+        try:
+            task = pickle.loads(connection.recv_bytes())
+        except (EOFError, OSError):
+            return
+        if task.get("kind") == "warm":
+            try:
+                _worker_backend(task["backend"])
+            except Exception:  # noqa: BLE001, S110 - the job that needs it will say why
+                pass
+            continue
+        try:
+            reply: tuple[str, Any] = ("ok", run_task(task))
+            data = pickle.dumps(reply)
+        except BaseException as error:  # noqa: BLE001 - any failure is the job's ERROR, as on IBM
+            data = pickle.dumps(("error", _one_line(error)))
+        try:
+            connection.send_bytes(data)
+        except OSError:
+            return
 
 
 class LocalJob:
@@ -111,7 +512,10 @@ class LocalJob:
         session_id: str | None = None,
         store: Any = None,
         program_id: str | None = None,
+        task: bytes | None = None,
     ) -> None:
+        """``run`` runs the job in the kernel's job thread; ``task`` (a pickled :func:`run_task` argument), when
+        given, runs it in the worker process instead (what :func:`make_job` does)."""
         self._program_id = program_id or primitive  # as IBM's primitive_id: "sampler", "estimator" or "executor"
         self._job_id = f"local-{uuid.uuid4().hex[:14]}"
         self._backend = backend
@@ -134,6 +538,10 @@ class LocalJob:
         self._finished: datetime | None = None
         self._last_store_check = 0.0
         self._future: Future | None = None
+        self._task = task
+        self._stop = threading.Event()  # set by a cancel: the job thread kills the worker
+        self._stopped = threading.Event()  # set once no process runs this job any more
+        self._worker_pid: int | None = None
         _register(self)
         self._record()
 
@@ -193,7 +601,7 @@ class LocalJob:
             self._status, self._started = RUNNING, datetime.now(UTC)
         self._store_update(status=RUNNING, started=self._started.isoformat())
         try:
-            result = self._run_fn()
+            result = self._run_in_worker() if self._task is not None else self._run_fn()
             metadata = getattr(result, "metadata", None)
             if isinstance(metadata, dict):
                 metadata["local_fleet"] = {"backend": self._backend.name, **self._plan.metadata()}
@@ -211,6 +619,68 @@ class LocalJob:
                 return
             self._result = result
             self._finish(DONE)
+
+    def _run_in_worker(self) -> Any:
+        """Send the task to the warm worker and wait for its answer, a cancel, the time bound or its end."""
+        timeout = job_timeout()
+        try:
+            worker = WORKERS.take()
+        except OSError as error:
+            raise _WorkerEnded(f"Local fleet: no process could be started for the job ({_one_line(error)}).") from None
+        self._worker_pid = worker.pid
+        try:
+            try:
+                worker.connection.send_bytes(self._task or b"")
+            except OSError:  # it ended between two jobs: the job was not sent, so a fresh worker takes it
+                worker.kill()
+                WORKERS.discard(worker)
+                worker = WORKERS.take()
+                self._worker_pid = worker.pid
+                worker.connection.send_bytes(self._task or b"")
+            deadline = time.monotonic() + timeout
+            next_store_check = time.monotonic() + STORE_POLL_SECONDS
+            while True:
+                if self._stop.is_set():
+                    worker.kill()
+                    raise _Stopped()
+                try:
+                    ready = worker.connection.poll(POLL_SECONDS)
+                except OSError:
+                    ready = True
+                if ready:
+                    try:
+                        kind, value = pickle.loads(worker.connection.recv_bytes())
+                    except (EOFError, OSError, pickle.UnpicklingError):
+                        worker.kill()
+                        code = worker.process.returncode
+                        raise _WorkerEnded(
+                            f"Local fleet: the simulation process ended unexpectedly (exit code {code}; e.g. the "
+                            "machine ran out of memory). Use fewer qubits or shots."
+                        ) from None
+                    WORKERS.give_back(worker)
+                    if kind == "ok":
+                        return value
+                    raise _WorkerEnded(str(value))
+                now = time.monotonic()
+                if now >= deadline:
+                    worker.kill()
+                    raise _WorkerEnded(
+                        f"Local fleet: the job ran longer than {timeout} s ({TIMEOUT_VARIABLE}) and was stopped. "
+                        f"Use fewer qubits or shots, or raise {TIMEOUT_VARIABLE}."
+                    )
+                if now >= next_store_check:
+                    next_store_check = now + STORE_POLL_SECONDS
+                    if self._cancel_asked_in_store():
+                        with self._lock:
+                            if self._status == RUNNING:
+                                self._finish(CANCELLED)
+                        worker.kill()
+                        raise _Stopped()
+        finally:
+            WORKERS.discard(worker)  # given back already when it answered
+            self._worker_pid = None
+            self._stopped.set()
+            threading.Thread(target=WORKERS.prestart, daemon=True).start()  # warm again for the next job
 
     def _finish(self, status: str, error: str | None = None) -> None:
         """Under ``self._lock``."""
@@ -236,6 +706,7 @@ class LocalJob:
                         if self._future is not None:
                             self._future.cancel()
                         self._finish(CANCELLED)
+                        self._stop.set()
         with self._lock:
             return self._status
 
@@ -285,9 +756,18 @@ class LocalJob:
                 raise RuntimeInvalidStateError(
                     f"Job cannot be cancelled: job {self._job_id} is already {self._status}."
                 )
+            running_in_worker = self._status == RUNNING and self._task is not None
             if self._future is not None:
                 self._future.cancel()
             self._finish(CANCELLED)
+            self._stop.set()
+        if running_in_worker:
+            self._stopped.wait(KILL_WAIT_SECONDS + 1)  # the job thread kills and reaps its process
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The pid of the worker process running this job now, else None."""
+        return self._worker_pid
 
     def error_message(self) -> str | None:
         self.status()
@@ -421,6 +901,7 @@ def make_job(
     if kind == "executor":
         circuits = [item.circuit for item in getattr(inputs, "items", [])]
         pubs, shots, tags = len(circuits), getattr(inputs, "shots", None), None
+        shot_counts = [shots] * len(circuits) if isinstance(shots, int) else []
         semantic = program_semantic_role(inputs) or ""
         primitive = "estimator" if "estimator" in semantic else "sampler"
         extra: set[int] = set()
@@ -430,19 +911,22 @@ def make_job(
         primitive, pubs = kind, len(pub_list)
         primitive_options = inputs.get("options", {}) if isinstance(inputs, dict) else {}
         if kind == "sampler":
-            shots = next((pub.shots for pub in pub_list if getattr(pub, "shots", None)), None)
-            shots = shots or primitive_options.get("default_shots") or 1024
+            default = primitive_options.get("default_shots") or 1024
+            shot_counts = [getattr(pub, "shots", None) or default for pub in pub_list]
+            shots = shot_counts[0] if shot_counts else default
         else:
-            shots = None
+            shots, shot_counts = None, []
         given = options.get("job_tags") if isinstance(options, dict) else None
         tags = None if given is None else list(given)
         extra = _observable_qubits(pub_list) if kind == "estimator" else set()
     NOISE_MODELS.max_entries = noise_cache_entries()  # read at each submission: a bad value fails here, one line
+    job_timeout()  # a bad QCONNECTOR_LOCAL_JOB_TIMEOUT fails here, one line, not when the job runs
+    check_limits(backend, shot_counts, len(circuits))  # as IBM: refused at submission, one line
     active = tuple(sorted(set(active_qubits(circuits)) | extra))
     plan = plan_simulation(active, is_clifford(circuits))  # fails fast, one line, when it cannot fit
-    note = plan.note(backend.name)
-    if note:
-        warnings.warn(note, LocalSimulationNote, stacklevel=5)
+    for note in (plan.note(backend.name), run_time_note(backend.name, plan, circuits, shot_counts)):
+        if note:
+            warnings.warn(note, LocalSimulationNote, stacklevel=5)
 
     if kind == "executor":
 
@@ -453,10 +937,19 @@ def make_job(
         def run() -> Any:
             return original().result()
 
+    task: dict[str, Any] = {"kind": kind, "backend": backend.name, "inputs": inputs}
+    if kind == "executor":
+        task.update(plan=plan, circuits=circuits, options=options)
+    try:
+        payload: bytes | None = pickle.dumps(task)
+    except Exception as error:  # noqa: BLE001 - a custom object in the inputs: run in the kernel's job thread
+        logger.info("Local fleet: a job's inputs cannot be sent to the worker process (%s)", _one_line(error))
+        payload = None
     job = LocalJob(
         backend,
         primitive,
         run,
+        task=payload,
         plan=plan,
         inputs=inputs,
         pubs=pubs,

@@ -407,11 +407,27 @@ def simulator_for(
     return simulator
 
 
+_TARGET_LOCK = threading.RLock()  # one target built at a time: a second caller waits for it, never builds it twice
+
+
 class LocalRunMixin:
     """Mixed into a fake backend's class: ``run()`` simulates only the active qubits (see the module doc)."""
 
     #: Marks the backends whose jobs the local fleet runs (see :mod:`.local_jobs`).
     qcl_local_fleet = True
+
+    @property
+    def target(self) -> Any:
+        """The fake backend's target, built once: the local fleet starts building it in the background when the
+        backend is loaded (so ``%qconnect`` returns first), and a caller that needs it sooner waits for that build
+        instead of starting a second one."""
+        with _TARGET_LOCK:
+            return super().target  # type: ignore[misc]
+
+    def build_target_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=lambda: self.target, name="qcl-build-target", daemon=True)
+        thread.start()
+        return thread
 
     def __deepcopy__(self, memo: dict) -> Any:
         # The runtime's local mode deep-copies its options, which hold the backend, for every job: a whole chip's

@@ -19,6 +19,8 @@ and the total, in one request                                                   
 a read timeout and a short retry on    ``qiskit_ibm_runtime.api.session           none: the deadline still holds (the
 the client's HTTP sessions             .RetrySession._initialize_retry``         caller is freed), but an abandoned
                                                                                  worker lives until the client gives up
+a key's instances without a service    ``accounts.Account.list_instances()``     a service with no instance, then
+(sign-in: 2 + N requests)              (near-public)                             ``instances()``: IAM twice, /backends
 =====================================  ========================================  =====================================
 
 When a private name is missing or has changed shape (a newer client), the fallback runs and one note is logged on
@@ -258,6 +260,32 @@ def install_session_hook(adapter_for_this_thread: Callable[[], Any | None]) -> b
         client_session.RetrySession._initialize_retry = _initialize_retry
         _hook_installed = True
         return True
+
+
+# --- a key's instances without a service ----------------------------------------------------------------------
+
+
+def list_instances_without_service(token: str, *, url: str | None, channel: str) -> list[Any]:
+    """The key's instances as ``service.instances()`` gives them, with IAM + Global Search + one Global Catalog call
+    per instance (2 + N requests) and no ``/backends``: ``accounts.Account(...).list_instances()``.
+
+    Fallback (a client without that class or method): a service is built with no instance and asked for its
+    ``instances()``, which also exchanges the key twice and lists the QPUs of the instance it picks.
+    """
+    try:
+        from qiskit_ibm_runtime.accounts import Account
+
+        usable = {"channel", "token", "url"} <= set(inspect.signature(Account.create_account).parameters) and list(
+            inspect.signature(Account.list_instances).parameters
+        ) == ["self"]
+    except (ImportError, AttributeError, TypeError, ValueError):
+        usable = False
+    if usable:
+        return list(Account.create_account(channel=channel, token=token, url=url).list_instances())
+    _note_fallback("accounts.Account.list_instances", "a service is built first: IAM twice and GET /backends")
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    return list(QiskitRuntimeService(channel=channel, token=token, url=url).instances())
 
 
 # =====================================================================================================================

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,17 @@ class JobsTable(GridReport):
         what = "pending jobs" if pending else "jobs"
         shown = len(page.jobs)
         self.title = f"{shown} of {page.total} {what} {where}, newest first"
-        self.footer = [] if shown else ["No jobs" + (" queued or running." if pending else " yet.")]
+        self.footer = []
+        #: With no job to show, one line says so, and no empty table is drawn.
+        self.empty = None if shown else (f"No pending jobs {where}." if pending else f"No jobs yet {where}.")
+
+    def __str__(self) -> str:
+        return self.empty if self.empty is not None else super().__str__()
+
+    def _repr_html_(self) -> str:
+        if self.empty is not None:
+            return f"<div class='qcl-report'>{html.escape(self.empty)}</div>"
+        return super()._repr_html_()
 
     def rows(self) -> list[list[Any]]:
         return [

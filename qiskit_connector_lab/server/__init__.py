@@ -2,7 +2,8 @@
 
 ``load_server_extension(server_app)`` is called by ``qiskit_connector_lab._load_jupyter_server_extension``.
 It reads :class:`~.app_settings.QConnectorServer` from the server's config, builds the one
-:class:`~.shared_upstream.SharedUpstream` every client shares, adds the routes, and stops the cache with the server.
+:class:`~.shared_upstream.SharedUpstream` every client shares (its provider calls all go through one
+:class:`~.upstream.Upstream`), adds the routes, and stops the cache with the server.
 """
 
 from __future__ import annotations

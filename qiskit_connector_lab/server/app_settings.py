@@ -60,6 +60,12 @@ class QConnectorServer(Configurable):
         help="How many queue-depth points per QPU are kept in memory for the detail view.",
     ).tag(config=True)
 
+    jobs_pending_ttl = Float(
+        1.0,
+        help="Seconds a page of jobs that shows a queued or running job is served from the cache (at most ttl), "
+        "so a job that ends is seen within about a second; a page of finished jobs is kept for ttl.",
+    ).tag(config=True)
+
     detail_ttl = Float(
         600.0,
         help="Seconds a QPU's configuration and calibration properties are cached.",
@@ -81,7 +87,16 @@ class QConnectorServer(Configurable):
         help="Threads for blocking upstream calls (they never run on the server's event loop).",
     ).tag(config=True)
 
-    @validate("refresh_interval", "ttl", "deadline", "idle_timeout", "detail_ttl", "plan_ttl", "max_backoff")
+    @validate(
+        "refresh_interval",
+        "ttl",
+        "jobs_pending_ttl",
+        "deadline",
+        "idle_timeout",
+        "detail_ttl",
+        "plan_ttl",
+        "max_backoff",
+    )
     def _positive_seconds(self, proposal: Any) -> float:
         value = float(proposal["value"])
         if not value > 0 or value == float("inf"):

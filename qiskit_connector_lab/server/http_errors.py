@@ -26,7 +26,6 @@ from typing import Any
 from tornado import web
 
 from ..errors import (
-    ConfigError,
     ConnectorError,
     DeadlineExceeded,
     NoBackendAvailable,
@@ -63,7 +62,7 @@ def rest_of(text: str) -> str:
 
 
 #: The errors only a change of the configuration (.env, environment, account) can end: the answer carries
-#: ``config`` (see ``shared_upstream.config_info``), so the sidebar retries when the .env changes.
+#: ``config`` (see ``upstream.config_info``), so the sidebar retries when the .env changes.
 CONFIG_ERROR_CODES = frozenset({"config_error", "plan_mismatch", "unauthorized"})
 
 
@@ -103,9 +102,7 @@ def status_for(error: ConnectorError) -> int:
         return 504
     if isinstance(error, UpstreamError):
         return 502
-    if isinstance(error, ConfigError):
-        return 500
-    return 500
+    return 500  # ConfigError (the server's own configuration) and anything else of the server's
 
 
 def api_error(error: ConnectorError, *, retry_after: float | None = None) -> ApiError:

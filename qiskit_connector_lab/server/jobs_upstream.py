@@ -1,148 +1,117 @@
 """The jobs side of the server's one shared upstream: every tab's job list comes from one cached, coalesced call.
 
-:class:`SharedJobs` rides on :class:`~.shared_upstream.SharedUpstream`: the same provider, thread pool, single
-flight, backoff and stale rules as the QPU list. A page of jobs (one filter set: pending, QPU, limit, offset) is
-served from memory for the upstream's ``ttl``; when it is older the first request refreshes it (on IBM: one
-``GET /api/v1/jobs``) and every request arriving meanwhile awaits that same refresh. Nothing refreshes the jobs
-while nobody asks for them. During a backoff, or when a refresh fails, the last good page is served marked
-``stale`` with a one-sentence reason; with no page yet, the error is the answer.
+A page of jobs (one filter set: pending, QPU, limit, offset) is a :class:`~.cache.SharedValue` on the same
+:class:`~.upstream.Upstream` as the QPU listing (same provider, thread pool, single flights and backoff): fresh from
+memory, else stale during a backoff, else one shared refresh (on IBM: one ``GET /api/v1/jobs``). A page that shows
+a pending job stays fresh for ``jobs_pending_ttl`` (a second by default), so a job that ends is seen at the next
+poll; a page of finished jobs for ``ttl``. Nothing refreshes the jobs while nobody asks for them.
 
 One job's detail is fetched on demand (single flight per id, no cache: a detail is opened rarely and must be
 current); a cancel goes straight through, then drops the cached pages so the next poll shows it.
+
+On the wire a job's QPU is ``qpu`` (the record calls it ``backend``): :func:`wire_job`.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from ..errors import ConnectorError, UpstreamError
+from ..jobs.records import JobRecord
+from ..providers import Provider
 from ..providers.base import JobsPage
-from ..qpus import utcnow
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .shared_upstream import SharedUpstream
+from .cache import Served, SharedValue
+from .upstream import Upstream
 
 PageKey = tuple[bool, str | None, int, int]
 
+MAX_PAGES = 64  # filter sets kept; beyond that the ones nobody asks for any more are dropped
 
-@dataclass
-class _Page:
-    page: JobsPage
-    fetched_at: datetime
-    taken: float
+
+def wire_job(record: JobRecord) -> dict[str, Any]:
+    """A job as the routes answer it: the record's fields, with its QPU as ``qpu``."""
+    data = record.as_dict()
+    data["qpu"] = data.pop("backend")
+    return data
 
 
 class SharedJobs:
-    def __init__(self, upstream: SharedUpstream) -> None:
-        self.up = upstream
-        self._pages: dict[PageKey, _Page] = {}
-        self._generation = 0  # bumped when the pages are forgotten: a fetch from before must not put one back
+    def __init__(self, upstream: Upstream, *, touch: Callable[[], None]) -> None:
+        self.upstream = upstream
+        self._touch = touch
+        self._pages: dict[PageKey, SharedValue[JobsPage]] = {}
         #: provider.jobs() calls (each one upstream request on IBM), for the status route and the tests.
         self.list_calls = 0
         self.detail_calls = 0
         self.cancels = 0
 
-    def forget(self) -> None:
-        """Drop every cached page, and any fetch still under way for the old configuration (a new .env)."""
-        self._pages.clear()
-        self._generation += 1
+    def _ttl(self, page: JobsPage) -> float:
+        options = self.upstream.options
+        if any(job.pending for job in page.jobs):
+            return min(options.ttl, options.jobs_pending_ttl)
+        return options.ttl
 
     async def page(
-        self, pending: bool = False, backend: str | None = None, limit: int = 20, offset: int = 0
+        self, pending: bool = False, qpu: str | None = None, limit: int = 20, offset: int = 0
     ) -> dict[str, Any]:
-        up = self.up
-        up._check_config()  # a new .env drops these pages first
-        up.touch()
-        key: PageKey = (pending, backend, limit, offset)
-        entry = self._pages.get(key)
-        if entry is not None and up._clock() - entry.taken <= up.options.ttl:
-            up.stats.cache_hits += 1
-            return self._payload(entry, None)
-        if up.backoff.active():
-            if entry is None:
-                raise up._blocking_error()
-            return self._payload(entry, up.backoff.last_error)
-        try:
-            entry = await up._flights.run(("jobs", key), functools.partial(self._fetch, key))
-        except ConnectorError as error:
-            if entry is None:
-                raise
-            return self._payload(entry, error)
-        return self._payload(entry, None)
+        self._touch()
+        key: PageKey = (pending, qpu, limit, offset)
+        value = self._pages.get(key)
+        if value is None:
+            if len(self._pages) >= MAX_PAGES:
+                self._pages.clear()
+            value = self._pages[key] = SharedValue(self.upstream, ("jobs", key), ttl=self._ttl)
+        return self._payload(await value.get(lambda: self._fetch(key)))
 
-    async def _fetch(self, key: PageKey) -> _Page:
-        up = self.up
-        generation = self._generation
-        provider = await up.provider()
-        pending, backend, limit, offset = key
+    async def _fetch(self, key: PageKey) -> JobsPage:
+        provider = await self.upstream.provider()
         self.list_calls += 1
-        try:
-            page = await up._call("listing the jobs", provider.jobs, pending, backend, limit, offset)
-        except ConnectorError as error:
-            up._failed(error, "listing the jobs")
-            raise
-        up._succeeded()
-        entry = _Page(page=page, fetched_at=utcnow(), taken=up._clock())
-        if generation != self._generation:  # the pages were forgotten meanwhile (a cancel, a new .env)
-            return entry
-        if len(self._pages) > 64:  # bounded: filter sets nobody asks for any more
-            self._pages.clear()
-        self._pages[key] = entry
-        return entry
+        return await self.upstream.call("listing the jobs", provider.jobs, *key)
 
-    def _payload(self, entry: _Page, error: ConnectorError | None) -> dict[str, Any]:
-        from .shared_upstream import stale_reason
+    def _payload(self, served: Served[JobsPage]) -> dict[str, Any]:
+        page = served.value
+        return {
+            "provider": page.provider,
+            "total": page.total,
+            "jobs": [wire_job(job) for job in page.jobs],
+            "notes": list(page.notes),
+            "local": page.provider == "local",
+            "fetched_at": served.fetched_at.isoformat(),
+            "age_seconds": served.age(),
+            "stale": served.stale,
+            "stale_reason": served.stale_reason,
+            "refresh_interval": self.upstream.options.refresh_interval,
+        }
 
-        if error is not None:
-            self.up.stats.stale_served += 1
-        data = entry.page.as_dict()
-        data.update(
-            local=entry.page.provider == "local",
-            fetched_at=entry.fetched_at.isoformat(),
-            age_seconds=round((utcnow() - entry.fetched_at).total_seconds(), 3),
-            stale=error is not None,
-            stale_reason=stale_reason(error) if error is not None else "",
-            refresh_interval=self.up.options.refresh_interval,
-        )
-        return data
+    def _forget_pages(self) -> None:
+        for value in self._pages.values():
+            value.forget()
+
+    async def _uncached(self) -> Provider:
+        """The provider for a call that is never served from memory (one job, a cancel): refused during a backoff."""
+        self._touch()
+        self.upstream.check_config()
+        if self.upstream.backoff.active():
+            raise self.upstream.blocking_error()
+        return await self.upstream.provider()
 
     async def detail(self, job_id: str) -> dict[str, Any]:
-        up = self.up
-        up.touch()
-        if up.backoff.active():
-            raise up._blocking_error()
-        provider = await up.provider()
+        provider = await self._uncached()
 
         async def fetch() -> dict[str, Any]:
             self.detail_calls += 1
-            try:
-                data = await up._call(f"reading job {job_id}", provider.job_detail, job_id)
-            except UpstreamError as error:
-                up._failed(error, f"reading job {job_id}")
-                raise
-            up._succeeded()
-            return data
+            return await self.upstream.call(f"reading job {job_id}", provider.job_detail, job_id)
 
-        data = dict(await up._flights.run(("job", job_id), fetch))
+        data = dict(await self.upstream.flights.run(("job", job_id), fetch))
+        data["qpu"] = data.pop("backend", "")
         data["local"] = provider.kind == "local"
         return data
 
     async def cancel(self, job_id: str) -> dict[str, Any]:
-        up = self.up
-        up.touch()
-        if up.backoff.active():
-            raise up._blocking_error()
-        provider = await up.provider()
+        provider = await self._uncached()
         self.cancels += 1
-        try:
-            status = await up._call(f"cancelling job {job_id}", provider.cancel_job, job_id)
-        except UpstreamError as error:
-            up._failed(error, f"cancelling job {job_id}")
-            raise
-        self.forget()  # the next poll must show it cancelled
+        status = await self.upstream.call(f"cancelling job {job_id}", provider.cancel_job, job_id)
+        self._forget_pages()  # the next poll must show it cancelled
         return {"id": job_id, "status": status}
 
     def status(self) -> dict[str, Any]:
@@ -150,5 +119,5 @@ class SharedJobs:
             "list_calls": self.list_calls,
             "detail_calls": self.detail_calls,
             "cancels": self.cancels,
-            "cached_pages": len(self._pages),
+            "cached_pages": sum(value.value is not None for value in self._pages.values()),
         }

@@ -9,12 +9,17 @@ GET  plan                      plan, instance, channel, modes, usage
 GET  backends                  every QPU (ranked), least busy, fetched_at, stale flag and reason
 GET  backends/{name}           one QPU: layout, errors, medians, queue history
 GET  pick                      the QPU picked in the sidebar (used by a bare ``%qconnect``)
-POST pick                      ``{"backend": name | null}``: pick (or clear) a listed QPU
+POST pick                      ``{"qpu": name | null}``: pick (or clear) a listed QPU
 GET  status                    what the shared upstream cache is doing (counts, backoff, refresher)
-GET  jobs                      recent jobs, newest first: ``pending``, ``backend``, ``limit``, ``offset``
+GET  jobs                      recent jobs, newest first: ``pending``, ``qpu``, ``limit``, ``offset``
 GET  jobs/{id}                 one job: timestamps, usage, error text
 POST jobs/{id}/cancel          cancel a queued or running job (409 once it has finished)
+GET/POST/DELETE account        sign in with an API key, the signed-in account, sign out (``account_routes``)
 =============================  =========================================================================
+
+``wire.schema.json`` (next to this module) describes every answer; ``tests/test_server_wire.py`` holds the real
+answers to it. A request from a page of another origin (a browser's ``Origin`` header that is not this server's)
+is refused with 403 ``cross_origin``.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ def check_name(name: str) -> str:
 
 def pick_payload(pick: Pick | None, provider: str) -> dict[str, Any]:
     return {
-        "backend": pick.backend if pick else None,
+        "qpu": pick.backend if pick else None,
         "provider": provider,
         "updated_at": pick.updated_at if pick else None,
     }
@@ -80,6 +85,21 @@ class QConnectorHandler(APIHandler):
 
     def initialize(self, cache: SharedUpstream) -> None:
         self.cache = cache
+
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
+        try:
+            await super().prepare()
+        except web.HTTPError as error:
+            # jupyter_server answers a request from a page of another origin with a bare 404; say what happened.
+            if error.status_code == 404 and not self.check_origin():
+                raise ApiError(
+                    403,
+                    "cross_origin",
+                    f"The {self.request.method} was refused as cross-origin: it came from a page of another site.",
+                    hint="Open JupyterLab from this server's own address, or allow the origin with "
+                    "ServerApp.allow_origin.",
+                ) from None
+            raise
 
     def set_default_headers(self) -> None:
         super().set_default_headers()
@@ -182,13 +202,13 @@ class PickHandler(QConnectorHandler):
             data = json.loads(body.decode("utf-8")) if body.strip() else None
         except (UnicodeDecodeError, ValueError):
             raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
-        if not isinstance(data, dict) or "backend" not in data:
-            raise ApiError(
-                400, "bad_request", 'The body must be a JSON object: {"backend": "<QPU name>"} or {"backend": null}.'
-            )
-        name = data["backend"]
+        if not isinstance(data, dict) or not {"qpu", "backend"} & data.keys():
+            shape = 'The body must be a JSON object: {"qpu": "<QPU name>"} or {"qpu": null}.'
+            raise ApiError(400, "bad_request", shape)
+        field = "qpu" if "qpu" in data else "backend"  # "backend": what the sidebar sent before
+        name = data[field]
         if name is not None and not isinstance(name, str):
-            raise ApiError(400, "bad_name", "The backend must be a QPU name (a string) or null.")
+            raise ApiError(400, "bad_name", f"{field} must be a QPU name (a string) or null.")
         kind = (await self.cache.provider()).kind
         if name is not None:
             check_name(name)
@@ -211,6 +231,8 @@ class StatusHandler(QConnectorHandler):
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_JOBS_LIMIT = 100
+MAX_JOBS_OFFSET = 100_000
+ASCII_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: str.isdigit() also takes '²' and '①'
 
 
 def check_job_id(job_id: str) -> str:
@@ -224,16 +246,16 @@ def jobs_query(handler: APIHandler) -> dict[str, Any]:
     pending_text = handler.get_query_argument("pending", "false").strip().lower()
     if pending_text not in ("true", "false", "1", "0", ""):
         raise ApiError(400, "bad_pending", "pending must be true or false.")
-    backend = handler.get_query_argument("backend", "").strip() or None
-    if backend is not None:
-        check_name(backend)
+    qpu = (handler.get_query_argument("qpu", "") or handler.get_query_argument("backend", "")).strip() or None
+    if qpu is not None:
+        check_name(qpu)
     numbers = {}
-    for name, default, low, high in (("limit", 20, 1, MAX_JOBS_LIMIT), ("offset", 0, 0, 100_000)):
+    for name, default, low, high in (("limit", 20, 1, MAX_JOBS_LIMIT), ("offset", 0, 0, MAX_JOBS_OFFSET)):
         text = handler.get_query_argument(name, str(default)).strip()
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise ApiError(400, f"bad_{name}", f"{name} must be a whole number from {low} to {high}.")
+        if not ASCII_NUMBER.fullmatch(text) or not low <= int(text) <= high:
+            raise ApiError(400, f"bad_{name}", f"{name} must be a whole number from {low} to {high}, in ASCII digits.")
         numbers[name] = int(text)
-    return {"pending": pending_text in ("true", "1"), "backend": backend, **numbers}
+    return {"pending": pending_text in ("true", "1"), "qpu": qpu, **numbers}
 
 
 class JobsHandler(QConnectorHandler):
@@ -270,6 +292,8 @@ class NotFoundHandler(QConnectorHandler):
 
 
 def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, dict[str, Any]]]:
+    from .account_routes import AccountHandler  # sign-in and sign-out; it builds on QConnectorHandler
+
     def path(tail: str) -> str:
         return url_path_join(base_url, NAMESPACE, tail)
 
@@ -283,6 +307,7 @@ def route_table(base_url: str, cache: SharedUpstream) -> list[tuple[str, type, d
         (path("jobs"), JobsHandler, kwargs),
         (path(r"jobs/(?P<job_id>[^/]+)"), JobHandler, kwargs),
         (path(r"jobs/(?P<job_id>[^/]+)/cancel"), JobCancelHandler, kwargs),
+        (path("account"), AccountHandler, kwargs),
         (path("(.*)"), NotFoundHandler, kwargs),
     ]
 

@@ -8,7 +8,7 @@ import {
   minDistance,
   sparkline
 } from '../art';
-import { ILayout, IQPUDetail } from '../tokens';
+import { ILayout, IQPUDetail } from '../wire';
 
 // GET backends/fake_brisbane from the running server extension (local fleet).
 import brisbane from './fixtures/fake_brisbane.json';

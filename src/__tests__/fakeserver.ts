@@ -5,13 +5,18 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IJobsClient, IJobsQuery } from '../jobs/tokens';
 import {
-  IBackendsReply,
+  ICancelReply,
+  IJob,
+  IJobDetail,
+  IJobsReply,
+  IPick,
   IPlanInfo,
   IQPUDetail,
-  IPick,
+  IQPUListReply,
   IQPUSummary
-} from '../tokens';
+} from '../wire';
 
 export const BASE_URL = 'http://localhost:8888/';
 
@@ -31,6 +36,7 @@ export function qpu(
     processor: 'Eagle r3',
     clops: 5000,
     version: '1.0.0',
+    simulator: false,
     least_busy: false,
     ...extra
   };
@@ -42,15 +48,21 @@ export function localPlan(): IPlanInfo {
     local: true,
     plan: 'open',
     plan_label: 'Open Plan',
-    plan_title: 'Open Plan (local fleet)',
+    plan_display_name: 'Open Plan (local fleet)',
     verified: false,
     instance: 'local fleet',
     crn: null,
+    pricing_type: null,
     channel: 'local',
     modes: ['job', 'batch'],
     default_mode: 'batch',
     usage: null,
-    notes: []
+    env_file: null,
+    endpoint: null,
+    config: { env_file: null, endpoint: null, changed_at: null },
+    notes: [],
+    stale: false,
+    stale_reason: ''
   };
 }
 
@@ -68,23 +80,23 @@ export class FakeServer {
   constructor() {
     this.routes = {
       plan: () => ({ status: 200, body: localPlan() }),
-      backends: () => ({ status: 200, body: this.backendsReply() }),
+      backends: () => ({ status: 200, body: this.listingReply() }),
       pick: (method, body) => {
         if (method === 'POST') {
-          const { backend } = JSON.parse(body ?? '{}');
-          if (backend !== null && !this.qpus.some(q => q.name === backend)) {
+          const { qpu } = JSON.parse(body ?? '{}');
+          if (qpu !== null && !this.qpus.some(q => q.name === qpu)) {
             return {
               status: 404,
               body: {
-                message: `QPU '${backend}' is not listed.`,
+                message: `QPU '${qpu}' is not listed.`,
                 code: 'unknown_backend'
               }
             };
           }
           this.pick = {
-            backend,
+            qpu,
             provider: 'local',
-            updated_at: backend ? '2025-01-01T00:00:00+00:00' : null
+            updated_at: qpu ? '2025-01-01T00:00:00+00:00' : null
           };
         }
         return { status: 200, body: this.pick };
@@ -108,7 +120,7 @@ export class FakeServer {
   staleReason = '';
   ageSeconds = 0;
   pick: IPick = {
-    backend: null,
+    qpu: null,
     provider: 'local',
     updated_at: null
   };
@@ -124,7 +136,7 @@ export class FakeServer {
   routes: Record<string, Route>;
   requests: { method: string; path: string; body: string | null }[] = [];
 
-  backendsReply(): IBackendsReply {
+  listingReply(): IQPUListReply {
     return {
       provider: 'local',
       local: true,
@@ -134,6 +146,7 @@ export class FakeServer {
       stale_reason: this.staleReason,
       least_busy: this.qpus.find(q => q.least_busy)?.name ?? null,
       refresh_interval: 15,
+      notes: [],
       qpus: this.qpus
     };
   }
@@ -194,5 +207,79 @@ export class FakeServer {
       wsUrl: 'ws://localhost:8888/',
       fetch: this.fetch as any
     });
+  }
+}
+
+/**
+ * One job as the jobs page lists it.
+ */
+export function job(
+  id: string,
+  status: string,
+  extra: Partial<IJob> = {}
+): IJob {
+  return {
+    id,
+    qpu: 'fake_fez',
+    primitive: 'sampler',
+    status: status as IJob['status'],
+    created: '2026-11-30T20:00:00+00:00',
+    started: null,
+    finished: null,
+    shots: 100,
+    pubs: 1,
+    tags: [],
+    session_id: null,
+    error: null,
+    provider: 'local',
+    ...extra
+  };
+}
+
+/**
+ * A server whose jobs the test changes between polls.
+ */
+export class FakeJobs implements IJobsClient {
+  jobs: IJob[] = [];
+  notes: string[] = [];
+  fail: Error | null = null;
+  queries: IJobsQuery[] = [];
+  lookups: string[] = [];
+
+  async getJobs(query: IJobsQuery): Promise<IJobsReply> {
+    this.queries.push(query);
+    if (this.fail) {
+      throw this.fail;
+    }
+    const shown = query.pending
+      ? this.jobs.filter(j => j.status === 'QUEUED' || j.status === 'RUNNING')
+      : this.jobs;
+    return {
+      provider: 'local',
+      local: true,
+      total: shown.length,
+      jobs: shown,
+      fetched_at: new Date().toISOString(),
+      age_seconds: 0,
+      stale: false,
+      stale_reason: '',
+      notes: this.notes,
+      refresh_interval: 2
+    };
+  }
+
+  async getJob(id: string): Promise<IJobDetail> {
+    this.lookups.push(id);
+    const found = this.jobs.find(j => j.id === id);
+    if (!found) {
+      throw new Error('not found');
+    }
+    return { ...found, usage_seconds: null, local: true };
+  }
+
+  async cancelJob(id: string): Promise<ICancelReply> {
+    const found = this.jobs.find(j => j.id === id)!;
+    found.status = 'CANCELLED';
+    return { id, status: 'CANCELLED' as const };
   }
 }

@@ -1,86 +1,16 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { jobCellSource, secondsBetween } from '../jobs/commands';
+import { jobCellSource, runSeconds, secondsBetween } from '../jobs/commands';
 import { JobsModel, SEEN_KEY } from '../jobs/model';
-import {
-  IJob,
-  IJobDetail,
-  IJobsClient,
-  IJobsQuery,
-  IJobsReply
-} from '../jobs/tokens';
 import { JobsView } from '../jobs/views';
+import { IJob } from '../wire';
+import { FakeJobs, job } from './fakeserver';
 
 const trans = {
   __: (text: string, ...args: unknown[]) =>
     text.replace(/%(\d)/g, (_, i) => String(args[Number(i) - 1])),
   _n: (one: string) => one
 } as unknown as TranslationBundle;
-
-function job(id: string, status: string, extra: Partial<IJob> = {}): IJob {
-  return {
-    id,
-    backend: 'fake_fez',
-    primitive: 'sampler',
-    status: status as IJob['status'],
-    created: '2026-11-30T20:00:00+00:00',
-    started: null,
-    finished: null,
-    shots: 100,
-    pubs: 1,
-    tags: [],
-    session_id: null,
-    error: null,
-    provider: 'local',
-    ...extra
-  };
-}
-
-/**
- * A server whose jobs the test changes between polls.
- */
-class FakeJobs implements IJobsClient {
-  jobs: IJob[] = [];
-  fail: Error | null = null;
-  queries: IJobsQuery[] = [];
-  lookups: string[] = [];
-
-  async getJobs(query: IJobsQuery): Promise<IJobsReply> {
-    this.queries.push(query);
-    if (this.fail) {
-      throw this.fail;
-    }
-    const shown = query.pending
-      ? this.jobs.filter(j => j.status === 'QUEUED' || j.status === 'RUNNING')
-      : this.jobs;
-    return {
-      provider: 'local',
-      local: true,
-      total: shown.length,
-      jobs: shown,
-      fetched_at: new Date().toISOString(),
-      age_seconds: 0,
-      stale: false,
-      stale_reason: '',
-      refresh_interval: 2
-    };
-  }
-
-  async getJob(id: string): Promise<IJobDetail> {
-    this.lookups.push(id);
-    const found = this.jobs.find(j => j.id === id);
-    if (!found) {
-      throw new Error('not found');
-    }
-    return { ...found, usage_seconds: null, local: true };
-  }
-
-  async cancelJob(id: string) {
-    const found = this.jobs.find(j => j.id === id)!;
-    found.status = 'CANCELLED';
-    return { id, status: 'CANCELLED' as const };
-  }
-}
 
 class MemoryStorage {
   data = new Map<string, string>();
@@ -175,6 +105,162 @@ describe('JobsModel', () => {
   });
 });
 
+describe('JobsModel polling', () => {
+  const INTERVAL = 10_000;
+  let server: FakeJobs;
+  let model: JobsModel;
+  let finished: IJob[];
+
+  async function advance(ms: number): Promise<void> {
+    await jest.advanceTimersByTimeAsync(ms);
+  }
+
+  async function refresh(): Promise<void> {
+    const done = model.refresh();
+    await advance(0);
+    await done;
+  }
+
+  function create(options: Partial<JobsModel.IOptions> = {}): JobsModel {
+    model = new JobsModel({
+      client: server,
+      auto: false,
+      interval: INTERVAL,
+      storage: null,
+      ...options
+    });
+    model.finished.connect((_, j) => finished.push(j));
+    model.setViewVisible('test', true);
+    return model;
+  }
+
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
+    server = new FakeJobs();
+    finished = [];
+  });
+
+  afterEach(() => {
+    model?.dispose();
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+
+  it('after a failed refresh, retries no sooner than one interval', async () => {
+    // Poll's backoff is drawn between the interval and the last wait, which
+    // is 0 after a refresh: with this draw it would retry after 1 ms.
+    jest.spyOn(Math, 'random').mockReturnValue(0.999999);
+    server.jobs = [job('a', 'DONE')];
+    create();
+    await refresh();
+    server.fail = new Error('down');
+    await refresh();
+    expect(model.stale).toBe(true);
+    const asked = server.queries.length;
+    await advance(INTERVAL - 1);
+    expect(server.queries.length).toBe(asked);
+    await advance(1);
+    expect(server.queries.length).toBe(asked + 1);
+    // Then it backs off: each wait at least the one before.
+    const first = (model.nextAttempt as number) - Date.now();
+    expect(first).toBeGreaterThanOrEqual(INTERVAL);
+    await advance(first);
+    expect(server.queries.length).toBe(asked + 2);
+  });
+
+  it('polls every pending interval while a job is pending; a finished job shows within 2 s, notified once', async () => {
+    server.jobs = [job('a', 'QUEUED'), job('old', 'DONE')];
+    create({ pendingInterval: 1_000 });
+    await refresh();
+    expect(model.following).toEqual(['a']);
+    let asked = server.queries.length;
+    await advance(1_000);
+    expect(server.queries.length).toBe(asked + 1);
+    server.jobs[0].status = 'RUNNING';
+    await advance(1_000);
+    server.jobs[0].status = 'DONE';
+    await advance(1_000);
+    expect(finished.map(j => [j.id, j.status])).toEqual([['a', 'DONE']]);
+    expect(model.jobs[0].status).toBe('DONE');
+    // Nothing pending: back to the interval, and no second notification.
+    asked = server.queries.length;
+    await advance(INTERVAL - 1_000);
+    expect(server.queries.length).toBe(asked);
+    await advance(1_000);
+    expect(server.queries.length).toBe(asked + 1);
+    expect(finished.length).toBe(1);
+  });
+
+  it('follows the pending interval setting', async () => {
+    server.jobs = [job('a', 'RUNNING')];
+    create({ pendingInterval: 1_000 });
+    await refresh();
+    model.pendingInterval = 3_000;
+    const asked = server.queries.length;
+    await advance(2_999);
+    expect(server.queries.length).toBe(asked);
+    await advance(1);
+    expect(server.queries.length).toBe(asked + 1);
+  });
+
+  it('notifies nothing for a job this browser cancelled: the cancel said it', async () => {
+    server.jobs = [job('a', 'QUEUED')];
+    create();
+    await refresh();
+    // A list answered before the cancel took effect still says QUEUED.
+    const listing = server.getJobs.bind(server);
+    let late = true;
+    server.getJobs = async query => {
+      const reply = await listing(query);
+      return late
+        ? { ...reply, jobs: reply.jobs.map(j => ({ ...j, status: 'QUEUED' })) }
+        : reply;
+    };
+    expect(await model.cancel('a')).toBe('CANCELLED');
+    await refresh();
+    expect(model.jobs[0].status).toBe('QUEUED');
+    late = false;
+    await refresh();
+    expect(model.jobs[0].status).toBe('CANCELLED');
+    expect(model.following).toEqual([]);
+    expect(finished).toEqual([]);
+  });
+
+  it('still follows a job whose cancel is under way, and notifies it once when it stops', async () => {
+    server.jobs = [job('r1', 'RUNNING', { provider: 'ibm' })];
+    server.cancelJob = async (id: string) => ({ id, status: 'RUNNING' });
+    create({ pendingInterval: 1_000 });
+    await refresh();
+    expect(await model.cancel('r1')).toBe('RUNNING');
+    await advance(0);
+    expect(model.following).toEqual(['r1']);
+    server.jobs[0].status = 'CANCELLED';
+    await advance(1_000);
+    await advance(1_000);
+    expect(finished.map(j => [j.id, j.status])).toEqual([['r1', 'CANCELLED']]);
+  });
+
+  it('shows the run time the detail knows when the list of IBM has no start', async () => {
+    // IBM's job list has no timestamps of the run; the detail has them.
+    server.jobs = [job('i1', 'DONE', { provider: 'ibm' })];
+    const started = '2026-11-30T20:00:01+00:00';
+    const ended = '2026-11-30T20:00:05.400000+00:00';
+    server.getJob = async (id: string) => ({
+      ...job(id, 'DONE', { provider: 'ibm', started, finished: ended }),
+      usage_seconds: 2,
+      local: false
+    });
+    create();
+    await refresh();
+    expect(runSeconds(model.jobs[0])).toBeNull();
+    const detail = await model.detail('i1');
+    expect(runSeconds(detail)).toBeCloseTo(4.4);
+    expect(runSeconds(model.jobs[0])).toBeCloseTo(4.4);
+    await refresh();
+    expect(runSeconds(model.jobs[0])).toBeCloseTo(4.4);
+  });
+});
+
 describe('JobsView', () => {
   it('shows loading, error, empty, then rows with chip, queue and tags', async () => {
     const server = new FakeJobs();
@@ -201,8 +287,10 @@ describe('JobsView', () => {
     await model.refresh();
     view.render();
     expect(banner().dataset.kind).toBe('empty');
+    const longId = 'd07923986b3c4e5f8a9b0c1d2e3f4a5b';
     server.jobs = [
-      job('q1', 'QUEUED', { tags: ['lab'] }),
+      job(longId, 'QUEUED', { tags: ['lab'], provider: 'ibm' }),
+      job('local-31af', 'QUEUED'),
       job('d1', 'DONE', {
         started: '2026-11-30T20:00:01+00:00',
         finished: '2026-11-30T20:00:04+00:00'
@@ -214,12 +302,55 @@ describe('JobsView', () => {
     const rows = view.node.querySelectorAll('button[data-job]');
     expect(Array.from(rows).map(r => r.getAttribute('data-status'))).toEqual([
       'queued',
+      'queued',
       'done'
     ]);
+    // A queued IBM job shows its QPU's queue; a local one never waits in it.
     expect(rows[0].textContent).toContain('queue 7 jobs');
     expect(rows[0].textContent).toContain('lab');
-    expect(rows[1].textContent).not.toContain('queue');
-    expect(rows[1].textContent).toContain('ran 3.0 s');
+    const queueOfRow = (i: number) =>
+      rows[i].querySelector('.jp-QiskitConnectorLab-jobQueue');
+    expect(queueOfRow(0)).not.toBeNull();
+    expect(queueOfRow(1)).toBeNull();
+    expect(queueOfRow(2)).toBeNull();
+    expect(rows[2].textContent).toContain('ran 3.0 s');
+    // The whole id on hover, and a copy button beside the row (a real,
+    // focusable button: keyboard reachable).
+    const shortIdNode = rows[0].querySelector(
+      '.jp-QiskitConnectorLab-jobShortId'
+    );
+    expect(shortIdNode?.textContent).not.toBe(longId);
+    expect(shortIdNode?.getAttribute('title')).toBe(longId);
+    expect(rows[0].getAttribute('title')).toContain(longId);
+    const copy = view.node.querySelector<HTMLButtonElement>(
+      `button[data-copy="${longId}"]`
+    )!;
+    expect(copy).not.toBeNull();
+    expect(copy.tabIndex).toBe(0);
+    expect(copy.getAttribute('aria-label')).toContain(longId);
+    const copied: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: async (text: string) => void copied.push(text) }
+    });
+    copy.click();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(copied).toEqual([longId]);
+    expect(copy.textContent).toBe('Copied');
+    // The server's notes on the page (a row IBM sent that was left out).
+    const notes = () =>
+      view.node.querySelector(
+        '.jp-QiskitConnectorLab-jobsNotes'
+      ) as HTMLElement;
+    expect(notes().hidden).toBe(true);
+    server.notes = ['1 job from IBM could not be read and is not shown.'];
+    await model.refresh();
+    view.render();
+    expect(notes().hidden).toBe(false);
+    expect(notes().textContent).toBe(
+      '1 job from IBM could not be read and is not shown.'
+    );
     model.dispose();
   });
 });

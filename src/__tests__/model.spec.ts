@@ -1,6 +1,6 @@
-import { QPUFleetModel } from '../model';
+import { QPUListModel } from '../model';
 import { APIError, QPUClient } from '../request';
-import { FakeServer, qpu } from './fakeserver';
+import { FakeServer, localPlan, qpu } from './fakeserver';
 
 const INTERVAL = 10_000;
 
@@ -14,19 +14,19 @@ async function advance(ms: number): Promise<void> {
 /**
  * A manual refresh, with fake time running until it is answered.
  */
-async function refresh(model: QPUFleetModel): Promise<void> {
+async function refresh(model: QPUListModel): Promise<void> {
   const done = model.refresh();
   await advance(0);
   await done;
 }
 
-describe('QPUFleetModel', () => {
+describe('QPUListModel', () => {
   let server: FakeServer;
-  let model: QPUFleetModel;
+  let model: QPUListModel;
   let changes: number;
 
-  function create(options: Partial<QPUFleetModel.IOptions> = {}) {
-    model = new QPUFleetModel({
+  function create(options: Partial<QPUListModel.IOptions> = {}) {
+    model = new QPUListModel({
       client: new QPUClient({ serverSettings: server.settings() }),
       interval: INTERVAL,
       ...options
@@ -65,7 +65,7 @@ describe('QPUFleetModel', () => {
     expect(model.plan?.local).toBe(true);
     expect(model.plan?.instance).toBe('local fleet');
     expect(model.pick).toEqual({
-      backend: null,
+      qpu: null,
       provider: 'local',
       updated_at: null
     });
@@ -218,6 +218,10 @@ describe('QPUFleetModel', () => {
       status: 500,
       body: { message: 'OPEN_PLAN_INSTANCE: is not set.', code: 'config_error' }
     });
+    // A server older than the configuration stamp: its plan has no config.
+    const { config, ...older } = localPlan();
+    expect(config).toBeDefined();
+    server.routes.plan = () => ({ status: 200, body: older });
     create();
     await advance(0);
     expect(model.phase).toBe('error');
@@ -283,7 +287,7 @@ describe('QPUFleetModel', () => {
 
   it('gives up on a request that never ends, and polls on', async () => {
     server.hang = true;
-    model = new QPUFleetModel({
+    model = new QPUListModel({
       client: new QPUClient({
         serverSettings: server.settings(),
         timeout: 3_000
@@ -356,25 +360,25 @@ describe('QPUFleetModel', () => {
     create();
     await advance(0);
     const seen: (string | null)[] = [];
-    model.pickChanged.connect((_, s) => seen.push(s?.backend ?? null));
+    model.pickChanged.connect((_, s) => seen.push(s?.qpu ?? null));
 
     const pick = await model.setPick('fake_b');
-    expect(pick.backend).toBe('fake_b');
-    expect(model.pick?.backend).toBe('fake_b');
+    expect(pick.qpu).toBe('fake_b');
+    expect(model.pick?.qpu).toBe('fake_b');
     expect(seen).toEqual(['fake_b']);
     const post = server.requests.find(r => r.method === 'POST');
     expect(post?.path).toBe('pick');
-    expect(JSON.parse(post?.body ?? '')).toEqual({ backend: 'fake_b' });
+    expect(JSON.parse(post?.body ?? '')).toEqual({ qpu: 'fake_b' });
 
     await expect(model.setPick('fake_zzz')).rejects.toMatchObject({
       code: 'unknown_backend',
       message: "QPU 'fake_zzz' is not listed."
     });
     await expect(model.setPick('fake_zzz')).rejects.toBeInstanceOf(APIError);
-    expect(model.pick?.backend).toBe('fake_b');
+    expect(model.pick?.qpu).toBe('fake_b');
 
     await model.setPick(null);
-    expect(model.pick?.backend).toBeNull();
+    expect(model.pick?.qpu).toBeNull();
     expect(seen).toEqual(['fake_b', null]);
   });
 
@@ -399,7 +403,7 @@ describe('QPUFleetModel', () => {
 
   it('does not show a pick made on the other provider', async () => {
     server.pick = {
-      backend: 'ibm_fez',
+      qpu: 'ibm_fez',
       provider: 'ibm',
       updated_at: '2025-01-01T00:00:00+00:00'
     };

@@ -4,15 +4,15 @@ import { Widget } from '@lumino/widgets';
 import {
   connectCellSource,
   detailId,
-  isBackendName,
+  isQPUName,
   loadsExtension
 } from '../commands';
-import { QPUFleetModel } from '../model';
+import { QPUListModel } from '../model';
 import { QPUClient } from '../request';
-import { IQPUDetail } from '../tokens';
+import { IQPUDetail } from '../wire';
 import { QPUDetailWidget } from '../views/detail';
 import { filterQpus, processorLabel } from '../views/list';
-import { FleetPanel } from '../views/panel';
+import { QPUPanel } from '../views/panel';
 import { FakeServer, localPlan, qpu } from './fakeserver';
 import brisbane from './fixtures/fake_brisbane.json';
 
@@ -39,20 +39,20 @@ async function advance(ms: number): Promise<void> {
 
 describe('views', () => {
   let server: FakeServer;
-  let model: QPUFleetModel;
-  let panel: FleetPanel;
+  let model: QPUListModel;
+  let panel: QPUPanel;
   let opened: string[];
 
   beforeEach(() => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
     server = new FakeServer();
     server.details['fake_brisbane'] = brisbane as unknown as IQPUDetail;
-    model = new QPUFleetModel({
+    model = new QPUListModel({
       client: new QPUClient({ serverSettings: server.settings() }),
       interval: 5_000
     });
     opened = [];
-    panel = new FleetPanel({
+    panel = new QPUPanel({
       id: 'test-sidebar',
       model,
       trans,
@@ -77,13 +77,13 @@ describe('views', () => {
     panel.node.querySelector('.jp-QiskitConnectorLab-banner') as HTMLElement;
 
   it('is never blank: loading, then the fleet with its queues', async () => {
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(banner().dataset.kind).toBe('loading');
     expect(banner().hidden).toBe(false);
     expect(banner().textContent).toContain('Loading QPUs');
 
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(banner().hidden).toBe(true);
     expect(rows().map(r => r.dataset.qpu)).toEqual([
       'fake_a',
@@ -133,7 +133,7 @@ describe('views', () => {
       }
     });
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     const header = panel.node.querySelector('header') as HTMLElement;
     expect(header.textContent).toContain('Read from ~/class/.env');
     expect(header.textContent).toContain(
@@ -176,25 +176,25 @@ describe('views', () => {
     expect(min.getAttribute('aria-label')).toBe('Minimum number of qubits');
     text.value = 'heron';
     text.dispatchEvent(new Event('input'));
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(rows().map(r => r.dataset.qpu)).toEqual(['fake_a']);
 
     text.value = '';
     min.value = '150';
     min.dispatchEvent(new Event('input'));
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(rows().map(r => r.dataset.qpu)).toEqual(['fake_a']);
 
     min.value = '1000';
     min.dispatchEvent(new Event('input'));
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(rows()).toHaveLength(0);
     expect(panel.node.textContent).toContain('No QPU matches the filter');
   });
 
   it('updates rows in place, keeping keyboard focus, and opens on click', async () => {
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     const b = rows().find(r => r.dataset.qpu === 'fake_b')!;
     b.focus();
     expect(document.activeElement).toBe(b);
@@ -202,7 +202,7 @@ describe('views', () => {
     // The server ranks them again (least busy first); the list follows.
     server.qpus = [qpu('fake_b', 1, { least_busy: true }), qpu('fake_a', 40)];
     await advance(5_000);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(rows().map(r => r.dataset.qpu)).toEqual(['fake_b', 'fake_a']);
     expect(rows()[0]).toBe(b);
     expect(document.activeElement).toBe(b);
@@ -230,7 +230,7 @@ describe('views', () => {
       }
     };
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(banner().dataset.kind).toBe('error');
     expect(banner().getAttribute('role')).toBe('alert');
     expect(banner().textContent).toContain('Cannot load the QPUs.');
@@ -244,7 +244,7 @@ describe('views', () => {
     retry.click();
     await advance(0);
     expect(server.count('backends')).toBe(before + 1);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(banner().dataset.kind).toBe('none');
     expect(rows()).toHaveLength(3);
   });
@@ -256,7 +256,7 @@ describe('views', () => {
       body: { message: 'Boom.', code: 'internal_error' }
     };
     await advance(5_000);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(rows()).toHaveLength(3);
     expect(banner().dataset.kind).toBe('stale');
     expect(banner().textContent).toContain('Stale data from 5 s ago.');
@@ -271,10 +271,10 @@ describe('views', () => {
     await advance(0);
     const bar = () =>
       panel.node.querySelector('.jp-QiskitConnectorLab-pickBar') as HTMLElement;
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(bar().hidden).toBe(true);
     await model.setPick('fake_c');
-    panel.fleet.render();
+    panel.qpuView.render();
     const c = rows().find(r => r.dataset.qpu === 'fake_c')!;
     expect(c.textContent).toContain('In use');
     expect(c.closest('li')?.classList.contains('jp-mod-selected')).toBe(true);
@@ -287,11 +287,11 @@ describe('views', () => {
     expect(clear.textContent).toBe('Clear');
     clear.click();
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(
       JSON.parse(server.requests[server.requests.length - 1]?.body ?? '{}')
     ).toEqual({
-      backend: null
+      qpu: null
     });
     expect(bar().hidden).toBe(true);
     expect(rows().some(r => r.textContent?.includes('In use'))).toBe(false);
@@ -312,7 +312,7 @@ describe('views', () => {
       }
     });
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(banner().dataset.kind).toBe('error');
     const hint = banner().querySelector('.jp-QiskitConnectorLab-hint');
     expect(hint?.textContent).toBe(
@@ -509,9 +509,9 @@ describe('helpers', () => {
   });
 
   it('checks names and ids', () => {
-    expect(isBackendName('ibm_torino')).toBe(true);
-    expect(isBackendName('')).toBe(false);
-    expect(isBackendName(3)).toBe(false);
+    expect(isQPUName('ibm_torino')).toBe(true);
+    expect(isQPUName('')).toBe(false);
+    expect(isQPUName(3)).toBe(false);
     expect(detailId('a.b')).toBe('qiskit-connector-lab-detail-a_b');
   });
 

@@ -1,13 +1,8 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { DEFAULT_TIMEOUT, requestAPI } from '../request';
-import {
-  ICancelReply,
-  IJobDetail,
-  IJobsClient,
-  IJobsQuery,
-  IJobsReply
-} from './tokens';
+import { ICancelReply, IJobDetail, IJobsReply } from '../wire';
+import { IJobsClient, IJobsQuery } from './tokens';
 
 /**
  * The jobs routes of the server extension.
@@ -21,8 +16,8 @@ export class JobsClient implements IJobsClient {
   getJobs(query: IJobsQuery): Promise<IJobsReply> {
     const params = new URLSearchParams();
     params.set('pending', query.pending ? 'true' : 'false');
-    if (query.backend) {
-      params.set('backend', query.backend);
+    if (query.qpu) {
+      params.set('qpu', query.qpu);
     }
     params.set('limit', String(query.limit ?? 20));
     if (query.offset) {

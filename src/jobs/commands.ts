@@ -1,6 +1,8 @@
 /**
  * The Jobs view's command ids and the pure helpers behind them.
  */
+import { IJob } from '../wire';
+import { isFinal } from './tokens';
 
 export namespace JobCommandIDs {
   /**
@@ -75,6 +77,21 @@ export function secondsBetween(
     return null;
   }
   return Math.max(0, (to - from) / 1000);
+}
+
+/**
+ * The run time of a job (s): from its start to its end, or until now while
+ * it runs; null when the start (or a final job's end) is unknown. The one
+ * run time the list and the detail show.
+ */
+export function runSeconds(
+  job: Pick<IJob, 'status' | 'started' | 'finished'>,
+  now: number = Date.now()
+): number | null {
+  if (!job.finished && isFinal(job.status)) {
+    return null;
+  }
+  return secondsBetween(job.started, job.finished, now);
 }
 
 /**

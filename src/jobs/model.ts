@@ -1,17 +1,9 @@
-import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { refreshAndWait } from '../polling';
-import { toFleetError } from '../request';
-import { IFleetError } from '../tokens';
-import {
-  IJob,
-  IJobDetail,
-  IJobsClient,
-  IJobsReply,
-  isFinal,
-  PENDING_STATUSES
-} from './tokens';
+import { clampInterval, IFreshness, PollingModel } from '../polling';
+import { toRequestError } from '../request';
+import { IJob, IJobDetail, IJobsReply } from '../wire';
+import { IJobsClient, isFinal, PENDING_STATUSES } from './tokens';
 
 /**
  * The default polling interval of the jobs (ms).
@@ -35,44 +27,43 @@ const MAX_LOOKUPS = 5;
  */
 export const SEEN_KEY = 'qiskit-connector-lab:jobs-seen-pending';
 
-export type JobsPhase = 'loading' | 'ready' | 'error';
-
-type JobsPoll = Poll<IJobsReply, unknown, 'standby'>;
+/**
+ * How often the jobs are asked for while a job this browser follows is
+ * queued or running (ms), unless the interval is shorter.
+ */
+export const DEFAULT_PENDING_INTERVAL = 1_000;
 
 /**
- * The jobs: one `@lumino/polling` `Poll` of the server's `GET jobs`.
+ * How many job details are kept (their run time fills the list's gaps).
+ */
+const MAX_DETAILS = 100;
+
+/**
+ * The jobs: one `PollingModel` (a `@lumino/polling` `Poll`) of the server's
+ * `GET jobs`.
  *
  * It stands by while no view shows the jobs, unless a job this browser saw
  * queued or running is still being followed: then it keeps asking (the
- * browser tab must be visible, Poll's own rule) so that `finished` fires when
- * the job is done, failed or cancelled.
+ * browser tab must be visible, Poll's own rule), at the faster pending
+ * interval, so that `finished` fires once, soon after the job is done,
+ * failed or cancelled.
  */
-export class JobsModel {
+export class JobsModel extends PollingModel<IJobsReply> {
   constructor(options: JobsModel.IOptions) {
-    this._client = options.client;
-    this._storage = options.storage ?? safeStorage();
-    this._interval = Math.max(1000, options.interval ?? DEFAULT_JOBS_INTERVAL);
-    this._loadSeen();
-    this._poll = new Poll<IJobsReply, unknown, 'standby'>({
+    super({
       name: 'qiskit-connector-lab:jobs',
-      auto: options.auto ?? true,
-      factory: () => this._fetch(),
-      frequency: {
-        interval: this._interval,
-        backoff: true,
-        max: Math.max(this._interval * 8, 60_000)
-      },
-      standby: () =>
-        (this._visible.size === 0 && this._seen.size === 0) || 'when-hidden'
+      defaultInterval: DEFAULT_JOBS_INTERVAL,
+      interval: options.interval ?? DEFAULT_JOBS_INTERVAL,
+      auto: options.auto
     });
-    this._poll.ticked.connect(this._onTick, this);
-  }
-
-  /**
-   * Emitted after every change of the data or the state.
-   */
-  get changed(): ISignal<this, void> {
-    return this._changed;
+    this._client = options.client;
+    this._storage =
+      options.storage === undefined ? safeStorage() : options.storage;
+    this._pendingInterval = clampInterval(
+      options.pendingInterval,
+      DEFAULT_PENDING_INTERVAL
+    );
+    this._loadSeen();
   }
 
   /**
@@ -82,56 +73,26 @@ export class JobsModel {
     return this._finished;
   }
 
-  get phase(): JobsPhase {
-    if (this._reply) {
-      return 'ready';
-    }
-    return this._error ? 'error' : 'loading';
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
   get reply(): IJobsReply | null {
     return this._reply;
   }
 
+  /**
+   * The jobs of the list; a job whose start the list does not know (IBM's
+   * list has no timestamps of the run) takes it from its detail, when that
+   * was fetched: one run time in the list and the detail.
+   */
   get jobs(): IJob[] {
-    return this._reply?.jobs ?? [];
-  }
-
-  get error(): IFleetError | null {
-    return this._error;
-  }
-
-  get stale(): boolean {
-    return this._reply !== null && (this._error !== null || this._reply.stale);
-  }
-
-  get staleReason(): string {
-    if (!this._reply) {
-      return '';
-    }
-    return this._error ? this._error.message : this._reply.stale_reason;
-  }
-
-  ageSeconds(now: number = Date.now()): number | null {
-    if (!this._reply) {
-      return null;
-    }
-    return (
-      Math.max(0, this._reply.age_seconds) +
-      Math.max(0, now - this._receivedAt) / 1000
-    );
-  }
-
-  get nextAttempt(): number | null {
-    const { interval, timestamp, phase } = this._poll.state;
-    if (phase === 'stopped' || phase === 'disposed' || !isFinite(interval)) {
-      return null;
-    }
-    return timestamp + interval;
+    return (this._reply?.jobs ?? []).map(job => {
+      const known = this._details.get(job.id);
+      return known && !job.started && known.started
+        ? {
+            ...job,
+            started: known.started,
+            finished: job.finished ?? known.finished
+          }
+        : job;
+    });
   }
 
   /**
@@ -147,25 +108,24 @@ export class JobsModel {
     }
     this._pendingOnly = value;
     this._reply = null;
-    this._changed.emit();
+    this.clear();
+    this.emitChanged();
     void this.refresh();
   }
 
-  get interval(): number {
-    return this._interval;
+  /**
+   * The wait between two polls while a followed job is pending (ms).
+   */
+  get pendingInterval(): number {
+    return this._pendingInterval;
   }
 
-  set interval(value: number) {
-    const interval = Math.max(1000, Math.round(value));
-    if (!isFinite(interval) || interval === this._interval) {
-      return;
+  set pendingInterval(value: number) {
+    const interval = clampInterval(value, DEFAULT_PENDING_INTERVAL);
+    if (interval !== this._pendingInterval) {
+      this._pendingInterval = interval;
+      this.repace();
     }
-    this._interval = interval;
-    this._poll.frequency = {
-      ...this._poll.frequency,
-      interval,
-      max: Math.max(interval * 8, 60_000)
-    };
   }
 
   /**
@@ -175,59 +135,53 @@ export class JobsModel {
     return [...this._seen.keys()];
   }
 
-  setViewVisible(view: string, visible: boolean): void {
-    const wasHidden = this._visible.size === 0;
-    if (visible) {
-      this._visible.add(view);
-    } else {
-      this._visible.delete(view);
-    }
-    if (wasHidden && visible && !this.isDisposed) {
-      const age = this.ageSeconds();
-      if (this._error || age === null || age * 1000 >= this._interval) {
-        void this.refresh();
-      }
-    }
-  }
-
   /**
-   * Ask now, and wait for the answer.
+   * One job in detail (kept, so that the list shows the same run time).
    */
-  async refresh(): Promise<void> {
-    if (this.isDisposed) {
-      return;
+  async detail(id: string): Promise<IJobDetail> {
+    const job = await this._client.getJob(id);
+    this._details.delete(id);
+    this._details.set(id, job);
+    if (this._details.size > MAX_DETAILS) {
+      this._details.delete(this._details.keys().next().value as string);
     }
-    await refreshAndWait(this._poll);
-  }
-
-  detail(id: string): Promise<IJobDetail> {
-    return this._client.getJob(id);
+    this.emitChanged();
+    return job;
   }
 
   /**
-   * Cancel a job; the list is asked again at once.
+   * Cancel a job; the list is asked again at once. A job cancelled here is
+   * no longer followed: whoever cancelled it has said so (one notice).
    */
   async cancel(id: string): Promise<string> {
     const reply = await this._client.cancelJob(id);
+    if (reply.status === 'CANCELLED') {
+      // Even if a list answered before the cancel still shows it pending.
+      this._cancelledHere.add(id);
+      this._forget(id);
+      this.repace();
+    }
     void this.refresh();
     return reply.status;
   }
 
-  get isDisposed(): boolean {
-    return this._isDisposed;
+  /**
+   * Polled while a view shows the jobs or a followed job is pending.
+   */
+  protected get wanted(): boolean {
+    return !this.hidden || this._seen.size > 0;
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll.dispose();
-    Signal.clearData(this);
+  /**
+   * Faster while a followed job is pending.
+   */
+  protected get pace(): number {
+    return this._seen.size > 0
+      ? Math.min(this.interval, this._pendingInterval)
+      : this.interval;
   }
 
-  private async _fetch(): Promise<IJobsReply> {
-    this._setBusy(true);
+  protected async fetch(): Promise<IJobsReply> {
     const reply = await this._client.getJobs({
       pending: this._pendingOnly,
       limit: JOBS_LIMIT
@@ -243,7 +197,7 @@ export class JobsModel {
         this._client.getJob(id).then(
           job => job as IJob,
           reason => {
-            if (toFleetError(reason).status === 404) {
+            if (toRequestError(reason).status === 404) {
               this._forget(id); // gone (e.g. another instance, or dropped)
             }
             return null;
@@ -255,31 +209,10 @@ export class JobsModel {
     return reply;
   }
 
-  private _onTick(
-    poll: JobsPoll,
-    state: IPoll.State<IJobsReply, unknown, 'standby'>
-  ): void {
-    switch (state.phase) {
-      case 'resolved':
-      case 'reconnected':
-        this._error = null;
-        this._reply = state.payload as IJobsReply;
-        this._receivedAt = Date.now();
-        this._busy = false;
-        this._follow([...this._reply.jobs, ...this._lookups]);
-        break;
-      case 'rejected':
-        this._error = toFleetError(state.payload);
-        this._busy = false;
-        break;
-      case 'standby':
-      case 'stopped':
-        this._busy = false;
-        break;
-      default:
-        break;
-    }
-    this._changed.emit();
+  protected apply(reply: IJobsReply): IFreshness {
+    this._reply = reply;
+    this._follow([...reply.jobs, ...this._lookups]);
+    return reply;
   }
 
   /**
@@ -288,6 +221,12 @@ export class JobsModel {
   private _follow(jobs: IJob[]): void {
     let changed = false;
     for (const job of jobs) {
+      if (this._cancelledHere.has(job.id)) {
+        if (isFinal(job.status)) {
+          this._cancelledHere.delete(job.id);
+        }
+        continue;
+      }
       if (PENDING_STATUSES.has(job.status)) {
         if (!this._seen.has(job.id)) {
           this._seen.set(job.id, Date.now());
@@ -333,34 +272,35 @@ export class JobsModel {
     }
   }
 
-  private _setBusy(busy: boolean): void {
-    if (this._busy !== busy) {
-      this._busy = busy;
-      this._changed.emit();
-    }
-  }
-
   private _client: IJobsClient;
   private _storage: Storage | null;
-  private _poll: JobsPoll;
-  private _interval: number;
+  private _pendingInterval: number;
   private _pendingOnly = false;
-  private _visible = new Set<string>();
   private _seen = new Map<string, number>();
   private _lookups: IJob[] = [];
+  private _details = new Map<string, IJobDetail>();
+  /**
+   * Jobs cancelled from this page: the cancel said so, nothing more is.
+   */
+  private _cancelledHere = new Set<string>();
   private _reply: IJobsReply | null = null;
-  private _error: IFleetError | null = null;
-  private _busy = false;
-  private _receivedAt = 0;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
   private _finished = new Signal<this, IJob>(this);
 }
 
 export namespace JobsModel {
   export interface IOptions {
     client: IJobsClient;
+    /**
+     * The polling interval in milliseconds (default 15 s).
+     */
     interval?: number;
+    /**
+     * The interval while a followed job is pending (default 1 s).
+     */
+    pendingInterval?: number;
+    /**
+     * Whether to start polling at once (default true).
+     */
     auto?: boolean;
     /**
      * Where the followed jobs are remembered (default: localStorage).

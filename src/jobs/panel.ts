@@ -1,7 +1,7 @@
-import { listIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel } from '@lumino/widgets';
 
+import { jobsIcon } from '../icons';
 import { cls } from '../views/dom';
 import { JobsModel } from './model';
 import { JobDetailView, JobsView } from './views';
@@ -18,7 +18,8 @@ export class JobsPanel extends Panel {
     this.id = options.id;
     this.addClass(cls('sidebar'));
     this.addClass(cls('jobsPanel'));
-    this.title.icon = listIcon;
+    // The tab's tooltip and its accessible name (the tab has no text).
+    this.title.icon = jobsIcon;
     this.title.caption = options.trans.__('Quantum jobs');
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', options.trans.__('Quantum jobs'));

@@ -14,9 +14,11 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { loadsExtension, PALETTE_CATEGORY } from '../commands';
-import { followRefreshInterval } from '../polling';
-import { toFleetError } from '../request';
-import { IQPUFleetModel } from '../tokens';
+// The settings are followed from activation on.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { followSeconds } from '../polling';
+import { toRequestError } from '../request';
+import { IQPUListModel } from '../tokens';
 // The jobs model and sidebar are built at activation: no lazy import.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsClient } from './client';
@@ -54,7 +56,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   id: JOBS_PLUGIN_ID,
   description: 'See, follow and cancel your quantum jobs.',
   autoStart: true,
-  requires: [IQPUFleetModel],
+  requires: [IQPUListModel],
   optional: [
     ISettingRegistry,
     ITranslator,
@@ -64,7 +66,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   ],
   activate: (
     app: JupyterFrontEnd,
-    fleet: IQPUFleetModel,
+    qpuModel: IQPUListModel,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     palette: ICommandPalette | null,
@@ -78,18 +80,18 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       interval: DEFAULT_JOBS_INTERVAL
     });
     const queueOf = (qpu: string): number | null => {
-      const found = fleet.qpus.find(q => q.name === qpu);
+      const found = qpuModel.qpus.find(q => q.name === qpu);
       return found && typeof found.queue === 'number' ? found.queue : null;
     };
     // The QPU model polls while one of its views is visible; the Jobs panel
     // counts as one (it shows each queued job's QPU queue).
-    const fleetViews = fleet as Partial<{
+    const qpuViews = qpuModel as Partial<{
       setViewVisible(view: string, visible: boolean): void;
     }>;
     const panel = new JobsPanel({
       id: JOBS_SIDEBAR_ID,
       onVisible: visible =>
-        fleetViews.setViewVisible?.call(fleet, JOBS_SIDEBAR_ID, visible),
+        qpuViews.setViewVisible?.call(qpuModel, JOBS_SIDEBAR_ID, visible),
       model,
       trans,
       queueOf,
@@ -98,16 +100,16 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     shell.add(panel, 'left', { rank: 901 });
     restorer?.add(panel, JOBS_SIDEBAR_ID);
     // The queues shown next to queued jobs: refresh them when the list changes.
-    fleet.changed.connect(() => panel.jobs.update());
+    qpuModel.changed.connect(() => panel.jobs.update());
 
     model.finished.connect((_, job) => {
       const failed = job.status === 'ERROR';
       const message =
         job.status === 'DONE'
-          ? trans.__('Job %1 on %2 is done.', job.id, job.backend)
+          ? trans.__('Job %1 on %2 is done.', job.id, job.qpu)
           : job.status === 'CANCELLED'
-            ? trans.__('Job %1 on %2 was cancelled.', job.id, job.backend)
-            : trans.__('Job %1 on %2 failed.', job.id, job.backend);
+            ? trans.__('Job %1 on %2 was cancelled.', job.id, job.qpu)
+            : trans.__('Job %1 on %2 failed.', job.id, job.qpu);
       const options = {
         autoClose: failed ? (false as const) : 10_000,
         actions: [
@@ -195,17 +197,26 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
           return false;
         }
         try {
-          await model.cancel(id);
-          Notification.info(trans.__('Job %1 was cancelled.', id), {
-            autoClose: 5000
-          });
+          // One notice per cancel: a job cancelled at once is no longer
+          // followed (no second notice when the list shows it cancelled);
+          // one that is still stopping is notified when it has.
+          const status = await model.cancel(id);
+          Notification.info(
+            status === 'CANCELLED'
+              ? trans.__('Job %1 was cancelled.', id)
+              : trans.__(
+                  'Job %1 is being cancelled; you will be told when it has stopped.',
+                  id
+                ),
+            { autoClose: 5000 }
+          );
           return true;
         } catch (reason) {
           Notification.error(
             trans.__(
               'Cannot cancel job %1: %2',
               id,
-              toFleetError(reason).message
+              toRequestError(reason).message
             ),
             { autoClose: 8000 }
           );
@@ -255,9 +266,10 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (settingRegistry) {
-      followRefreshInterval(settingRegistry, MAIN_PLUGIN_ID, model).catch(
-        () => undefined
-      );
+      followSeconds(settingRegistry, MAIN_PLUGIN_ID, {
+        refreshInterval: ms => (model.interval = ms),
+        pendingJobsInterval: ms => (model.pendingInterval = ms)
+      }).catch(() => undefined);
     }
   }
 };

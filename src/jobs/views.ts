@@ -4,9 +4,15 @@ import { Widget } from '@lumino/widgets';
 
 import { formatAge, formatQueueLength } from '../format';
 import { cls, h, replaceChildren } from '../views/dom';
-import { formatDuration, secondsBetween, statusChip } from './commands';
+import {
+  formatDuration,
+  runSeconds,
+  secondsBetween,
+  statusChip
+} from './commands';
 import { JobsModel } from './model';
-import { IJob, IJobDetail, PENDING_STATUSES } from './tokens';
+import { IJob, IJobDetail } from '../wire';
+import { PENDING_STATUSES } from './tokens';
 
 /**
  * A status chip: queued, running, done, failed or cancelled.
@@ -28,8 +34,10 @@ export function chip(status: string, trans: TranslationBundle): HTMLElement {
 }
 
 /**
- * One row per job: status chip, QPU (and its queue, for a queued job),
- * primitive, age, run time, tags. Arrow keys move between rows.
+ * One row per job: status chip, QPU (and its queue, for a queued job on
+ * IBM: local jobs never wait in it), primitive, age, run time, tags; the
+ * whole id on hover, and a button that copies it. Arrow keys move between
+ * rows.
  */
 export class JobListView {
   constructor(
@@ -47,14 +55,18 @@ export class JobListView {
     now: number
   ): void {
     const trans = this._trans;
-    const focused = (document.activeElement as HTMLElement | null)?.dataset
-      ?.job;
+    const active = document.activeElement as HTMLElement | null;
+    const focused = active?.dataset?.job ?? active?.dataset?.copy;
+    const focusedCopy = !!active?.dataset?.copy;
     replaceChildren(
       this.node,
       ...jobs.map(job => {
-        const queue = job.status === 'QUEUED' ? queueOf(job.backend) : null;
+        const queue =
+          job.status === 'QUEUED' && job.provider !== 'local'
+            ? queueOf(job.qpu)
+            : null;
         const created = secondsBetween(job.created, null, now);
-        const run = secondsBetween(job.started, job.finished, now);
+        const run = runSeconds(job, now);
         const button = h(
           'button',
           {
@@ -69,13 +81,13 @@ export class JobListView {
             'span',
             { class: cls('jobLine') },
             chip(job.status, trans),
-            h('span', { class: cls('jobQpu') }, job.backend || '—'),
+            h('span', { class: cls('jobQpu') }, job.qpu || '—'),
             queue !== null
               ? h(
                   'span',
                   {
                     class: cls('jobQueue'),
-                    title: trans.__('The queue of %1 now', job.backend)
+                    title: trans.__('The queue of %1 now', job.qpu)
                   },
                   trans.__('queue %1', formatQueueLength(queue))
                 )
@@ -85,7 +97,11 @@ export class JobListView {
           h(
             'span',
             { class: cls('jobMeta') },
-            h('code', { class: cls('jobShortId') }, shortId(job.id)),
+            h(
+              'code',
+              { class: cls('jobShortId'), title: job.id },
+              shortId(job.id)
+            ),
             h('span', { class: cls('jobAge') }, formatAge(created)),
             run !== null
               ? h(
@@ -97,18 +113,24 @@ export class JobListView {
             ...job.tags.map(tag => h('span', { class: cls('jobTag') }, tag))
           )
         );
-        return h('li', { class: cls('jobItem') }, button);
+        return h(
+          'li',
+          { class: cls('jobItem') },
+          button,
+          copyButton(job.id, trans, { 'data-copy': job.id })
+        );
       })
     );
     if (focused) {
-      this.node
-        .querySelector<HTMLElement>(`button[data-job="${CSS.escape(focused)}"]`)
-        ?.focus();
+      const selector = focusedCopy
+        ? `button[data-copy="${CSS.escape(focused)}"]`
+        : `button[data-job="${CSS.escape(focused)}"]`;
+      this.node.querySelector<HTMLElement>(selector)?.focus();
     }
   }
 
   focusFirst(): void {
-    this.node.querySelector<HTMLElement>('button')?.focus();
+    this.node.querySelector<HTMLElement>('button[data-job]')?.focus();
   }
 
   private _onKey(event: KeyboardEvent): void {
@@ -116,7 +138,7 @@ export class JobListView {
       return;
     }
     const buttons = Array.from(
-      this.node.querySelectorAll<HTMLElement>('button')
+      this.node.querySelectorAll<HTMLElement>('button[data-job]')
     );
     const index = buttons.indexOf(document.activeElement as HTMLElement);
     const next = buttons[index + (event.key === 'ArrowDown' ? 1 : -1)];
@@ -173,6 +195,7 @@ export class JobsView extends Widget {
       ),
       filter,
       this._banner,
+      this._notes,
       this.list.node,
       this._count
     );
@@ -245,6 +268,14 @@ export class JobsView extends Widget {
     this._banner.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     this._retry.hidden = kind !== 'error' && kind !== 'stale';
     replaceChildren(this._bannerText, ...text);
+    // What the server says about the page, e.g. a job IBM sent that could
+    // not be read and is left out.
+    const notes = reply?.notes ?? [];
+    replaceChildren(
+      this._notes,
+      ...notes.map(note => h('p', { class: cls('jobsNote') }, note))
+    );
+    this._notes.hidden = notes.length === 0;
     this.list.update(model.jobs, this._queueOf, now);
     this._count.textContent =
       reply && reply.jobs.length > 0
@@ -280,6 +311,7 @@ export class JobsView extends Widget {
     this._bannerText,
     this._retry
   );
+  private _notes = h('div', { class: cls('jobsNotes'), role: 'note' });
   private _count = h('div', { class: cls('count') });
 }
 
@@ -344,21 +376,7 @@ export class JobDetailView extends Widget {
           );
     const when = (iso: string | null) =>
       iso ? new Date(iso).toLocaleString() : null;
-    const copy = h(
-      'button',
-      {
-        type: 'button',
-        class: cls('jp-Button', 'jobCopy'),
-        'aria-label': trans.__('Copy the job id'),
-        title: trans.__('Copy the job id'),
-        onclick: () => {
-          void copyText(this.jobId).then(ok => {
-            copy.textContent = ok ? trans.__('Copied') : trans.__('Select it');
-          });
-        }
-      },
-      trans.__('Copy')
-    );
+    const copy = copyButton(this.jobId, trans);
     const pending = job ? PENDING_STATUSES.has(job.status) : false;
     const actions = h(
       'div',
@@ -425,7 +443,7 @@ export class JobDetailView extends Widget {
         ? h(
             'dl',
             { class: cls('jobFields') },
-            row(trans.__('QPU'), job.backend),
+            row(trans.__('QPU'), job.qpu),
             row(trans.__('Primitive'), job.primitive),
             row(
               trans.__('Provider'),
@@ -434,10 +452,7 @@ export class JobDetailView extends Widget {
             row(trans.__('Created'), when(job.created)),
             row(trans.__('Started'), when(job.started)),
             row(trans.__('Finished'), when(job.finished)),
-            row(
-              trans.__('Run time'),
-              formatDuration(secondsBetween(job.started, job.finished, now))
-            ),
+            row(trans.__('Run time'), formatDuration(runSeconds(job, now))),
             row(
               trans.__('Usage'),
               job.usage_seconds === null || job.usage_seconds === undefined
@@ -478,6 +493,34 @@ export namespace JobDetailView {
     onCancel: (id: string) => Promise<boolean>;
     onInsert: (id: string) => void;
   }
+}
+
+/**
+ * A button that copies a job id, and says whether it did.
+ */
+function copyButton(
+  id: string,
+  trans: TranslationBundle,
+  data: Record<string, string> = {}
+): HTMLElement {
+  const label = trans.__('Copy the job id %1', id);
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: cls('jp-Button', 'jobCopy'),
+      'aria-label': label,
+      title: label,
+      ...data,
+      onclick: () => {
+        void copyText(id).then(ok => {
+          button.textContent = ok ? trans.__('Copied') : trans.__('Select it');
+        });
+      }
+    },
+    trans.__('Copy')
+  );
+  return button;
 }
 
 /**

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { formatAge } from '../format';
 import { cls, h, replaceChildren } from './dom';
-import { IQPUFleetModel } from '../tokens';
+import { IQPUListModel } from '../tokens';
 
 /**
  * What the banner says: loading, an error with no data, or stale data.
@@ -16,7 +16,7 @@ export type BannerKind = 'none' | 'loading' | 'error' | 'stale';
  */
 export class BannerView {
   constructor(
-    private _model: IQPUFleetModel,
+    private _model: IQPUListModel,
     private _trans: TranslationBundle
   ) {
     const trans = this._trans;

@@ -7,7 +7,7 @@ import {
   formatMicroseconds,
   IErrorScale
 } from '../art';
-import { IQPUDetail } from '../tokens';
+import { IQPUDetail } from '../wire';
 import { Child, cls, h, replaceChildren, svg } from './dom';
 
 /**

@@ -5,8 +5,9 @@ import { Widget } from '@lumino/widgets';
 import { detailId } from '../commands';
 import { formatError, formatMicroseconds, sparkline } from '../art';
 import { formatQueueLength } from '../format';
-import { toFleetError } from '../request';
-import { IFleetError, IQPUDetail, IQPUFleetModel } from '../tokens';
+import { toRequestError } from '../request';
+import { IQPUListModel } from '../tokens';
+import { IQPUDetail, IRequestError } from '../wire';
 import { ChipView } from './chip';
 import { cls, h, replaceChildren, svg } from './dom';
 import { processorLabel, statusText } from './list';
@@ -158,7 +159,7 @@ export class QPUDetailWidget extends Widget {
       return this._loading;
     }
     this._loading = (async () => {
-      this._listingStamp = this._model.backends?.fetched_at ?? null;
+      this._listingStamp = this._model.listing?.fetched_at ?? null;
       this._renderStatus();
       try {
         const detail = await this._model.detail(this._name);
@@ -172,7 +173,7 @@ export class QPUDetailWidget extends Widget {
         if (this.isDisposed) {
           return;
         }
-        this._error = toFleetError(reason);
+        this._error = toRequestError(reason);
       } finally {
         this._loading = null;
         if (!this.isDisposed) {
@@ -210,7 +211,7 @@ export class QPUDetailWidget extends Widget {
     if (
       !this._loading &&
       (this._error ||
-        (this._model.backends?.fetched_at ?? null) !== this._listingStamp)
+        (this._model.listing?.fetched_at ?? null) !== this._listingStamp)
     ) {
       void this.reload();
     }
@@ -232,7 +233,7 @@ export class QPUDetailWidget extends Widget {
   }
 
   private _onModelChanged(): void {
-    const stamp = this._model.backends?.fetched_at ?? null;
+    const stamp = this._model.listing?.fetched_at ?? null;
     if (stamp && stamp !== this._listingStamp && this.isVisible) {
       void this.reload();
     }
@@ -295,7 +296,7 @@ export class QPUDetailWidget extends Widget {
 
   private _renderPick(): void {
     const trans = this._trans;
-    const picked = this._model.pick?.backend === this._name;
+    const picked = this._model.pick?.qpu === this._name;
     this._useButton.setAttribute('aria-pressed', String(picked));
     this._useButton.classList.toggle('jp-mod-active', picked);
     replaceChildren(
@@ -332,7 +333,7 @@ export class QPUDetailWidget extends Widget {
       replaceChildren(this._facts);
       return;
     }
-    const local = this._model.backends?.local ?? this._model.plan?.local;
+    const local = this._model.listing?.local ?? this._model.plan?.local;
     const facts: (HTMLElement | null)[] = [
       local
         ? h(
@@ -409,7 +410,10 @@ export class QPUDetailWidget extends Widget {
 
   private _renderSparkline(detail: IQPUDetail): void {
     const trans = this._trans;
-    const history = detail.queue_history ?? [];
+    // A point whose queue the server did not know is left out.
+    const history = (detail.queue_history ?? []).filter(
+      (p): p is { t: string; queue: number } => typeof p.queue === 'number'
+    );
     const width = 240;
     const height = 48;
     const line = sparkline(history, width, height, 3);
@@ -486,7 +490,7 @@ export class QPUDetailWidget extends Widget {
       [trans.__('Median T1'), formatMicroseconds(m.t1_us)],
       [trans.__('Median T2'), formatMicroseconds(m.t2_us)]
     ];
-    const local = this._model.backends?.local ?? this._model.plan?.local;
+    const local = this._model.listing?.local ?? this._model.plan?.local;
     if (detail.calibrated_at) {
       const date = new Date(detail.calibrated_at);
       const text = isNaN(date.getTime())
@@ -541,13 +545,13 @@ export class QPUDetailWidget extends Widget {
     );
   }
 
-  private _model: IQPUFleetModel;
+  private _model: IQPUListModel;
   private _trans: TranslationBundle;
   private _name: string;
   private _onUse: (name: string) => Promise<unknown> | unknown;
   private _onInsert: (name: string) => Promise<unknown> | unknown;
   private _detail: IQPUDetail | null = null;
-  private _error: IFleetError | null = null;
+  private _error: IRequestError | null = null;
   private _loading: Promise<void> | null = null;
   private _listingStamp: string | null = null;
   private _chip: ChipView;
@@ -565,7 +569,7 @@ export class QPUDetailWidget extends Widget {
 
 export namespace QPUDetailWidget {
   export interface IOptions {
-    model: IQPUFleetModel;
+    model: IQPUListModel;
     name: string;
     trans: TranslationBundle;
     /**

@@ -3,7 +3,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { formatAge } from '../format';
 import { cls, h, replaceChildren } from './dom';
-import { IQPUFleetModel } from '../tokens';
+import { IQPUListModel } from '../tokens';
 
 /**
  * The top of the fleet panel: the plan and instance, a clear "Local fleet"
@@ -11,7 +11,7 @@ import { IQPUFleetModel } from '../tokens';
  */
 export class HeaderView {
   constructor(
-    private _model: IQPUFleetModel,
+    private _model: IQPUListModel,
     private _trans: TranslationBundle
   ) {
     const trans = this._trans;
@@ -47,7 +47,7 @@ export class HeaderView {
     const trans = this._trans;
     const model = this._model;
     const plan = model.plan;
-    const backends = model.backends;
+    const backends = model.listing;
     const local = plan?.local ?? backends?.local ?? null;
 
     const parts: (HTMLElement | string)[] = [];
@@ -78,9 +78,9 @@ export class HeaderView {
             title: plan.verified
               ? trans.__(
                   '%1 (checked with IBM)',
-                  plan.plan_title || plan.plan_label
+                  plan.plan_display_name || plan.plan_label
                 )
-              : plan.plan_title || plan.plan_label
+              : plan.plan_display_name || plan.plan_label
           },
           plan.plan_label
         )

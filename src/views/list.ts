@@ -1,7 +1,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { formatQueueLength } from '../format';
-import { IPick, IQPUSummary } from '../tokens';
+import { IPick, IQPUSummary } from '../wire';
 import { cls, h, replaceChildren } from './dom';
 
 /**
@@ -12,7 +12,7 @@ let uid = 0;
 /**
  * The filters of the list.
  */
-export interface IFleetFilter {
+export interface IQPUFilter {
   /**
    * Text matched against the name and the processor.
    */
@@ -28,7 +28,7 @@ export interface IFleetFilter {
  */
 export function filterQpus(
   qpus: IQPUSummary[],
-  filter: IFleetFilter
+  filter: IQPUFilter
 ): IQPUSummary[] {
   const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
   return qpus.filter(q => {
@@ -66,7 +66,7 @@ export function processorLabel(q: {
 export class FilterView {
   constructor(
     private _trans: TranslationBundle,
-    private _onChange: (filter: IFleetFilter) => void
+    private _onChange: (filter: IQPUFilter) => void
   ) {
     const trans = this._trans;
     this._text = h('input', {
@@ -119,7 +119,7 @@ export class FilterView {
 
   readonly node: HTMLElement;
 
-  get filter(): IFleetFilter {
+  get filter(): IQPUFilter {
     const min = parseInt(this._minQubits.value, 10);
     return {
       text: this._text.value.trim(),
@@ -167,7 +167,7 @@ export class ListView {
     }
   ): void {
     const trans = this._trans;
-    const selected = options.pick?.backend ?? null;
+    const selected = options.pick?.qpu ?? null;
     const maxQueue = Math.max(
       1,
       ...qpus.map(q => (typeof q.queue === 'number' ? q.queue : 0))

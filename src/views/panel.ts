@@ -6,18 +6,18 @@ import { qpuIcon } from '../icons';
 import { BannerView } from './banner';
 import { cls, h, replaceChildren } from './dom';
 import { HeaderView } from './header';
-import { FilterView, filterQpus, IFleetFilter, ListView } from './list';
-import { IQPUFleetModel } from '../tokens';
+import { FilterView, filterQpus, IQPUFilter, ListView } from './list';
+import { IQPUListModel } from '../tokens';
 
 /**
  * The list part of the sidebar: header (plan, instance, Local fleet badge,
  * refresh), banner (loading / error / stale, Retry), filters and the QPU
  * rows.
  */
-export class FleetView extends Widget {
-  constructor(options: FleetView.IOptions) {
+export class QPUsView extends Widget {
+  constructor(options: QPUsView.IOptions) {
     super();
-    this.addClass(cls('fleet'));
+    this.addClass(cls('qpus'));
     this._model = options.model;
     const trans = options.trans;
     this._trans = trans;
@@ -64,7 +64,7 @@ export class FleetView extends Widget {
   readonly filters: FilterView;
   readonly list: ListView;
 
-  get filter(): IFleetFilter {
+  get filter(): IQPUFilter {
     return this.filters.filter;
   }
 
@@ -87,9 +87,9 @@ export class FleetView extends Widget {
     const all = model.qpus;
     const shown = filterQpus(all, this.filters.filter);
     const pick = model.pick;
-    this._pickBar.hidden = !pick?.backend;
-    this._pickText.textContent = pick?.backend
-      ? this._trans.__('A bare %%qconnect uses %1, picked here.', pick.backend)
+    this._pickBar.hidden = !pick?.qpu;
+    this._pickText.textContent = pick?.qpu
+      ? this._trans.__('A bare %%qconnect uses %1, picked here.', pick.qpu)
       : '';
     this.list.update(shown, {
       pick,
@@ -126,16 +126,16 @@ export class FleetView extends Widget {
   }
 
   private _trans: TranslationBundle;
-  private _model: IQPUFleetModel;
+  private _model: IQPUListModel;
   private _count = h('div', { class: cls('count') });
   private _pickText = h('span', { class: cls('pickText') });
   private _pickBar: HTMLElement;
   private _clear: HTMLButtonElement;
 }
 
-export namespace FleetView {
+export namespace QPUsView {
   export interface IOptions {
-    model: IQPUFleetModel;
+    model: IQPUListModel;
     trans: TranslationBundle;
     /**
      * Open the detail of a QPU.
@@ -150,25 +150,26 @@ export namespace FleetView {
  * a Back button. It tells the model when it is shown or hidden, so the poll
  * stands by while nobody looks.
  */
-export class FleetPanel extends Panel {
-  constructor(options: FleetPanel.IOptions) {
+export class QPUPanel extends Panel {
+  constructor(options: QPUPanel.IOptions) {
     super();
     this._model = options.model;
     this.id = options.id;
     this.addClass(cls('sidebar'));
+    // The tab's tooltip and its accessible name (the tab has no text).
     this.title.icon = qpuIcon;
     this.title.caption = options.trans.__('IBM Quantum QPUs');
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', options.trans.__('IBM Quantum QPUs'));
-    this.fleet = new FleetView({
+    this.qpuView = new QPUsView({
       model: options.model,
       trans: options.trans,
       onOpen: options.onOpen
     });
-    this.addWidget(this.fleet);
+    this.addWidget(this.qpuView);
   }
 
-  readonly fleet: FleetView;
+  readonly qpuView: QPUsView;
 
   /**
    * Add another view below the QPU list (e.g. the jobs), in the same
@@ -193,7 +194,7 @@ export class FleetPanel extends Panel {
     this.closeDetail();
     this._detail = widget;
     widget.disposed.connect(this._onDetailDisposed, this);
-    this.fleet.hide();
+    this.qpuView.hide();
     this._sections.forEach(section => section.hide());
     this.addWidget(widget);
   }
@@ -209,15 +210,15 @@ export class FleetPanel extends Panel {
     this._detail = null;
     widget.disposed.disconnect(this._onDetailDisposed, this);
     widget.dispose();
-    this.fleet.show();
+    this.qpuView.show();
     this._sections.forEach(section => section.show());
-    this.fleet.list.focusFirst();
+    this.qpuView.list.focusFirst();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this._model.setViewVisible(this.id, true);
-    this.fleet.render();
+    this.qpuView.render();
   }
 
   protected onAfterHide(msg: Message): void {
@@ -237,19 +238,19 @@ export class FleetPanel extends Panel {
 
   private _onDetailDisposed(): void {
     this._detail = null;
-    this.fleet.show();
+    this.qpuView.show();
     this._sections.forEach(section => section.show());
   }
 
-  private _model: IQPUFleetModel;
+  private _model: IQPUListModel;
   private _detail: Widget | null = null;
   private _sections: Widget[] = [];
 }
 
-export namespace FleetPanel {
+export namespace QPUPanel {
   export interface IOptions {
     id: string;
-    model: IQPUFleetModel;
+    model: IQPUListModel;
     trans: TranslationBundle;
     onOpen: (name: string) => void;
   }

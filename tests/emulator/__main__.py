@@ -1,4 +1,6 @@
-"""Run the IBM Quantum API emulator by hand, to point the product at it (see CONTRIBUTING.md).
+"""Run the IBM Quantum API emulator by hand, to point the product at it.
+
+The README's "Rehearse the IBM path without an account" walks through it.
 
     python tests/emulator [--port 8765] [--latency 0.05] [--backends 7]
 

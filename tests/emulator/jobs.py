@@ -3,7 +3,7 @@
 Routes (under ``/api/v1``, all behind the same bearer check and Service-CRN instance as the rest):
 
 =============================  ======================================================================
-POST   jobs                    submit (``program_id`` sampler/estimator, ``params``, ``backend``,
+POST   jobs                    submit (``program_id`` sampler/estimator/executor, ``params``, ``backend``,
                                ``session_id``, ``tags``) -> ``{id, backend}``
 GET    jobs                    list: ``limit``, ``offset``, ``pending``, ``backend``, ``program``,
                                ``tags`` (all must match), ``session_id``, ``sort=ASC``;
@@ -22,7 +22,9 @@ simulation is done), then **done**. ``emulator.hold_jobs = True`` keeps new jobs
 ``emulator.release_jobs()``, so tests can see a queued job without timing anything.
 
 Jobs run for real: the PUBs are decoded (QPY) and simulated with qiskit-aer on the qubits the circuit uses only
-(an ISA circuit spans all 133-156 qubits of the device). Decoding and simulating happen on ONE long-lived worker
+(an ISA circuit spans all 133-156 qubits of the device). The ``executor`` program (what ``executor_sampler.Sampler``
+and ``executor_estimator.Estimator`` send: a quantum program, see ``run_executor``) runs through the client's own
+local runner and answers in the executor's result schema. Decoding and simulating happen on ONE long-lived worker
 thread for the whole process: qiskit 2.6's QPY reader can crash when the thread that first imported qiskit has
 exited and a later load runs on another thread.
 """
@@ -125,6 +127,8 @@ def run_primitive(program: str, params: dict[str, Any], seed: int) -> str:
     from qiskit.primitives.containers import DataBin, PubResult, SamplerPubResult
     from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 
+    if program == "executor":
+        return run_executor(params, seed)
     decoded = json.loads(json.dumps(params), cls=RuntimeDecoder)
     options = decoded.get("options") or {}
     results = []
@@ -162,8 +166,62 @@ def run_primitive(program: str, params: dict[str, Any], seed: int) -> str:
                 )
             )
     else:
-        raise ValueError(f"program {program!r} is not emulated (only sampler and estimator)")
+        raise ValueError(f"program {program!r} is not emulated (only executor, sampler and estimator)")
     return json.dumps(PrimitiveResult(results, metadata={"version": 2}), cls=RuntimeEncoder)
+
+
+def run_executor(params: dict[str, Any], seed: int) -> str:
+    """Run an ``executor`` quantum program (what ``executor_sampler.Sampler`` and the executor Estimator send).
+
+    The params are the client's own schema (``schema_version``, ``quantum_program``: QPY circuits and items, plain
+    or samplex), decoded with the client's converters; the program runs noiselessly on Aer through the client's
+    local runner (which truncates the ISA circuit to the qubits it uses), and the answer is the executor's result
+    schema of the same version, which the client decodes and post-processes into a ``PrimitiveResult``.
+    """
+    import numpy as np
+    from ibm_quantum_schemas.common.tensor import CompressedTensorModel
+    from qiskit_aer import AerSimulator
+    from qiskit_ibm_runtime.fake_provider.executor.run_quantum_program import run_quantum_program
+    from qiskit_ibm_runtime.options_models.simulator import SimulatorOptions
+    from qiskit_ibm_runtime.quantum_program.params_converters import QUANTUM_PROGRAM_PARAMS_CONVERTERS
+
+    version = params.get("schema_version")
+    if version not in QUANTUM_PROGRAM_PARAMS_CONVERTERS:
+        raise ValueError(f"executor schema_version {version!r} is not one the client knows")
+    converter = QUANTUM_PROGRAM_PARAMS_CONVERTERS[version]
+    quantum_program, _options = converter.decoder(converter.model.model_validate(params))
+    for item in quantum_program.items:
+        samplex = getattr(item, "samplex", None)
+        if samplex is not None:
+            samplex.finalize()  # a decoded samplex is not finalized yet (IBM's server finalizes it too)
+    ran = run_quantum_program(AerSimulator(), quantum_program, SimulatorOptions(seed_simulator=seed))
+    items = [
+        {
+            "results": {
+                name: CompressedTensorModel.from_numpy(np.asarray(value)).model_dump(mode="json")
+                for name, value in item.items()
+            },
+            "metadata": {},
+        }
+        for item in ran
+    ]
+    sent = params["quantum_program"]
+    return json.dumps(
+        {
+            "schema_version": version,
+            "data": items,
+            "metadata": {"chunk_timing": []},
+            "passthrough_data": sent.get("passthrough_data"),
+            "semantic_role": sent.get("semantic_role"),
+        }
+    )
+
+
+def _count_items(params: dict[str, Any]) -> int:
+    """How many PUBs (sampler, estimator) or quantum-program items (executor) a job's params hold."""
+    program = params.get("quantum_program")
+    items = program.get("items") if isinstance(program, dict) else params.get("pubs")
+    return len(items) if isinstance(items, list) else 0
 
 
 # ---------------------------------------------------------------------------------------------------- jobs
@@ -325,13 +383,16 @@ class JobsAPI:
         if not isinstance(body, dict):
             return emu._error(400, "Request body must be a JSON object.")
         program = body.get("program_id")
-        if program not in ("sampler", "estimator"):
+        if program not in ("executor", "sampler", "estimator"):
             return emu._error(400, f"Program {program!r} is not available in this emulator.")
         backend = body.get("backend")
         if not backend:
             return emu._error(400, "'backend' is required.")
         params = body.get("params")
-        if not isinstance(params, dict) or not isinstance(params.get("pubs"), list):
+        if program == "executor":
+            if not isinstance(params, dict) or not isinstance(params.get("quantum_program"), dict):
+                return emu._error(400, "'params.quantum_program' must be an object.")
+        elif not isinstance(params, dict) or not isinstance(params.get("pubs"), list):
             return emu._error(400, "'params.pubs' must be a list.")
         session_id = body.get("session_id")
         tags = body.get("tags") or []
@@ -445,8 +506,8 @@ class JobsAPI:
                 "seconds": charge or 0,
                 "qpu_charge_time_seconds": charge or 0,
             },
-            "executions": len(job.params.get("pubs", [])),
-            "num_circuits": len(job.params.get("pubs", [])),
+            "executions": _count_items(job.params),
+            "num_circuits": _count_items(job.params),
             "num_qubits": [],
             "qiskit_version": "emulated",
             "caller": "qiskit_ibm_runtime",

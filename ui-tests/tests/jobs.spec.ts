@@ -80,10 +80,17 @@ test('empty, then jobs from two kernels, followed to done with a notification', 
     'queued'
   );
   await expect(jobRow(page, 'local-a1')).toContainText('lab');
-  // The QPU's current queue is shown next to a queued job.
+  // A local job never waits in the QPU's queue: no queue beside it.
   await expect(
     jobRow(page, 'local-a1').locator('.jp-QiskitConnectorLab-jobQueue')
-  ).toContainText(/queue \d+ jobs?/);
+  ).toHaveCount(0);
+  // The whole id on hover, and a button that copies it.
+  await expect(
+    jobRow(page, 'local-a1').locator('.jp-QiskitConnectorLab-jobShortId')
+  ).toHaveAttribute('title', 'local-a1');
+  await expect(
+    page.locator(`#${JOBS_ID} button[data-copy="local-a1"]`)
+  ).toBeVisible();
   // Newest first.
   const order = await page
     .locator(`#${JOBS_ID} button[data-job]`)
@@ -171,6 +178,11 @@ test('cancel a queued job with a confirmation, by keyboard', async ({
   await expect(detail.getByRole('button', { name: 'Cancel job…' })).toHaveCount(
     0
   );
+  // One toast for one cancel, also after the next polls of the list.
+  await page.waitForTimeout(3_000);
+  await expect(
+    page.locator('.Toastify__toast', { hasText: 'local-c1' })
+  ).toHaveCount(1);
 });
 
 test('insert a cell that gets the job', async ({ page }) => {

@@ -7,7 +7,7 @@ const SIDEBAR_ID = 'qiskit-connector-lab-sidebar';
  */
 test.use({ autoGoto: false });
 
-test('activates and adds the QPU sidebar tab with its icon', async ({
+test('activates, adds both tabs with their labels and icons, and opens the sidebar at first launch', async ({
   page
 }) => {
   const logs: string[] = [];
@@ -32,7 +32,16 @@ test('activates and adds the QPU sidebar tab with its icon', async ({
     tab.locator('svg[data-icon="qiskit-connector-lab:qpu"]')
   ).toBeVisible();
 
-  await tab.click();
+  // The Jobs tab: its own label and icon.
+  const jobsTab = page.locator(
+    '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="qiskit-connector-lab-jobs"]'
+  );
+  await expect(jobsTab).toHaveAttribute('title', 'Quantum jobs');
+  await expect(
+    jobsTab.locator('svg[data-icon="qiskit-connector-lab:jobs"]')
+  ).toBeVisible();
+
+  // First launch (a fresh state): the sidebar is open without a click.
   await expect(page.locator(`#${SIDEBAR_ID}`)).toBeVisible();
   await expect(page.locator(`#${SIDEBAR_ID}`)).toContainText(
     'IBM Quantum QPUs'

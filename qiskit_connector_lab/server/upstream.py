@@ -1,0 +1,255 @@
+"""The server's one way to the provider: the provider itself, the thread pool, the deadline guard and the backoff.
+
+Every blocking provider call of the server goes through :meth:`Upstream.call`: it runs in a bounded thread pool
+(never on the event loop), under an outer guard on top of the core's own deadline, and reports its outcome to the
+:class:`~.backoff.Backoff` (a failure starts or lengthens it, a success ends it). The cached values
+(:mod:`.cache`) and the routes' uncached calls (a job's detail, a cancel) both use it; nothing else in the server
+calls the provider.
+
+When the ``.env`` changes, the provider is built again and :attr:`Upstream.generation` goes up, so every cached
+value from the old configuration is dropped (see :class:`~.cache.SharedValue`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from ..accounts import store as account_store
+from ..config import find_env_file, load_settings, shown_path
+from ..errors import ConfigError, ConnectorError, DeadlineExceeded, UnknownBackend, UpstreamError
+from ..jobs.records import JobNotCancellable, JobNotFound
+from ..providers import Provider, provider_for
+from ..providers.bounded import classify
+from ..secret import redact, redacting_filter
+from .backoff import Backoff
+from .http_errors import first_sentence
+from .single_flight import SingleFlight
+
+T = TypeVar("T")
+
+_LOCAL_ARG = {"auto": None, "local": True, "ibm": False}
+
+#: Errors that answer the question asked (no such job, already finished, no such QPU): not upstream failures.
+_ANSWERS = (JobNotFound, JobNotCancellable, UnknownBackend)
+
+
+class InternalError(ConnectorError):
+    """Something in the server extension itself failed (the log has the traceback, the client a sentence)."""
+
+    code = "internal_error"
+
+
+def config_stamp(options: Any) -> tuple[Any, ...]:
+    """What the server's configuration was resolved from: the .env (see :func:`_env_stamp`) and the signed-in
+    account's file (a sign-in or sign-out changes it), each a few stats."""
+    return (*_env_stamp(options), account_store.stamp())
+
+
+def _env_stamp(options: Any) -> tuple[Any, ...]:
+    """The .env found and its mtime and size (cheap: a few stats). When it changes, the server resolves its
+    settings again, so an added or edited .env is seen."""
+    try:
+        path, _ = find_env_file(options.env_file or None, os.environ)
+        if path is None:
+            return (None,)
+        info = path.stat()
+        return (str(path), info.st_mtime_ns, info.st_size)
+    except OSError:
+        return ("unreadable",)
+    except Exception:  # noqa: BLE001 - a stamp that never matches makes the next request resolve (and report)
+        return (time.monotonic(),)
+
+
+def config_info(options: Any, provider: Provider | None) -> dict[str, Any]:
+    """Where the server's configuration comes from, for the sidebar: the .env (``~/...``), the endpoint when it is
+    not IBM's default, and when the .env last changed (ISO; None without a .env). A configuration error is retried
+    by the sidebar when ``changed_at`` changes, not on a timer."""
+    try:
+        path, _ = find_env_file(options.env_file or None, os.environ)
+    except Exception:  # noqa: BLE001 - an unreadable rule is shown as "no .env"; the error itself is reported apart
+        path = None
+    changed_at = None
+    if path is not None:
+        try:
+            changed_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+        except OSError:
+            changed_at = None
+    return {
+        "env_file": shown_path(path),
+        "endpoint": provider.settings.endpoint if provider is not None else None,
+        "changed_at": changed_at,
+    }
+
+
+def build_provider(options: Any) -> Provider:
+    """The provider the server traits ask for (blocking: reads .env, may import the IBM client)."""
+    settings = load_settings(
+        options.env_file, local=_LOCAL_ARG[options.provider], deadline=options.deadline, listing_ttl=options.ttl
+    )
+    if options.provider == "ibm" and settings.local:
+        raise ConfigError(
+            "QConnectorServer.provider",
+            "is 'ibm', but no IBM Quantum credentials were found.",
+            "Set IQP_API_TOKEN (and a plan switch such as OPEN_PLAN=on) in the .env, or use 'auto'.",
+        )
+    if settings.token is not None:
+        redacting_filter.add(settings.token)
+    if not settings.local:
+        # A cold import of the IBM client takes seconds: pay it here, not inside the first call's deadline.
+        importlib.import_module("qiskit_ibm_runtime")
+    return provider_for(settings)
+
+
+@dataclass
+class Stats:
+    listing_calls: int = 0  # provider.listing() calls (each at most one upstream request)
+    detail_calls: int = 0
+    plan_calls: int = 0
+    background_refreshes: int = 0
+    failures: int = 0
+    cache_hits: int = 0
+    stale_served: int = 0
+    payload_renders: int = 0  # GET backends answers ranked and serialized (once per listing)
+
+
+class Upstream:
+    """The provider, the pool its blocking calls run in, the backoff they obey, and the single flights."""
+
+    def __init__(
+        self,
+        options: Any,
+        *,
+        log: logging.Logger,
+        provider_factory: Callable[[], Provider] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options
+        self.log = log
+        self.clock = clock
+        self.flights = SingleFlight()
+        self.backoff = Backoff(cap=options.max_backoff, clock=clock)
+        self.stats = Stats()
+        #: Goes up when the configuration changes: a value cached (or fetched) before belongs to another account.
+        self.generation = 0
+        self._executor = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="qconnector-upstream")
+        self._provider_factory = provider_factory or functools.partial(build_provider, options)
+        self._provider: Provider | None = None
+        self._stamp: tuple[Any, ...] | None = None  # config_stamp() of the provider in use
+        self._stamp_checked = -1e9
+        self._last_logged = ""
+
+    @property
+    def current(self) -> Provider | None:
+        """The provider in use, if one was built (never builds one)."""
+        return self._provider
+
+    async def stop(self) -> None:
+        """Cancel the flights and stop the pool (a call already running finishes within its deadline)."""
+        await self.flights.cancel_all()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def provider(self) -> Provider:
+        self.check_config()
+        if self._provider is None:
+            self._provider = await self.flights.run("provider", self._build_provider)
+        return self._provider
+
+    async def _build_provider(self) -> Provider:
+        if self._provider is not None:
+            return self._provider
+        stamp = config_stamp(self.options)
+        provider = await self.call("reading the connector settings", self._provider_factory)
+        self._stamp, self._stamp_checked = stamp, self.clock()
+        return provider
+
+    def check_config(self, *, now: bool = False) -> None:
+        """Forget the provider, and with :attr:`generation` everything it served, when the .env changed (looked
+        at most once a second, or ``now``)."""
+        moment = self.clock()
+        if self._provider is None or (not now and moment - self._stamp_checked < 1.0):
+            return
+        self._stamp_checked = moment
+        if config_stamp(self.options) == self._stamp:
+            return
+        self.log.info("qiskit-connector-lab: the configuration changed; reading it again.")
+        self._provider = None
+        self.generation += 1
+        self.backoff.succeeded()
+
+    async def call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the thread pool, with an outer guard on top of the core's deadline; the outcome is
+        reported to the backoff (an error that answers the question, such as no such job, is not a failure)."""
+        try:
+            result = await self._run(what, fn, *args)
+        except ConnectorError as error:
+            if not isinstance(error, _ANSWERS):
+                self.failed(error)
+            raise
+        self.succeeded()
+        return result
+
+    async def _run(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        guard = 4 * self.options.deadline + 1
+        try:
+            return await asyncio.wait_for(future, guard)
+        except ConnectorError:  # first: DeadlineExceeded is a TimeoutError too, and must keep its own figures
+            raise
+        except TimeoutError:
+            raise DeadlineExceeded(what, guard) from None
+        except Exception as exc:  # noqa: BLE001 - turned into a one-line error; the log keeps the traceback
+            kind = self._provider.kind if self._provider is not None else "local"
+            self.log.warning(
+                "qiskit-connector-lab: unexpected error while %s: %s", what, redact(traceback.format_exc())
+            )
+            if kind == "ibm":
+                raise classify(exc, what=what) from None
+            raise InternalError(f"The server extension failed while {what}. The server log has the details.") from None
+
+    def failed(self, error: ConnectorError) -> None:
+        """Count a failure; an upstream one starts (or lengthens) the backoff. Logged once per message."""
+        self.stats.failures += 1
+        if isinstance(error, UpstreamError):
+            delay = self.backoff.failed(error)
+            self.log.warning(
+                "qiskit-connector-lab: %s [%s]; no upstream call for %.1f s.",
+                first_sentence(error.message),
+                error.code,
+                delay,
+            )
+        elif error.message != self._last_logged:  # e.g. a broken .env: say it once, not on every request
+            self.log.warning("qiskit-connector-lab: %s [%s]", error.message, error.code)
+        self._last_logged = error.message
+
+    def succeeded(self) -> None:
+        if self.backoff.failures:
+            self.log.info("qiskit-connector-lab: IBM Quantum answers again after %d failure(s).", self.backoff.failures)
+        self.backoff.succeeded()
+        self._last_logged = ""
+
+    def retry_after(self) -> float | None:
+        """Seconds until the server will ask upstream again (None: it may ask now)."""
+        return self.backoff.remaining() or None
+
+    def blocking_error(self, own: ConnectorError | None = None) -> ConnectorError:
+        """The error to answer with during a backoff when there is no data: the value's own last one, else the
+        one that started the backoff."""
+        error = own or self.backoff.last_error
+        assert error is not None
+        return error.with_traceback(None)
+
+    def config(self) -> dict[str, Any]:
+        """:func:`config_info` for the provider in use (a few stats: cheap enough for the event loop)."""
+        return config_info(self.options, self._provider)

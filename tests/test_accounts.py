@@ -1,0 +1,241 @@
+"""Signing in with an API key: the real qiskit-ibm-runtime client against the loopback emulator (nothing mocked).
+
+A good key costs 2 + N requests (IAM, one search, one catalog call per instance) and no ``/backends``; a bad key one
+IAM request and the "refused" line; a stalled IAM the deadline line within the deadline. The stored account is a
+named account in qiskit-ibm-runtime's file (the test's own HOME), mode 0600 in a 0700 folder, the other accounts
+intact; the settings then use it, after the environment and the .env.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+
+import pytest
+
+from qiskit_connector_lab.accounts import sign_in as signin
+from qiskit_connector_lab.accounts import store
+from qiskit_connector_lab.config import load_settings
+from qiskit_connector_lab.errors import ConfigError, DeadlineExceeded, RateLimited, Unauthorized, Unreachable
+
+BACKENDS = "/api/v1/backends"
+OTHERS = {
+    "default-ibm-quantum-platform": {"channel": "ibm_quantum_platform", "token": "other-key-1", "instance": "crn:a"},
+    "work": {"channel": "ibm_cloud", "token": "other-key-2", "instance": "crn:b", "is_default_account": True},
+}
+
+
+@pytest.fixture
+def accounts_path(clean_env):
+    return clean_env / ".qiskit" / "qiskit-ibm.json"
+
+
+@pytest.fixture
+def two_accounts(accounts_path):
+    accounts_path.parent.mkdir(mode=0o755)
+    accounts_path.write_text(json.dumps(OTHERS))
+    accounts_path.chmod(0o644)
+    return accounts_path
+
+
+def paths(emulator) -> list[str]:
+    return [f"{r.method} {r.path}" for r in emulator.requests]
+
+
+def test_a_good_key_costs_two_plus_n_requests_and_no_backends(emulator):
+    emulator.reset_log()
+    instances = signin.list_instances(emulator.api_key, cloud_url=emulator.base_url, seconds=10)
+    n = len(emulator.instances)
+    assert {i.name for i in instances} == {i["name"] for i in emulator.instances}
+    assert len(emulator.requests) == 2 + n, paths(emulator)
+    assert emulator.count("POST", "/identity/token") == 1
+    assert emulator.count(path="/v3/resources/search") == 1
+    assert emulator.count(path=BACKENDS, prefix=True) == 0
+    open_instance = next(i for i in instances if i.name == "open-instance")
+    assert (open_instance.plan, open_instance.pricing_type, open_instance.region) == ("open", "free", "us-east")
+
+
+def test_a_bad_key_costs_one_iam_request_and_gets_the_refused_line(emulator, accounts_path):
+    emulator.reset_log()
+    key = "not-the-key-0123456789abcdef"
+    with pytest.raises(Unauthorized) as caught:
+        signin.list_instances(key, cloud_url=emulator.base_url, seconds=10)
+    assert paths(emulator) == ["POST /identity/token"]
+    message = str(caught.value)
+    assert message.startswith("IBM refused this API key (HTTP 400 at IBM Cloud IAM)")
+    assert "Nothing was stored" in message and "\n" not in message
+    assert key not in message and key[:8] not in repr(caught.value)
+    with pytest.raises(Unauthorized):
+        signin.sign_in(key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    assert not accounts_path.exists()
+
+
+def test_a_stalled_iam_gets_the_deadline_line_within_the_deadline(emulator):
+    emulator.inject("stall", "/identity/token", seconds=20)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded) as caught:
+        signin.list_instances(emulator.api_key, cloud_url=emulator.base_url, seconds=1.0)
+    assert time.monotonic() - started < 1.5
+    assert "did not answer the API key check within 1 s" in str(caught.value)
+
+
+def test_an_unreachable_ibm_is_not_the_keys_fault(emulator, monkeypatch):
+    monkeypatch.setenv("IAM_URL", emulator.refused_url())
+    with pytest.raises(Unreachable) as caught:
+        signin.list_instances(emulator.api_key, cloud_url=emulator.base_url, seconds=10)
+    assert "Could not reach IBM Quantum" in str(caught.value)
+    assert "not the key's fault" in str(caught.value)
+    assert "refused" not in str(caught.value)
+
+
+def test_a_rate_limit_says_when_to_retry(emulator):
+    emulator.inject(429, "/v3/resources/search", retry_after=7)
+    with pytest.raises(RateLimited) as caught:
+        signin.list_instances(emulator.api_key, cloud_url=emulator.base_url, seconds=10)
+    assert caught.value.retry_after == 7
+    assert "Retry after 7 s" in str(caught.value)
+
+
+def test_a_key_with_no_instance_is_told_where_to_create_one(emulator, accounts_path):
+    emulator.inject("empty", "/v3/resources/search", times=None)
+    with pytest.raises(signin.NoInstance) as caught:
+        signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    assert signin.INSTANCES_PAGE in str(caught.value)
+    assert not accounts_path.exists()
+
+
+def test_an_unknown_instance_lists_the_choices_and_stores_nothing(emulator, accounts_path):
+    with pytest.raises(ConfigError) as caught:
+        signin.sign_in(emulator.api_key, "nope", cloud_url=emulator.base_url, seconds=10)
+    assert str(caught.value).startswith("instance: is not one of this API key's instances")
+    assert "open-instance" in str(caught.value)
+    assert not accounts_path.exists()
+
+
+@pytest.mark.parametrize("key", ["", "   ", "two words", "x" * 600, "tab\tkey"])
+def test_a_key_that_cannot_be_one_is_refused_before_any_request(emulator, key):
+    emulator.reset_log()
+    with pytest.raises(ConfigError) as caught:
+        signin.list_instances(key, cloud_url=emulator.base_url)
+    assert str(caught.value).startswith("token: ")
+    assert emulator.requests == []
+
+
+def test_sign_in_stores_0600_in_0700_and_keeps_the_other_accounts(emulator, two_accounts):
+    account = signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    assert stat.S_IMODE(two_accounts.stat().st_mode) == 0o600
+    assert stat.S_IMODE(two_accounts.parent.stat().st_mode) == 0o700
+    data = json.loads(two_accounts.read_text())
+    assert {k: v for k, v in data.items() if k != store.ACCOUNT_NAME} == OTHERS
+    assert data[store.ACCOUNT_NAME]["token"] == emulator.api_key
+    assert data[store.ACCOUNT_NAME]["instance"] == emulator.instance_crn("open-instance")
+    assert emulator.api_key not in repr(account)
+    assert account.describe()["plan"] == "open" and "token" not in json.dumps(account.describe())
+    assert [p.name for p in two_accounts.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+    assert signin.sign_out() is True
+    assert json.loads(two_accounts.read_text()) == OTHERS
+    assert signin.sign_out() is False
+    assert store.load() is None
+
+
+def test_sign_out_of_the_only_account_removes_the_file(emulator, accounts_path):
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    assert accounts_path.is_file()
+    signin.sign_out()
+    assert not accounts_path.exists()
+
+
+def test_a_file_that_is_not_json_is_never_overwritten(emulator, accounts_path):
+    accounts_path.parent.mkdir()
+    accounts_path.write_text("{not json")
+    with pytest.raises(ConfigError):
+        signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    assert accounts_path.read_text() == "{not json"
+
+
+def test_the_lock_is_waited_on_for_a_bounded_time(accounts_path):
+    import fcntl
+    import os
+
+    accounts_path.parent.mkdir(mode=0o700)
+    fd = os.open(accounts_path.parent / ".qiskit-ibm.json.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ConfigError) as caught, store._locked(accounts_path, seconds=0.3):
+            pass
+        assert time.monotonic() - started < 1.0
+        assert "locked by another program" in str(caught.value)
+    finally:
+        os.close(fd)
+
+
+def ibm_endpoints(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("CLOUD_API_URL", emulator.base_url)
+    monkeypatch.setenv("IQP_RUNTIME_API_URL", emulator.base_url + "/api/v1")
+
+
+def test_the_settings_use_the_signed_in_account_before_other_saved_accounts(emulator, two_accounts, monkeypatch):
+    ibm_endpoints(emulator, monkeypatch)
+    assert load_settings().saved_account == "work"  # the file's default account, before signing in
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    settings = load_settings()
+    assert not settings.local
+    assert settings.token is not None and settings.token.reveal() == emulator.api_key
+    assert settings.instance == emulator.instance_crn("open-instance")
+    assert settings.origins["token"] == f"saved account {store.ACCOUNT_NAME}"
+    status = signin.account_status()
+    assert status["signed_in"] and status["source"] == "sign-in" and status["note"] is None
+    assert status["stored_at"] == f"~/.qiskit/qiskit-ibm.json (account {store.ACCOUNT_NAME})"
+    assert emulator.api_key not in json.dumps(status)
+
+
+def test_a_token_in_the_environment_or_the_dotenv_wins_and_the_status_says_so(emulator, clean_env, monkeypatch):
+    ibm_endpoints(emulator, monkeypatch)
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    (clean_env / ".env").write_text('IQP_API_TOKEN="dotenv-key-123456789"\nOPEN_PLAN="on"\nOPEN_PLAN_INSTANCE="x"\n')
+    status = signin.account_status()
+    assert status["source"] == ".env" and status["signed_in"]
+    assert "is used, not the sign-in" in status["note"]
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "environment-key-123456789")
+    status = signin.account_status()
+    assert status["source"] == "environment"
+    assert "environment-key" not in json.dumps(status) and "dotenv-key" not in json.dumps(status)
+
+
+def test_not_signed_in_means_the_local_fleet(clean_env):
+    status = signin.account_status()
+    assert status["signed_in"] is False and status["source"] == "none"
+    assert load_settings().local
+
+
+def test_the_near_public_listing_the_sign_in_uses_is_there_with_its_shape():
+    import inspect
+
+    from qiskit_ibm_runtime.accounts import Account
+
+    assert {"channel", "token", "url"} <= set(inspect.signature(Account.create_account).parameters)
+    assert callable(Account.list_instances)
+    assert list(inspect.signature(Account.list_instances).parameters) == ["self"]
+
+
+def test_without_it_the_fallback_builds_a_service_and_still_lists_the_instances(emulator, monkeypatch):
+    from qiskit_ibm_runtime.accounts import Account
+
+    from qiskit_connector_lab.providers import runtime_internals
+
+    runtime_internals.reset_fallbacks()
+    original = Account.create_account
+
+    def changed(*args, **kwargs):  # a newer client whose signature no longer names channel, token, url
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Account, "create_account", changed)
+    found = runtime_internals.list_instances_without_service(
+        emulator.api_key, url=emulator.base_url + "/experimental/api/v1", channel="ibm_quantum_platform"
+    )
+    assert {i["name"] for i in found} == {i["name"] for i in emulator.instances}
+    assert "accounts.Account.list_instances" in runtime_internals.fallbacks_used()
+    runtime_internals.reset_fallbacks()
