@@ -1861,6 +1861,14 @@ MUTATIONS: list[Mutation] = [
         'c.Spawner.environment = {"IQP_API_TOKEN": os.environ["IQP_API_TOKEN"], "QCONNECTOR_HUB_SERVICE_URL":',
         "tests/test_hub.py::test_the_class_credential_never_reaches_a_student",
     ),
+    M(
+        "hub.sidebar-shows-the-listing-notes",
+        "the sidebar shows the listing's notes (the class's QPU service being down, say), one line each",
+        "src/views/panel.ts",
+        "replaceChildren(this._notes, ...notes.map(note => h('li', {}, note)));",
+        "replaceChildren(this._notes);",
+        JV + "shows the listing’s notes, one line each, and nothing when there are none",
+    ),
 ]
 
 

@@ -147,16 +147,16 @@ describe('views', () => {
         '.jp-QiskitConnectorLab-listingNotes'
       ) as HTMLElement;
     await advance(0);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(notes().hidden).toBe(true);
     const fallback =
       "The class's QPU service could not be used (it could not be reached); listing with your own credentials.";
     server.routes.backends = () => ({
       status: 200,
-      body: { ...server.backendsReply(), notes: [fallback] }
+      body: { ...server.listingReply(), notes: [fallback] }
     });
     await advance(5_000);
-    panel.fleet.render();
+    panel.qpuView.render();
     expect(notes().hidden).toBe(false);
     expect(
       Array.from(notes().querySelectorAll('li')).map(li => li.textContent)

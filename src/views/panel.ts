@@ -81,7 +81,7 @@ export class QPUsView extends Widget {
     this.banner.update(now);
     // What the server says about the listing (e.g. that it lists with the student's own key, the class's QPU
     // service being down): one line each.
-    const notes = model.backends?.notes ?? [];
+    const notes = model.listing?.notes ?? [];
     this._notes.hidden = notes.length === 0;
     replaceChildren(this._notes, ...notes.map(note => h('li', {}, note)));
     const all = model.qpus;
