@@ -31,6 +31,7 @@ TYPES = {
     "path": "a file path (`~` is expanded)",
     "hosts": "comma-separated host names",
     "names": "comma-separated fake backend names (`fez,brisbane`)",
+    "address": "an `http://` or `https://` URL",
 }
 
 
@@ -229,6 +230,27 @@ VARIABLES: tuple[Variable, ...] = (
         default="600",
         dotenv=False,
         group="local",
+    ),
+    Variable(
+        "QCONNECTOR_HUB_SERVICE_URL",
+        "address",
+        "On JupyterHub: the class's QPU service, which lists for every student (set by `c.Spawner.environment`).",
+        dotenv=False,
+        group="hub",
+    ),
+    Variable(
+        "QCONNECTOR_HUB_ENV_FILE",
+        "path",
+        "The class's `.env`, read by the class's QPU service only; never give it to a student's server.",
+        dotenv=False,
+        group="hub",
+    ),
+    Variable(
+        "QCONNECTOR_HUB_INSTANCES",
+        "text",
+        "More instances the class's QPU service serves besides its own (comma-separated names or CRNs).",
+        dotenv=False,
+        group="hub",
     ),
 )
 

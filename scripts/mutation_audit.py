@@ -1897,6 +1897,47 @@ MUTATIONS: list[Mutation] = [
         "tests/test_best_qpu.py::test_ranks_by_expected_fidelity_and_reports_an_exact_figure",
         "tests/test_best_qpu_mapomatic.py::test_no_worse_than_mapomatic",
     ),
+    M(
+        "hub.listings-through-the-service",
+        "on JupyterHub a student's server lists through the class's QPU service: one /backends per refresh",
+        P + "providers/__init__.py",
+        "                if url is not None:\n",
+        "                if False:\n",
+        "tests/test_hub.py::test_each_student_lists_the_class_qpus_with_one_upstream_request_per_refresh",
+    ),
+    M(
+        "hub.service-checks-the-scope",
+        "the class's QPU service refuses (403) a token without access:services!service=NAME",
+        P + "hub/service.py",
+        "            self._hub_auth_user_cache = self.check_hub_user(model)\n",
+        "            self._hub_auth_user_cache = model\n",
+        "tests/test_hub.py::test_a_token_without_the_scope_is_refused_by_the_service",
+    ),
+    M(
+        "hub.fallback-says-so",
+        "a server whose class service is down lists with the student's own key, and its listing says so",
+        P + "providers/hub_service.py",
+        "            return dataclasses.replace(own, notes=(*own.notes, self.fallback_note()))\n",
+        "            return own\n",
+        "tests/test_hub_provider.py::test_with_the_service_down_the_students_own_key_lists_and_says_so_once",
+        "tests/test_hub.py::test_the_service_stopped_each_server_falls_back_with_its_note",
+    ),
+    M(
+        "hub.class-key-to-the-service-only",
+        "the example hub config hands the class's key to the service only, never to a student's server",
+        "examples/classroom/jupyterhub_config.py",
+        'c.Spawner.environment = {"QCONNECTOR_HUB_SERVICE_URL":',
+        'c.Spawner.environment = {"IQP_API_TOKEN": os.environ["IQP_API_TOKEN"], "QCONNECTOR_HUB_SERVICE_URL":',
+        "tests/test_hub.py::test_the_class_credential_never_reaches_a_student",
+    ),
+    M(
+        "hub.sidebar-shows-the-listing-notes",
+        "the sidebar shows the listing's notes (the class's QPU service being down, say), one line each",
+        "src/views/panel.ts",
+        "replaceChildren(this._notes, ...notes.map(note => h('li', {}, note)));",
+        "replaceChildren(this._notes);",
+        JV + "shows the listing’s notes, one line each, and nothing when there are none",
+    ),
 ]
 
 

@@ -34,9 +34,15 @@ def provider_for(settings: Settings) -> Provider:
 
                 provider = LocalFleet(settings)
             else:
-                from .ibm import IBMProvider
+                from .hub_service import HubServiceProvider, service_url
 
-                provider = IBMProvider(settings)
+                url = service_url()  # on JupyterHub: the class's QPU service lists, the student's key runs jobs
+                if url is not None:
+                    provider = HubServiceProvider(settings, url)
+                else:
+                    from .ibm import IBMProvider
+
+                    provider = IBMProvider(settings)
             _providers[key] = provider
         return provider
 

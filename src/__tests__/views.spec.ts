@@ -141,6 +141,28 @@ describe('views', () => {
     );
   });
 
+  it('shows the listing’s notes, one line each, and nothing when there are none', async () => {
+    const notes = () =>
+      panel.node.querySelector(
+        '.jp-QiskitConnectorLab-listingNotes'
+      ) as HTMLElement;
+    await advance(0);
+    panel.qpuView.render();
+    expect(notes().hidden).toBe(true);
+    const fallback =
+      "The class's QPU service could not be used (it could not be reached); listing with your own credentials.";
+    server.routes.backends = () => ({
+      status: 200,
+      body: { ...server.listingReply(), notes: [fallback] }
+    });
+    await advance(5_000);
+    panel.qpuView.render();
+    expect(notes().hidden).toBe(false);
+    expect(
+      Array.from(notes().querySelectorAll('li')).map(li => li.textContent)
+    ).toEqual([fallback]);
+  });
+
   it('filters by text and by minimum qubits', async () => {
     await advance(0);
     const [text, min] = Array.from(

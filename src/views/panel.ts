@@ -4,7 +4,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { qpuIcon } from '../icons';
 import { BannerView } from './banner';
-import { cls, h } from './dom';
+import { cls, h, replaceChildren } from './dom';
 import { HeaderView } from './header';
 import { FilterView, filterQpus, IQPUFilter, ListView } from './list';
 import { IQPUListModel } from '../tokens';
@@ -44,9 +44,11 @@ export class QPUsView extends Widget {
       ' ',
       this._clear
     );
+    this._notes.setAttribute('aria-live', 'polite');
     this.node.append(
       this.header.node,
       this.banner.node,
+      this._notes,
       this._pickBar,
       this.filters.node,
       this.list.node,
@@ -77,6 +79,11 @@ export class QPUsView extends Widget {
     const model = this._model;
     this.header.update(now);
     this.banner.update(now);
+    // What the server says about the listing (e.g. that it lists with the student's own key, the class's QPU
+    // service being down): one line each.
+    const notes = model.listing?.notes ?? [];
+    this._notes.hidden = notes.length === 0;
+    replaceChildren(this._notes, ...notes.map(note => h('li', {}, note)));
     const all = model.qpus;
     const shown = filterQpus(all, this.filters.filter);
     const pick = model.pick;
@@ -101,6 +108,8 @@ export class QPUsView extends Widget {
     super.onAfterAttach(msg);
     this.render();
   }
+
+  private _notes = h('ul', { class: cls('listingNotes') });
 
   private async _clearPick(): Promise<void> {
     this._clear.disabled = true;

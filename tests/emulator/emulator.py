@@ -203,6 +203,7 @@ class IBMQuantumEmulator:
         search_page_size: Global Search page size (paging by ``search_cursor``).
         accept_apikey_auth: accept ``Authorization: apikey <key>`` on runtime
             calls, as IBM does (the client falls back to it when IAM fails).
+        extra_api_keys: more API keys IAM accepts (several accounts on one emulator).
 
     Jobs (see :mod:`.jobs`): ``job_queue_seconds`` / ``job_run_seconds`` (mutable) set how long a new job is
     queued, then running; ``hold_jobs = True`` keeps new jobs queued until :meth:`release_jobs`.
@@ -219,10 +220,13 @@ class IBMQuantumEmulator:
         token_ttl: int = 3600,
         search_page_size: int = 100,
         accept_apikey_auth: bool = True,
+        extra_api_keys: Sequence[str] = (),
     ) -> None:
         if not api_key:
             raise ValueError("api_key must be non-empty")
         self._api_key = api_key
+        #: More keys IAM accepts (a class: one key per student and the teacher's), each a test key, not a secret.
+        self.extra_api_keys = tuple(extra_api_keys)
         self.latency = float(latency)
         self.token_ttl = int(token_ttl)
         self.search_page_size = max(1, int(search_page_size))
@@ -715,6 +719,9 @@ class IBMQuantumEmulator:
             self._tokens[token] = exp
             return token, now, exp
 
+    def _accepts(self, key: str) -> bool:
+        return any(hmac.compare_digest(key.encode(), known.encode()) for known in (self._api_key, *self.extra_api_keys))
+
     def _bearer_error(self, request: Request) -> Response | None:
         """None if the request carries a valid credential, else the 401 reply."""
         auth = request.headers.get("Authorization") or ""
@@ -732,7 +739,7 @@ class IBMQuantumEmulator:
                 return self._error(401, "The token has expired. Re-authenticate at IAM.")
             return None
         if scheme == "apikey" and self.accept_apikey_auth:
-            if hmac.compare_digest(credential.encode(), self._api_key.encode()):
+            if self._accepts(credential):
                 return None
             return self._error(401, "Invalid API key.")
         return self._error(401, "Unsupported Authorization scheme.")
@@ -894,7 +901,7 @@ class IBMQuantumEmulator:
             return self._iam_error(400, "BXNIM0109E", "Property missing or empty. Property name(s): 'grant_type'.")
         if not apikey:
             return self._iam_error(400, "BXNIM0109E", "Property missing or empty. Property name(s): 'apikey'.")
-        if not hmac.compare_digest(apikey.encode(), self._api_key.encode()):
+        if not self._accepts(apikey):
             return self._iam_error(400, "BXNIM0415E", "Provided API key could not be found.")
         token, _now, exp = self._issue_token()
         return Response.json(
