@@ -15,15 +15,19 @@ This module imports nothing from the rest of the package but :mod:`errors`.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from .errors import ConfigError
 
 #: The size cap of small configuration files (the .env, the fleet file, the pick).
 SMALL_FILE_LIMIT = 1024 * 1024
+#: A temporary file of :func:`write_private` older than this is a crashed write's leftover (a write takes far less).
+STALE_TEMPORARY_SECONDS = 60
 
 
 def _size_text(limit: int) -> str:
@@ -93,7 +97,8 @@ def write_private(path: str | os.PathLike[str], data: bytes, *, variable: str, m
     """Write ``data`` to ``path`` atomically with ``mode``; refuse a symbolic link or a non-regular file there.
 
     The folder is created with mode 0700 when it is missing. The temporary file is always removed: after a crash
-    in the middle, the old file is intact and no copy is left behind but one ``.tmp`` that the next write replaces.
+    in the middle, the old file is intact, and the ``.<name>.*.tmp`` a crash (or a kill) left behind is removed by the
+    next write once it is older than :data:`STALE_TEMPORARY_SECONDS` (a younger one may be another writer's).
     """
     target = Path(path)
     try:
@@ -111,6 +116,7 @@ def write_private(path: str | os.PathLike[str], data: bytes, *, variable: str, m
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise ConfigError(variable, "is not a regular file.", "Point it at an ordinary file.")
     folder = target.parent
+    _remove_stale_temporaries(target)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -132,3 +138,13 @@ def write_private(path: str | os.PathLike[str], data: bytes, *, variable: str, m
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files of earlier writes of ``target`` that a crash left (regular files only)."""
+    oldest = time.time() - STALE_TEMPORARY_SECONDS
+    for name in glob.glob(glob.escape(str(target.parent / f".{target.name}.")) + "*.tmp"):
+        with contextlib.suppress(OSError):
+            info = os.lstat(name)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < oldest:
+                os.unlink(name)

@@ -82,3 +82,17 @@ def test_concurrent_writers_leave_one_whole_file(tmp_path):
         thread.join()
     assert target.read_bytes() in payloads
     assert [p.name for p in tmp_path.iterdir()] == ["pick.json"]
+
+
+def test_the_next_write_removes_a_crashed_writes_old_temporary_but_not_a_young_one(tmp_path):
+    target = tmp_path / "jobs.json"
+    old = tmp_path / ".jobs.json.k2x9q1.tmp"  # the name mkstemp gave a write that was killed
+    young = tmp_path / ".jobs.json.a7b3c4.tmp"  # another writer's, in flight
+    other = tmp_path / ".pick.json.k2x9q1.tmp"  # another file's
+    for path in (old, young, other):
+        path.write_bytes(b"half")
+    two_minutes_ago = time.time() - 120
+    for path in (old, other):
+        os.utime(path, (two_minutes_ago, two_minutes_ago))
+    write_private(target, b"{}", variable="jobs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, young.name, other.name])

@@ -311,3 +311,159 @@ def test_loading_a_backend_builds_its_target_once_off_the_calling_thread(clean_e
     backend = LocalFleet(load_settings(environ={}, local=True), members=("manila",)).backend("fake_manila")
     assert backend.target.num_qubits == 5 and backend.num_qubits == 5
     assert builds == ["qcl-build-target"]
+
+
+# --- the worker's lifecycle: a worker that never reads, the race with a store cancel, spare processes, fds -----------
+@pytest.fixture
+def own_workers(monkeypatch):
+    """A fresh set of workers for this test (the module's own stays untouched); every process ends at teardown."""
+    workers = local_jobs._Workers()
+    monkeypatch.setattr(local_jobs, "WORKERS", workers)
+    yield workers
+    workers.shutdown()
+
+
+def _children() -> set[int]:
+    return {child.pid for child in psutil.Process().children() if child.status() != psutil.STATUS_ZOMBIE}
+
+
+def _plan():
+    from qiskit_connector_lab.providers.local_simulator import SimulationPlan
+
+    return SimulationPlan("automatic", (0,))
+
+
+def test_a_worker_that_never_reads_cannot_block_the_send_past_the_time_bound_or_a_cancel(
+    kolkata, store_path, own_workers, monkeypatch
+):
+    """A worker still importing (or hung) reads nothing, and an 8 MB task fills the socket: the time bound and a
+    cancel still end the job at once, and cancel() returns at once."""
+    monkeypatch.setattr(local_jobs, "_BOOT", "import time; time.sleep(600)")  # a worker that never reads
+    monkeypatch.setenv("QCONNECTOR_LOCAL_JOB_TIMEOUT", "1")
+    task = b"x" * 8_000_000
+    job = local_jobs.LocalJob(kolkata, "sampler", lambda: None, plan=_plan(), task=task, store=LocalJobStore())
+    started = time.monotonic()
+    job._submit()
+    job.wait_for_final_state(timeout=10)
+    assert job.status() == "ERROR" and "QCONNECTOR_LOCAL_JOB_TIMEOUT" in job.error_message()
+    assert time.monotonic() - started < 1 + 2, "the time bound did not cover the send"
+
+    monkeypatch.setenv("QCONNECTOR_LOCAL_JOB_TIMEOUT", "600")
+    job = local_jobs.LocalJob(kolkata, "sampler", lambda: None, plan=_plan(), task=task, store=LocalJobStore())
+    job._submit()
+    pid = _wait_running(job, 10)
+    time.sleep(0.3)  # the job thread is in the send now
+    asked = time.monotonic()
+    job.cancel()
+    assert time.monotonic() - asked < 1.0, "cancel() blocked the notebook"
+    assert job.status() == "CANCELLED" and _wait_gone(pid, 3), "the job's process still runs after the cancel"
+    assert job._stopped.wait(2), "the job thread is still stuck in the send"
+
+
+def test_a_store_cancel_that_lands_as_the_job_finishes_gives_one_truth(kolkata, store_path):
+    """The server's cancel lands between the job's last look at the store and its DONE: the store keeps CANCELLED,
+    and so does the job (no result), instead of DONE in the kernel and CANCELLED in the sidebar."""
+
+    class LateCancel(LocalJobStore):
+        def get(self, job_id):
+            record = super().get(job_id)
+            if record is not None and record.status == "RUNNING" and self.armed:
+                self.armed = False
+                LocalJobStore().request_cancel(job_id)  # another process's cancel, right after this look
+            return record
+
+    store = LateCancel()
+    store.armed = False
+    ran = threading.Event()
+
+    def run():
+        store.armed = True  # the next look at the store (the one before DONE) is followed by the cancel
+        ran.set()
+        return "the result"
+
+    job = local_jobs.LocalJob(kolkata, "sampler", run, plan=_plan(), store=store)._submit()
+    job.wait_for_final_state(timeout=30)
+    assert ran.is_set()
+    stored = LocalJobStore().get(job.job_id()).status
+    assert (job.status(), stored) == ("CANCELLED", "CANCELLED")
+    from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError
+
+    with pytest.raises(RuntimeInvalidStateError):
+        job.result()
+
+
+def test_no_spare_worker_is_started_while_one_is_busy_or_after_the_shutdown(own_workers):
+    before = _children()
+    own_workers.prestart()
+    time.sleep(0.1)
+    first = _children() - before
+    assert len(first) == 1
+    worker = own_workers.take()
+    assert {worker.pid} == first  # the warm one is lent
+    own_workers.prestart()  # e.g. a backend built while the job runs
+    time.sleep(0.1)
+    assert _children() - before == first, "a second interpreter started while the worker is busy"
+    own_workers.give_back(worker)
+    own_workers.prestart()
+    time.sleep(0.1)
+    assert _children() - before == first  # the one worker is idle again: nothing more
+    own_workers.shutdown()
+    assert _wait_gone(worker.pid, 3)
+    own_workers.prestart()
+    time.sleep(0.2)
+    assert _children() - before == set(), "a worker started after the shutdown"
+
+
+def test_a_worker_that_cannot_start_leaks_no_file_descriptor(own_workers, monkeypatch, caplog):
+    fds = set(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    for _ in range(3):
+        own_workers.prestart()
+    assert set(os.listdir("/proc/self/fd")) - fds == set(), "the socket or the pipe of a failed start stayed open"
+    assert "could not start a worker process" in caplog.text
+
+
+def test_a_start_that_popen_refuses_with_value_error_is_one_warning(own_workers, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise ValueError("pass_fds not supported on this platform")
+
+    monkeypatch.setattr(local_jobs.subprocess, "Popen", refuse)
+    own_workers.prestart()  # no traceback: the job says so when it runs
+    assert "could not start a worker process" in caplog.text
+
+
+def test_the_time_bound_has_an_upper_limit_in_one_line(monkeypatch):
+    from qiskit_connector_lab.errors import ConfigError
+
+    monkeypatch.setenv(local_jobs.TIMEOUT_VARIABLE, "1" + "0" * 400)
+    with pytest.raises(ConfigError) as caught:
+        local_jobs.job_timeout()
+    message = str(caught.value)
+    assert message.startswith("QCONNECTOR_LOCAL_JOB_TIMEOUT: ") and "86400" in message and "\n" not in message
+    monkeypatch.setenv(local_jobs.TIMEOUT_VARIABLE, "86400")
+    assert local_jobs.job_timeout() == 86400
+
+
+def test_a_tag_over_the_record_limit_is_refused_at_submission(kolkata, store_path):
+    from qiskit_ibm_runtime import SamplerV2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy primitive still takes job_tags
+        sampler = SamplerV2(mode=kolkata)
+    sampler.options.environment.job_tags = ["x" * 300]
+    with pytest.raises(LocalJobRefused) as caught:
+        sampler.run([_isa(kolkata, 2)], shots=10)
+    assert "job_tags" in str(caught.value) and "256" in str(caught.value) and "\n" not in str(caught.value)
+    assert LocalJobStore().list() == ([], 0)
+
+
+def test_the_noise_cache_setting_reaches_the_worker_with_the_task(kolkata, store_path, monkeypatch):
+    """The worker's cache of reduced noise models is the one jobs use: the kernel's setting travels in the task."""
+    import pickle
+
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    monkeypatch.setenv("QCONNECTOR_LOCAL_NOISE_CACHE", "3")
+    job = Sampler(mode=kolkata).run([_isa(kolkata, 2)], shots=10)
+    assert pickle.loads(job._task)["noise_models"] == 3
+    job.result()

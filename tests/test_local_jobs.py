@@ -51,8 +51,8 @@ def isa_bell(fleet):
 
 
 @pytest.fixture
-def blocked_worker():
-    """Holds the local fleet's one job worker busy until released: the next jobs stay QUEUED, deterministically."""
+def blocked_queue():
+    """Holds the local fleet's one job queue busy until released: the next jobs stay QUEUED, deterministically."""
     release = threading.Event()
     started = threading.Event()
 
@@ -60,7 +60,7 @@ def blocked_worker():
         started.set()
         release.wait(60)
 
-    local_jobs._worker().submit(hold)
+    local_jobs._job_queue().submit(hold)
     started.wait(10)
     yield release
     release.set()
@@ -135,7 +135,7 @@ def test_seed_simulator_gives_the_same_counts(fleet, isa_bell, store_path):
 
 
 def test_jobs_queue_off_the_calling_thread_and_a_queued_job_can_be_cancelled(
-    fleet, isa_bell, store_path, blocked_worker
+    fleet, isa_bell, store_path, blocked_queue
 ):
     from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError
     from qiskit_ibm_runtime.executor_sampler import Sampler
@@ -150,7 +150,7 @@ def test_jobs_queue_off_the_calling_thread_and_a_queued_job_can_be_cancelled(
     assert LocalJobStore().get(second.job_id()).status == "CANCELLED"
     with pytest.raises(RuntimeInvalidStateError, match="already CANCELLED"):
         second.cancel()
-    blocked_worker.set()
+    blocked_queue.set()
     first.wait_for_final_state(timeout=60)
     assert first.status() == "DONE"
     with pytest.raises(RuntimeInvalidStateError, match="cancelled"):
@@ -165,7 +165,7 @@ CANCEL = (
 )
 
 
-def test_a_cancel_through_the_store_from_another_process_stops_a_queued_job(fleet, store_path, blocked_worker):
+def test_a_cancel_through_the_store_from_another_process_stops_a_queued_job(fleet, store_path, blocked_queue):
     ran = []
     job = LocalJob(
         fleet.backend("fake_manila"),
@@ -183,8 +183,8 @@ def test_a_cancel_through_the_store_from_another_process_stops_a_queued_job(flee
     assert out.stdout.strip() == "CANCELLED", out.stderr
     job.wait_for_final_state(timeout=30)  # the kernel sees the store's cancel while the job waits
     assert job.status() == "CANCELLED"
-    blocked_worker.set()
-    local_jobs._worker().submit(lambda: None).result(10)  # the worker has passed the job
+    blocked_queue.set()
+    local_jobs._job_queue().submit(lambda: None).result(10)  # the queue has passed the job
     assert ran == []  # never run
 
 
@@ -210,7 +210,7 @@ def test_a_running_job_cancelled_drops_its_result(fleet, store_path, with_store)
     assert job.status() == "RUNNING" and job.running()
     job.cancel()
     release.set()
-    local_jobs._worker().submit(lambda: None).result(10)
+    local_jobs._job_queue().submit(lambda: None).result(10)
     assert job.status() == "CANCELLED"
     if with_store:
         assert LocalJobStore().get(job.job_id()).status == "CANCELLED"
@@ -234,7 +234,7 @@ def test_a_failed_job_is_error_with_one_line(fleet, store_path):
         job.result()
 
 
-def test_wait_for_final_state_times_out_like_ibm(fleet, store_path, blocked_worker):
+def test_wait_for_final_state_times_out_like_ibm(fleet, store_path, blocked_queue):
     from qiskit_ibm_runtime.exceptions import RuntimeJobTimeoutError
 
     job = LocalJob(

@@ -292,26 +292,22 @@ class LocalFleet(Provider):
         member = self._member(name)
         with self._lock:
             if name not in self._backends:
-                from qiskit_ibm_runtime import fake_provider
-
                 from . import local_jobs
-                from .local_simulator import local_backend_class
+                from .local_simulator import local_backend_class_named
 
                 local_jobs.install()  # the runtime's local mode returns local-fleet jobs for these backends
                 local_jobs.prestart_worker(member.name)  # the first job finds its worker process warm
-                for value in vars(fake_provider).values():
-                    if isinstance(value, type) and getattr(value, "backend_name", None) == member.name:
-                        with warnings.catch_warnings():
-                            # fake_nighthawk warns that its error values are not typical: true of every fake
-                            # backend, and the fleet already says it is a simulation.
-                            warnings.filterwarnings("ignore", message="Properties of fake_", category=UserWarning)
-                            self._backends[name] = local_backend_class(value)()  # the warning: at __init__
-                        # The target (the calibration decoded: 1-2 s for a large chip) is built in the background,
-                        # so the connect returns first; a transpile that comes sooner waits for it.
-                        self._backends[name].build_target_in_background()
-                        break
-                else:
+                backend_class = local_backend_class_named(member.name)
+                if backend_class is None:
                     raise UnknownBackend(f"No fake backend class is named {member.name!r}.")
+                with warnings.catch_warnings():
+                    # fake_nighthawk warns that its error values are not typical: true of every fake
+                    # backend, and the fleet already says it is a simulation.
+                    warnings.filterwarnings("ignore", message="Properties of fake_", category=UserWarning)
+                    self._backends[name] = backend_class()  # the warning: at __init__
+                # The target (the calibration decoded: 1-2 s for a large chip) is built in the background,
+                # so the connect returns first; a transpile that comes sooner waits for it.
+                self._backends[name].build_target_in_background()
             return self._backends[name]
 
     def instance(self) -> InstanceInfo:

@@ -24,7 +24,8 @@ The worker process
 ------------------
 One process per kernel, started in the background when the first local-fleet backend is built (so the first job
 finds it warm: qiskit and Aer imported, the backend and its reduced noise models cached across jobs), reused for
-every job, and replaced by a fresh one when a job's process had to be killed. Why one long-lived process and not a
+every job, and replaced by a fresh one when a job's process had to be killed; never a second one while a job runs,
+nor any after the kernel's exit. Why one long-lived process and not a
 pool or one process per job: jobs of a kernel run one at a time anyway (the simulator already uses every core), a
 warm process keeps the typical lesson job as fast as in-process, and a cancel or a timeout simply kills the
 process and reaps it (``kill`` + ``wait``), which a pool's shared workers would not allow. The process:
@@ -67,7 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConnectorError
-from ..jobs.records import CANCELLED, DONE, ERROR, FINAL_STATUSES, QUEUED, RUNNING, JobRecord
+from ..jobs.records import CANCELLED, DONE, ERROR, FINAL_STATUSES, MAX_NAME, MAX_TAGS, QUEUED, RUNNING, JobRecord
 from .local_simulator import (
     NOISE_MODELS,
     STATEVECTOR,
@@ -139,11 +140,11 @@ def live_job(job_id: str) -> LocalJob | None:
         return _live_jobs.get(job_id)
 
 
-def _worker() -> _JobQueue:
+def _job_queue() -> _JobQueue:
     with _executor_lock:
-        if "worker" not in _executor:
-            _executor["worker"] = _JobQueue()
-        return _executor["worker"]
+        if "queue" not in _executor:
+            _executor["queue"] = _JobQueue()
+        return _executor["queue"]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -164,6 +165,7 @@ def _store() -> Any:
 # -- limits ----------------------------------------------------------------------------------------------------------
 TIMEOUT_VARIABLE = "QCONNECTOR_LOCAL_JOB_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 600
+MAX_TIMEOUT_SECONDS = 86400  # one day: a longer bound is a mistake (and past ~1e308 not a time at all)
 #: A job whose estimated run time is longer than this says so at submission.
 ANNOUNCE_SECONDS = 10.0
 #: A noisy statevector run simulates each shot as its own trajectory: about ``shots x instructions x (PER_OP +
@@ -180,10 +182,18 @@ class LocalJobRefused(ConnectorError, ValueError):
 
 
 def job_timeout() -> int:
-    """``QCONNECTOR_LOCAL_JOB_TIMEOUT`` (whole seconds), else 600; a bad value: one-line ConfigError."""
+    """``QCONNECTOR_LOCAL_JOB_TIMEOUT`` (whole seconds, at most a day), else 600; a bad value: one-line ConfigError."""
     from ..variables import count_from_environment
 
     value = count_from_environment(TIMEOUT_VARIABLE, str(DEFAULT_TIMEOUT_SECONDS))
+    if value is not None and value > MAX_TIMEOUT_SECONDS:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            TIMEOUT_VARIABLE,
+            f"is more than {MAX_TIMEOUT_SECONDS} s (one day).",
+            f"Set it to at most {MAX_TIMEOUT_SECONDS}, or unset it.",
+        )
     return DEFAULT_TIMEOUT_SECONDS if value is None else value
 
 
@@ -257,8 +267,9 @@ def run_time_note(backend_name: str, plan: SimulationPlan, circuits: list[Any], 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding qiskit_connector_lab
 _BOOT = "import sys; from qiskit_connector_lab.providers.local_jobs import worker_main; worker_main(sys.argv[1:])"
 KILL_WAIT_SECONDS = 5.0
-POLL_SECONDS = 0.05
-WORKER_NICENESS = 5  # how often the job thread looks for a cancel, a timeout or the worker's end
+POLL_SECONDS = 0.05  # how often the job thread looks for a cancel, a timeout or the worker's end
+WORKER_NICENESS = 5  # the worker's ``nice``: the notebook that waits for an answer gets the cores first
+CANCEL_WAIT_SECONDS = 1.0  # the most a cancel() waits for the job thread to reap the job's process
 
 
 def _installed() -> bool:
@@ -273,8 +284,10 @@ class WorkerProcess:
     """One worker interpreter for local jobs, owned by the kernel (see the module doc)."""
 
     def __init__(self) -> None:
+        """Start the process; OSError or ValueError (``pass_fds`` unsupported) when it cannot, with nothing left
+        open."""
         ours, theirs = socket.socketpair()
-        alive_read, self._alive_write = os.pipe()  # the kernel holds the only writer: its end is the kernel's end
+        alive_read, alive_write = os.pipe()  # the kernel holds the only writer: its end is the kernel's end
         env = dict(os.environ)
         if not _installed():  # a checkout (tests, a clone): the worker imports the kernel's own copy
             env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
@@ -287,9 +300,14 @@ class WorkerProcess:
                 env=env,
                 close_fds=True,
             )
+        except BaseException:
+            ours.close()
+            os.close(alive_write)
+            raise
         finally:
             theirs.close()
             os.close(alive_read)
+        self._alive_write = alive_write
         self.connection = Connection(ours.detach())
         self.pid = self.process.pid
 
@@ -324,51 +342,63 @@ class WorkerProcess:
 
 
 class _Workers:
-    """The kernel's one warm worker: lent to one job at a time, replaced after a kill."""
+    """The kernel's one worker: lent to one job at a time, replaced after a kill, never two at once (a spare
+    interpreter would only compete for the cores and memory of the one that runs the job)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: WorkerProcess | None = None
         self._busy: set[WorkerProcess] = set()
         self._warm: set[str] = set()  # the backends this kernel loaded: a fresh worker builds them first
+        self._closed = False  # the kernel is exiting: no worker starts any more
 
     def prestart(self, backend_name: str | None = None) -> None:
-        """Start the warm worker in the background if there is none (cheap: the child imports by itself), and
-        have it build ``backend_name``'s backend (the backends it built are kept for the next workers too)."""
+        """Start the warm worker in the background when there is none, idle or busy (cheap: the child imports by
+        itself), and have it build ``backend_name``'s backend (the backends it built are kept for the next workers
+        too). A busy worker is left alone: it comes back warm after its job, or its replacement starts then."""
         with self._lock:
             if backend_name:
                 self._warm.add(backend_name)
-            if self._idle is None or not self._idle.alive():
-                if self._idle is not None:
-                    self._idle.kill()
-                try:
-                    self._idle = WorkerProcess()
-                except OSError as error:  # no process to spare: the job says so when it runs
-                    logger.warning("Local fleet: could not start a worker process: %s", _one_line(error))
-                    self._idle = None
-                    return
-                names = set(self._warm)
-            else:
-                names = {backend_name} if backend_name else set()
-            for name in sorted(names):
+            if self._closed:
+                return
+            if self._idle is not None and self._idle.alive():
+                if backend_name:
+                    self._idle.warm(backend_name)
+                return
+            if self._busy:
+                return
+            if self._idle is not None:
+                self._idle.kill()
+                self._idle = None
+            try:
+                self._idle = WorkerProcess()
+            except (OSError, ValueError) as error:  # no process to spare: the job says so when it runs
+                logger.warning("Local fleet: could not start a worker process: %s", _one_line(error))
+                return
+            for name in sorted(self._warm):
                 self._idle.warm(name)
 
     def take(self) -> WorkerProcess:
-        with self._lock:
+        """Lend the idle worker (or a fresh one) to a job; OSError or ValueError when none can start."""
+        with self._lock:  # one step: a prestart in between would start a second interpreter
+            if self._closed:
+                raise OSError("the kernel is shutting down")
             worker, self._idle = self._idle, None
-        if worker is None or not worker.alive():
-            if worker is not None:
+            if worker is not None and not worker.alive():
                 worker.kill()
-            worker = WorkerProcess()
-        with self._lock:
+                worker = None
+            if worker is None:
+                worker = WorkerProcess()
             self._busy.add(worker)
-        return worker
+            return worker
 
     def give_back(self, worker: WorkerProcess) -> None:
         with self._lock:
             self._busy.discard(worker)
-            if self._idle is None and worker.alive():
+            if self._idle is None and not self._closed and worker.alive():
                 self._idle = worker
+                for name in sorted(self._warm):  # a backend loaded while it ran (the ones it built cost nothing)
+                    worker.warm(name)
                 return
         worker.kill()
 
@@ -377,13 +407,11 @@ class _Workers:
         with self._lock:
             self._busy.discard(worker)
 
-    def idle_pid(self) -> int | None:
-        with self._lock:
-            return None if self._idle is None else self._idle.pid
-
     def shutdown(self) -> None:
-        """At the kernel's exit: end every worker (a running job's too: it would die with the kernel anyway)."""
+        """At the kernel's exit: end every worker (a running job's too: it would die with the kernel anyway), and
+        start none any more."""
         with self._lock:
+            self._closed = True
             workers = [w for w in (self._idle, *self._busy) if w is not None]
             self._idle, self._busy = None, set()
         for worker in workers:
@@ -392,6 +420,10 @@ class _Workers:
 
 class _Stopped(Exception):
     """The job's process was killed by a cancel."""
+
+
+class _SendFailed(Exception):
+    """The task could not be sent: the worker had ended before it read it."""
 
 
 class _WorkerEnded(Exception):
@@ -421,21 +453,18 @@ _worker_backends: dict[str, Any] = {}
 
 
 def _worker_backend(name: str) -> Any:
+    """The worker's backend named ``name``, built once and kept for the next jobs."""
     if name not in _worker_backends:
-        from qiskit_ibm_runtime import fake_provider
+        from .local_simulator import local_backend_class_named
 
-        from .local_simulator import local_backend_class
-
-        for value in vars(fake_provider).values():
-            if isinstance(value, type) and getattr(value, "backend_name", None) == name:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # said in the kernel already
-                    backend = local_backend_class(value)()
-                    backend.target  # noqa: B018
-                _worker_backends[name] = backend
-                break
-        else:
+        backend_class = local_backend_class_named(name)
+        if backend_class is None:
             raise ValueError(f"No fake backend class is named {name!r}.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # said in the kernel already
+            backend = backend_class()
+            backend.target  # noqa: B018
+        _worker_backends[name] = backend
     return _worker_backends[name]
 
 
@@ -448,6 +477,8 @@ def run_task(task: dict[str, Any]) -> Any:
     if local_job_hook_installed():  # pragma: no cover - the kernel never runs a task itself
         raise RuntimeError("a local job's task runs in the worker process only")
     run, run_executor = QiskitRuntimeLocalService._run, QiskitRuntimeLocalService._run_executor
+    if "noise_models" in task:  # the kernel's QCONNECTOR_LOCAL_NOISE_CACHE, read at submission
+        NOISE_MODELS.max_entries = task["noise_models"]
     backend = _worker_backend(task["backend"]) if isinstance(task["backend"], str) else task["backend"]
     service = QiskitRuntimeLocalService()
     with warnings.catch_warnings():
@@ -542,6 +573,8 @@ class LocalJob:
         self._stop = threading.Event()  # set by a cancel: the job thread kills the worker
         self._stopped = threading.Event()  # set once no process runs this job any more
         self._worker_pid: int | None = None
+        self._worker_process: WorkerProcess | None = None
+        self._next_store_check = 0.0
         _register(self)
         self._record()
 
@@ -588,7 +621,7 @@ class LocalJob:
 
     # -- running -------------------------------------------------------------------------------------------------
     def _submit(self) -> LocalJob:
-        self._future = _worker().submit(self._execute)
+        self._future = _job_queue().submit(self._execute)
         return self
 
     def _execute(self) -> None:
@@ -621,28 +654,24 @@ class LocalJob:
             self._finish(DONE)
 
     def _run_in_worker(self) -> Any:
-        """Send the task to the warm worker and wait for its answer, a cancel, the time bound or its end."""
+        """Send the task to the warm worker and wait for its answer, a cancel, the time bound or its end.
+
+        The time bound starts before the send, and the send itself waits for a cancel or the bound: a worker
+        still importing, warming or hung reads nothing, and a large task fills the socket."""
         timeout = job_timeout()
-        try:
-            worker = WORKERS.take()
-        except OSError as error:
-            raise _WorkerEnded(f"Local fleet: no process could be started for the job ({_one_line(error)}).") from None
-        self._worker_pid = worker.pid
+        deadline = time.monotonic() + timeout
+        self._next_store_check = time.monotonic() + STORE_POLL_SECONDS
+        worker = self._take_worker()
         try:
             try:
-                worker.connection.send_bytes(self._task or b"")
-            except OSError:  # it ended between two jobs: the job was not sent, so a fresh worker takes it
+                self._send(worker, deadline, timeout)
+            except _SendFailed:  # it ended between two jobs: the job was not sent, so a fresh worker takes it
                 worker.kill()
                 WORKERS.discard(worker)
-                worker = WORKERS.take()
-                self._worker_pid = worker.pid
-                worker.connection.send_bytes(self._task or b"")
-            deadline = time.monotonic() + timeout
-            next_store_check = time.monotonic() + STORE_POLL_SECONDS
+                worker = self._take_worker()
+                self._send(worker, deadline, timeout)
             while True:
-                if self._stop.is_set():
-                    worker.kill()
-                    raise _Stopped()
+                self._check_interrupts(worker, deadline, timeout)
                 try:
                     ready = worker.connection.poll(POLL_SECONDS)
                 except OSError:
@@ -661,31 +690,72 @@ class LocalJob:
                     if kind == "ok":
                         return value
                     raise _WorkerEnded(str(value))
-                now = time.monotonic()
-                if now >= deadline:
-                    worker.kill()
-                    raise _WorkerEnded(
-                        f"Local fleet: the job ran longer than {timeout} s ({TIMEOUT_VARIABLE}) and was stopped. "
-                        f"Use fewer qubits or shots, or raise {TIMEOUT_VARIABLE}."
-                    )
-                if now >= next_store_check:
-                    next_store_check = now + STORE_POLL_SECONDS
-                    if self._cancel_asked_in_store():
-                        with self._lock:
-                            if self._status == RUNNING:
-                                self._finish(CANCELLED)
-                        worker.kill()
-                        raise _Stopped()
         finally:
             WORKERS.discard(worker)  # given back already when it answered
+            self._worker_process = None
             self._worker_pid = None
             self._stopped.set()
-            threading.Thread(target=WORKERS.prestart, daemon=True).start()  # warm again for the next job
+            threading.Thread(target=WORKERS.prestart, daemon=True).start()  # a killed worker: start its successor
+
+    def _take_worker(self) -> WorkerProcess:
+        try:
+            worker = WORKERS.take()
+        except (OSError, ValueError) as error:
+            raise _WorkerEnded(f"Local fleet: no process could be started for the job ({_one_line(error)}).") from None
+        self._worker_process, self._worker_pid = worker, worker.pid
+        return worker
+
+    def _send(self, worker: WorkerProcess, deadline: float, timeout: int) -> None:
+        """Send the task from a helper thread, so the job thread still sees a cancel and the time bound (which kill
+        the worker: the helper's send then ends too); _SendFailed when the worker was gone before it read."""
+        failed: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                worker.connection.send_bytes(self._task or b"")
+            except BaseException as error:  # noqa: BLE001 - said by the job thread
+                failed.append(error)
+
+        sender = threading.Thread(target=send, daemon=True, name="qcl-send-task")
+        sender.start()
+        while sender.is_alive():
+            self._check_interrupts(worker, deadline, timeout)
+            sender.join(POLL_SECONDS)
+        if failed:
+            if isinstance(failed[0], OSError):
+                raise _SendFailed()
+            raise failed[0]
+
+    def _check_interrupts(self, worker: WorkerProcess, deadline: float, timeout: int) -> None:
+        """Kill the worker and raise on a cancel (here or through the store) or past the time bound."""
+        if self._stop.is_set():
+            worker.kill()
+            raise _Stopped()
+        now = time.monotonic()
+        if now >= deadline:
+            worker.kill()
+            raise _WorkerEnded(
+                f"Local fleet: the job ran longer than {timeout} s ({TIMEOUT_VARIABLE}) and was stopped. "
+                f"Use fewer qubits or shots, or raise {TIMEOUT_VARIABLE}."
+            )
+        if now >= self._next_store_check:
+            self._next_store_check = now + STORE_POLL_SECONDS
+            if self._cancel_asked_in_store():
+                with self._lock:
+                    if self._status == RUNNING:
+                        self._finish(CANCELLED)
+                worker.kill()
+                raise _Stopped()
 
     def _finish(self, status: str, error: str | None = None) -> None:
-        """Under ``self._lock``."""
+        """Under ``self._lock``. A final status already in the store (a cancel from the server that landed after
+        the job's last look) stands: the job takes it, and a cancelled job drops its result (one truth)."""
         self._status, self._finished = status, datetime.now(UTC)
-        self._store_update(status=status, finished=self._finished.isoformat(), error=error)
+        stored = self._store_update(status=status, finished=self._finished.isoformat(), error=error)
+        if stored is not None and stored.status in FINAL_STATUSES and stored.status != status:
+            self._status = stored.status
+            if stored.status == CANCELLED:
+                self._result, self._error = None, None
         self._finished_event.set()
 
     # -- RuntimeJobV2's API --------------------------------------------------------------------------------------
@@ -761,8 +831,14 @@ class LocalJob:
                 self._future.cancel()
             self._finish(CANCELLED)
             self._stop.set()
+            worker = self._worker_process
         if running_in_worker:
-            self._stopped.wait(KILL_WAIT_SECONDS + 1)  # the job thread kills and reaps its process
+            if worker is not None:
+                try:
+                    worker.process.kill()  # a signal, not a wait: the job thread reaps it
+                except OSError:  # pragma: no cover - already gone
+                    pass
+            self._stopped.wait(CANCEL_WAIT_SECONDS)  # the job thread notices within POLL_SECONDS and reaps it
 
     @property
     def worker_pid(self) -> int | None:
@@ -917,9 +993,13 @@ def make_job(
         else:
             shots, shot_counts = None, []
         given = options.get("job_tags") if isinstance(options, dict) else None
-        tags = None if given is None else list(given)
+        tags = None if given is None else [str(tag) for tag in given]
+        if tags is not None and (len(tags) > MAX_TAGS or any(len(tag) > MAX_NAME for tag in tags)):
+            raise LocalJobRefused(f"job_tags: use at most {MAX_TAGS} tags of at most {MAX_NAME} characters each.")
         extra = _observable_qubits(pub_list) if kind == "estimator" else set()
-    NOISE_MODELS.max_entries = noise_cache_entries()  # read at each submission: a bad value fails here, one line
+    # Read at each submission (a bad value fails here, one line), for the cache of the process that runs the job:
+    # the worker's (sent in the task), or the kernel's for a job that runs in the kernel's job thread.
+    noise_models = NOISE_MODELS.max_entries = noise_cache_entries()
     job_timeout()  # a bad QCONNECTOR_LOCAL_JOB_TIMEOUT fails here, one line, not when the job runs
     check_limits(backend, shot_counts, len(circuits))  # as IBM: refused at submission, one line
     active = tuple(sorted(set(active_qubits(circuits)) | extra))
@@ -937,7 +1017,7 @@ def make_job(
         def run() -> Any:
             return original().result()
 
-    task: dict[str, Any] = {"kind": kind, "backend": backend.name, "inputs": inputs}
+    task: dict[str, Any] = {"kind": kind, "backend": backend.name, "inputs": inputs, "noise_models": noise_models}
     if kind == "executor":
         task.update(plan=plan, circuits=circuits, options=options)
     try:

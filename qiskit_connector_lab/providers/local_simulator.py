@@ -473,3 +473,13 @@ def local_backend_class(fake_class: type) -> type:
                 },
             )
         return _classes[fake_class]
+
+
+def local_backend_class_named(name: str) -> type | None:
+    """The local fleet's class of the fake backend named ``name`` (e.g. ``"fake_fez"``), None when there is none."""
+    from qiskit_ibm_runtime import fake_provider
+
+    for value in vars(fake_provider).values():
+        if isinstance(value, type) and getattr(value, "backend_name", None) == name:
+            return local_backend_class(value)
+    return None
