@@ -1780,9 +1780,9 @@ MUTATIONS: list[Mutation] = [
     M(
         "jobs.damaged-kept-aside",
         "a damaged database is renamed aside, not discarded",
-        P + "jobs/local_store.py",
-        '        moved = _claim(source, source.with_name(f"{name or source.name}.{suffix}"))\n',
-        "        moved = None\n        source.unlink()\n",
+        P + "jobs/migration.py",
+        '    moved = claim(source, source.with_name(f"{name or source.name}.{suffix}"))\n',
+        "    moved = None\n    source.unlink()\n",
         "tests/test_local_job_store.py::test_a_damaged_database_is_kept_aside_with_a_note",
     ),
     M(
