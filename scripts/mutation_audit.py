@@ -1770,6 +1770,15 @@ MUTATIONS: list[Mutation] = [
         ),
     ),
     M(
+        "jobs.unrecorded-refused",
+        "a local job the busy or full store cannot record is refused in one line, never run unrecorded",
+        P + "providers/local_jobs.py",
+        '            raise type(error)(f"Local fleet: the job was not run. {error}") from None\n',
+        "            self._store = None\n",
+        "tests/test_local_jobs.py::test_a_job_the_busy_store_cannot_record_is_not_run",
+        "tests/test_local_jobs.py::test_a_job_the_full_store_refuses_is_not_run",
+    ),
+    M(
         "jobs.busy-bounded",
         "a change waits for a busy store at most the bound, then says so in one line",
         P + "jobs/local_store.py",

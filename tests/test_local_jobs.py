@@ -259,3 +259,62 @@ def test_connect_batch_mode_runs_jobs_in_the_batch(clean_env, monkeypatch, isa_b
         assert sum(job.result()[0].join_data().get_counts().values()) == 100
     finally:
         conn.close()
+
+
+HOLD_WRITE = """
+import select, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+select.select([sys.stdin], [], [], 30)
+connection.execute("COMMIT")
+"""
+
+
+def test_a_job_the_busy_store_cannot_record_is_not_run(fleet, isa_bell, store_path, monkeypatch):
+    """Another process holds the store's write lock past the bound: ``run`` fails in one line naming the store
+    file and the fix, and no job runs unrecorded; once the lock is free the next job is recorded."""
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    from qiskit_connector_lab.jobs import JobStoreBusy, local_store
+
+    monkeypatch.setattr(local_store, "BUSY_TIMEOUT_SECONDS", 0.3)
+    LocalJobStore().list()  # the database exists
+    sampler = Sampler(mode=fleet.backend("fake_manila"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE, str(store_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        before = set(local_jobs._live_jobs)
+        with pytest.raises(JobStoreBusy) as caught:
+            sampler.run([isa_bell["fake_manila"]], shots=100)
+        text = str(caught.value)
+        assert "\n" not in text and "not run" in text
+        assert str(store_path) in text and "QCONNECTOR_JOBS_FILE" in text
+        assert set(local_jobs._live_jobs) == before  # no job object was left behind to run
+    finally:
+        holder.communicate("", timeout=60)
+    job = sampler.run([isa_bell["fake_manila"]], shots=100)
+    job.result()
+    assert LocalJobStore().get(job.job_id()).status == "DONE"
+    assert LocalJobStore().list()[1] == 1
+
+
+def test_a_job_the_full_store_refuses_is_not_run(fleet, isa_bell, store_path, monkeypatch):
+    """The store already holds its most pending jobs: ``run`` fails in one line naming the store and the fix."""
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    from qiskit_connector_lab.jobs import local_store
+    from qiskit_connector_lab.jobs.local_store import JobStoreFull
+    from qiskit_connector_lab.jobs.records import JobRecord
+
+    monkeypatch.setattr(local_store, "MAX_PENDING", 2)
+    store = LocalJobStore()
+    for n in range(2):
+        store.record(JobRecord(id=f"held-{n}", backend="fake_manila", primitive="sampler", status="QUEUED"))
+    with pytest.raises(JobStoreFull) as caught:
+        Sampler(mode=fleet.backend("fake_manila")).run([isa_bell["fake_manila"]], shots=100)
+    text = str(caught.value)
+    assert "\n" not in text and "not run" in text and str(store_path) in text and "cancel" in text
+    assert store.list()[1] == 2

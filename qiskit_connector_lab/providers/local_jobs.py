@@ -542,11 +542,15 @@ class LocalJob:
         self._stop = threading.Event()  # set by a cancel: the job thread kills the worker
         self._stopped = threading.Event()  # set once no process runs this job any more
         self._worker_pid: int | None = None
+        self._record()  # before the job exists for anyone: a job the store refused is not run
         _register(self)
-        self._record()
 
-    # -- the store: best effort, never the job's failure ---------------------------------------------------------
+    # -- the store: the job is recorded, or not run; later updates are best effort --------------------------------
     def _record(self) -> None:
+        """Record the new job. A store that stays busy, or is full, refuses the job in one line (naming the file
+        and the fix): a local job is never run unrecorded. Another failure (a full disk) is a logged warning."""
+        from ..jobs.local_store import JobStoreBusy, JobStoreFull
+
         if self._store is None:
             return
         try:
@@ -564,6 +568,8 @@ class LocalJob:
                     provider="local",
                 )
             )
+        except (JobStoreBusy, JobStoreFull) as error:
+            raise type(error)(f"Local fleet: the job was not run. {error}") from None
         except Exception as error:  # noqa: BLE001 - a full disk must not fail a classroom job
             logger.warning("Local fleet: could not record job %s in the job store: %s", self._job_id, _one_line(error))
             self._store = None
