@@ -1779,6 +1779,14 @@ MUTATIONS: list[Mutation] = [
         "tests/test_local_jobs.py::test_a_job_the_full_store_refuses_is_not_run",
     ),
     M(
+        "jobs.busy-store-503",
+        "a busy local job store answers 503 with its one line and a Retry-After, not 500",
+        HTTPERR,
+        "    if isinstance(error, (RateLimited, Unreachable, JobStoreBusy)):\n",
+        "    if isinstance(error, (RateLimited, Unreachable)):\n",
+        "tests/test_server_jobs.py::test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after",
+    ),
+    M(
         "jobs.busy-bounded",
         "a change waits for a busy store at most the bound, then says so in one line",
         P + "jobs/local_store.py",

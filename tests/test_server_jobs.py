@@ -440,6 +440,43 @@ async def _local_jobs_are_listed_and_cancellable(api):
     assert (await api("GET", "jobs", "nope")).status == 404
 
 
+HOLD_WRITE = """
+import select, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+select.select([sys.stdin], [], [], 30)
+connection.execute("COMMIT")
+"""
+
+
+@pytest.mark.parametrize("server_traits", [{"provider": "local", "ttl": TTL}])
+async def test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after(api, qc_env, monkeypatch):
+    """Another process holds the store's write lock (a hung kernel): a cancel answers 503 with the store's one line
+    and a Retry-After, not 500; the listing still answers (reads need no lock); once free, the cancel works."""
+    from qiskit_connector_lab.jobs import JobRecord, LocalJobStore, local_store
+
+    monkeypatch.setattr(local_store, "BUSY_TIMEOUT_SECONDS", 0.3)
+    store = LocalJobStore()
+    store.record(JobRecord(id="local-1", backend="fake_fez", primitive="sampler", status="QUEUED"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE, str(store.path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        busy = await api("POST", "jobs", "local-1", "cancel")
+        assert busy.status == 503, busy
+        assert busy.json["code"] == "job_store_busy" and busy.headers["Retry-After"] == "1"
+        assert str(store.path) in busy.json["message"] and "QCONNECTOR_JOBS_FILE" in busy.json["message"]
+        assert "\n" not in busy.json["message"] and "Traceback" not in busy.text
+        listed = await api("GET", "jobs")
+        assert listed.status == 200 and [r["status"] for r in listed.json["jobs"]] == ["QUEUED"]
+    finally:
+        holder.communicate("", timeout=60)
+    cancelled = await api("POST", "jobs", "local-1", "cancel")
+    assert cancelled.status == 200 and cancelled.json["status"] == "CANCELLED"
+
+
 async def test_with_the_raw_page_a_refresh_is_one_request_even_with_pending_jobs(api, ibm_env):
     emulator = ibm_env
     emulator.hold_jobs = True
