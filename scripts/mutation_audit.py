@@ -1787,6 +1787,15 @@ MUTATIONS: list[Mutation] = [
         "tests/test_server_jobs.py::test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after",
     ),
     M(
+        "jobs.keep-bounded",
+        "QCONNECTOR_JOBS_KEEP above the table's 10000 is one line from the reader, not a slow store",
+        P + "variables.py",
+        "    if most is not None and value > most:\n",
+        "    if False:\n",
+        "tests/test_variables.py::test_the_job_store_keep_bound_is_the_tables_and_its_reader_enforces_it",
+        "tests/test_local_job_store.py::test_the_keep_limit_is_bounded",
+    ),
+    M(
         "jobs.busy-bounded",
         "a change waits for a busy store at most the bound, then says so in one line",
         P + "jobs/local_store.py",

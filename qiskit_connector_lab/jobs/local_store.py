@@ -160,16 +160,8 @@ jobs_file = job_store_file  # the name of earlier versions
 def _keep_from_environment() -> int:
     from ..variables import count_from_environment
 
-    keep = count_from_environment(JOBS_KEEP_VARIABLE, "200")
-    if keep is None:
-        return DEFAULT_KEEP
-    if keep > MAX_KEEP:
-        raise ConfigError(
-            JOBS_KEEP_VARIABLE,
-            f"is {keep}, more than the {MAX_KEEP} jobs the local job store keeps at most.",
-            f"Set it to a whole number from 1 to {MAX_KEEP}, or unset it.",
-        )
-    return keep
+    keep = count_from_environment(JOBS_KEEP_VARIABLE, "200")  # at most MAX_KEEP: the variables table says so
+    return DEFAULT_KEEP if keep is None else keep
 
 
 def _entry_of(record: JobRecord, owner: dict[str, Any] | None) -> tuple[Any, ...]:
