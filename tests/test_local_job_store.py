@@ -69,7 +69,7 @@ def test_the_file_lives_next_to_the_pick_store(tmp_path, monkeypatch):
     from qiskit_connector_lab import paths
 
     monkeypatch.delenv("QCONNECTOR_JOBS_FILE", raising=False)
-    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "picks" / "selection.json"))
+    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "picks" / "pick.json"))
     assert jobs_file() == paths.job_store_file() == tmp_path / "picks" / "jobs.sqlite3"
     assert paths.legacy_jobs_file() == tmp_path / "picks" / "jobs.json"
     monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(tmp_path / "elsewhere.db"))
