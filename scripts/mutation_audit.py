@@ -1739,6 +1739,14 @@ MUTATIONS: list[Mutation] = [
         "tests/test_local_job_process.py::test_loading_a_backend_builds_its_target_once_off_the_calling_thread",
     ),
     M(
+        "fleet.member-path-from-listed-name",
+        "the provider builds a member's path only from a name the client lists, never from a path",
+        FLEET,
+        "    listed = {name: name for name in fake_backend_names()}.get(folder) if isinstance(folder, str) else None\n",
+        "    listed = folder\n",
+        "tests/test_local_fleet_files.py::test_the_provider_refuses_a_member_that_is_a_path",
+    ),
+    M(
         "fleet.file-bounded",
         "the fleet file is read bounded: a FIFO or /dev/zero is one note, at once",
         FLEET,
