@@ -14,6 +14,7 @@ import pytest
 from job_contract import CALLS, check_done_bell_job, job_snapshot
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
+from store_lock import write_lock_held
 
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
@@ -261,16 +262,6 @@ def test_connect_batch_mode_runs_jobs_in_the_batch(clean_env, monkeypatch, isa_b
         conn.close()
 
 
-HOLD_WRITE = """
-import select, sqlite3, sys
-connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-connection.execute("BEGIN IMMEDIATE")
-print("holding", flush=True)
-select.select([sys.stdin], [], [], 30)
-connection.execute("COMMIT")
-"""
-
-
 def test_a_job_the_busy_store_cannot_record_is_not_run(fleet, isa_bell, store_path, monkeypatch):
     """Another process holds the store's write lock past the bound: ``run`` fails in one line naming the store
     file and the fix, and no job runs unrecorded; once the lock is free the next job is recorded."""
@@ -281,11 +272,7 @@ def test_a_job_the_busy_store_cannot_record_is_not_run(fleet, isa_bell, store_pa
     monkeypatch.setattr(local_store, "BUSY_TIMEOUT_SECONDS", 0.3)
     LocalJobStore().list()  # the database exists
     sampler = Sampler(mode=fleet.backend("fake_manila"))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE, str(store_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with write_lock_held(store_path):
         before = set(local_jobs._live_jobs)
         with pytest.raises(JobStoreBusy) as caught:
             sampler.run([isa_bell["fake_manila"]], shots=100)
@@ -293,8 +280,6 @@ def test_a_job_the_busy_store_cannot_record_is_not_run(fleet, isa_bell, store_pa
         assert "\n" not in text and "not run" in text
         assert str(store_path) in text and "QCONNECTOR_JOBS_FILE" in text
         assert set(local_jobs._live_jobs) == before  # no job object was left behind to run
-    finally:
-        holder.communicate("", timeout=60)
     job = sampler.run([isa_bell["fake_manila"]], shots=100)
     job.result()
     assert LocalJobStore().get(job.job_id()).status == "DONE"

@@ -21,6 +21,7 @@ from qiskit import QuantumCircuit  # noqa: E402
 from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
 from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2  # noqa: E402
 from server_conftest import OPEN_INSTANCE, server_config  # noqa: E402
+from store_lock import write_lock_held  # noqa: E402
 from test_faults_core import DEADLINE, MARGIN  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
@@ -440,16 +441,6 @@ async def _local_jobs_are_listed_and_cancellable(api):
     assert (await api("GET", "jobs", "nope")).status == 404
 
 
-HOLD_WRITE = """
-import select, sqlite3, sys
-connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-connection.execute("BEGIN IMMEDIATE")
-print("holding", flush=True)
-select.select([sys.stdin], [], [], 30)
-connection.execute("COMMIT")
-"""
-
-
 @pytest.mark.parametrize("server_traits", [{"provider": "local", "ttl": TTL}])
 async def test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after(api, qc_env, monkeypatch):
     """Another process holds the store's write lock (a hung kernel): a cancel answers 503 with the store's one line
@@ -459,11 +450,7 @@ async def test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after(a
     monkeypatch.setattr(local_store, "BUSY_TIMEOUT_SECONDS", 0.3)
     store = LocalJobStore()
     store.record(JobRecord(id="local-1", backend="fake_fez", primitive="sampler", status="QUEUED"))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE, str(store.path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with write_lock_held(store.path):
         busy = await api("POST", "jobs", "local-1", "cancel")
         assert busy.status == 503, busy
         assert busy.json["code"] == "job_store_busy" and busy.headers["Retry-After"] == "1"
@@ -471,8 +458,6 @@ async def test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after(a
         assert "\n" not in busy.json["message"] and "Traceback" not in busy.text
         listed = await api("GET", "jobs")
         assert listed.status == 200 and [r["status"] for r in listed.json["jobs"]] == ["QUEUED"]
-    finally:
-        holder.communicate("", timeout=60)
     cancelled = await api("POST", "jobs", "local-1", "cancel")
     assert cancelled.status == 200 and cancelled.json["status"] == "CANCELLED"
 
