@@ -15,8 +15,9 @@ local-fleet backend (in job, Session or Batch mode) return a :class:`LocalJob`:
   refused before it starts, a job that would run long says so at submission (:func:`estimate_seconds`), and a job
   that runs past ``QCONNECTOR_LOCAL_JOB_TIMEOUT`` seconds (default 600) is stopped and ends as ERROR;
 * every job is recorded in the local job store (:mod:`qiskit_connector_lab.jobs`), so the sidebar and ``%qjobs``
-  see the jobs of every kernel; a cancel asked through the store (the server) is honoured before the job starts
-  and drops its result after;
+  see the jobs of every kernel; a job the store cannot record (busy past its wait, or full) is not run, and
+  ``run()`` says so in one line; a cancel asked through the store (the server) is honoured before the job starts
+  and ends its worker process after;
 * ``result().metadata["local_fleet"]`` says how it was simulated (method, active qubits, exact or approximated
   noise), and an approximation is also said at submission in a one-line :class:`LocalSimulationNote` warning.
 
