@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from traitlets.config import Config
@@ -116,3 +118,39 @@ def all_logs(caplog):
     """Every log record of the test, at every level (the server's log propagates to caplog)."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+@pytest.fixture
+def browser(jp_serverapp, http_server_client, jp_base_url):
+    """A browser logged in through the login form: ``await browser(path, **fetch_kwargs)`` with its cookies, and
+    ``browser.jar`` (``_xsrf`` among them). Token-authenticated API requests skip jupyter_server's XSRF and origin
+    checks, which is why these tests go through a real login."""
+    jar: dict[str, str] = {}
+
+    def keep(response) -> None:
+        for header in response.headers.get_list("Set-Cookie"):
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for name, morsel in cookie.items():
+                jar[name] = morsel.value
+
+    async def fetch(path: str, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if jar:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        response = await http_server_client.fetch(
+            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
+        )
+        keep(response)
+        return response
+
+    async def login() -> None:
+        login_page = await fetch("login")
+        assert login_page.code == 200 and "_xsrf" in jar
+        token = jp_serverapp.identity_provider.token
+        answer = await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+        assert answer.code in (302, 303) and any(name.startswith("username-") for name in jar)
+
+    fetch.jar = jar  # type: ignore[attr-defined]
+    fetch.login = login  # type: ignore[attr-defined]
+    return fetch

@@ -9,8 +9,6 @@ import json
 import subprocess
 import sys
 import time
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 
@@ -360,35 +358,16 @@ async def test_every_jobs_route_refuses_a_request_without_a_token(api, ibm_env, 
     assert ibm_env.count("GET", JOBS) == 0 and ibm_env.count("POST", prefix=True, path=JOBS) == 0
 
 
-async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(
-    jp_serverapp, http_server_client, jp_base_url, ibm_env
-):
+async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(browser, ibm_env):
     emulator = ibm_env
     emulator.hold_jobs = True
     [job_id] = submit(emulator)
-    jar: dict[str, str] = {}
-
-    async def fetch(path: str, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if jar:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        response = await http_server_client.fetch(
-            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
-        )
-        for header in response.headers.get_list("Set-Cookie"):
-            cookie = SimpleCookie()
-            cookie.load(header)
-            jar.update({name: morsel.value for name, morsel in cookie.items()})
-        return response
-
-    await fetch("login")
-    token = jp_serverapp.identity_provider.token
-    await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+    await browser.login()
     url = f"qiskit-connector-lab/jobs/{job_id}/cancel"
-    refused = await fetch(url, method="POST", body="")
+    refused = await browser(url, method="POST", body="")
     assert refused.code == 403 and json.loads(refused.body)["code"] == "xsrf_failed"
     assert emulator.jobs[0]["status"] == "Queued"
-    accepted = await fetch(url, method="POST", body="", headers={"X-XSRFToken": jar["_xsrf"]})
+    accepted = await browser(url, method="POST", body="", headers={"X-XSRFToken": browser.jar["_xsrf"]})
     assert accepted.code == 200 and emulator.jobs[0]["status"] == "Cancelled"
 
 
