@@ -154,3 +154,19 @@ def browser(jp_serverapp, http_server_client, jp_base_url):
     fetch.jar = jar  # type: ignore[attr-defined]
     fetch.login = login  # type: ignore[attr-defined]
     return fetch
+
+
+def submit(emulator: Any, n: int = 1, qpu: str = "ibm_perth", **options: Any) -> list[str]:
+    """Submit ``n`` Bell jobs with the real client (the user's notebook), as its own service: their ids."""
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
+
+    service = QiskitRuntimeService(**emulator.service_kwargs(OPEN_INSTANCE))
+    backend = service.backend(qpu)
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure_all()
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
+    return [SamplerV2(mode=backend, options=options).run([isa], shots=100).job_id() for _ in range(n)]

@@ -15,10 +15,7 @@ import pytest
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would eat it
-from qiskit import QuantumCircuit  # noqa: E402
-from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
-from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2  # noqa: E402
-from server_conftest import OPEN_INSTANCE, server_config  # noqa: E402
+from server_conftest import server_config, submit  # noqa: E402
 from store_lock import write_lock_held  # noqa: E402
 from test_faults_core import DEADLINE, MARGIN  # noqa: E402
 
@@ -41,18 +38,6 @@ def jp_server_config(qc_env, server_traits, request):
     if server_traits.get("provider") == "ibm":
         request.getfixturevalue("ibm_env")
     return server_config(server_traits)
-
-
-def submit(emulator, n: int = 1, **options) -> list[str]:
-    """Submit ``n`` Bell jobs with the real client (the user's notebook), as its own service."""
-    service = QiskitRuntimeService(**emulator.service_kwargs(OPEN_INSTANCE))
-    backend = service.backend(QPU)
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure_all()
-    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
-    return [SamplerV2(mode=backend, options=options).run([isa], shots=100).job_id() for _ in range(n)]
 
 
 def assert_clean(answer, emulator) -> None:
