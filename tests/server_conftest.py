@@ -8,8 +8,10 @@ provider cache. The IBM path runs the REAL qiskit-ibm-runtime client against the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
@@ -170,3 +172,38 @@ def submit(emulator: Any, n: int = 1, qpu: str = "ibm_perth", **options: Any) ->
     qc.measure_all()
     isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
     return [SamplerV2(mode=backend, options=options).run([isa], shots=100).job_id() for _ in range(n)]
+
+
+@contextlib.asynccontextmanager
+async def notebook_kernel(jp_fetch: Any, jp_serverapp: Any, path: str) -> AsyncIterator[Any]:
+    """A kernel started for the notebook at ``path`` through the server's sessions API, as Lab starts one: its
+    client, ready; the kernel is shut down when the block ends."""
+    body = {"path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1], "kernel": {"name": "python3"}}
+    session = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+    kernel_id = json.loads(session.body)["kernel"]["id"]
+    client = jp_serverapp.kernel_manager.get_kernel(kernel_id).client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=120)
+        yield client
+    finally:
+        client.stop_channels()
+        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True)
+
+
+async def run_in_kernel(client: Any, code: str, timeout: float = 180) -> dict[str, Any]:
+    """Run ``code``, which prints ``RESULT<json>``: ``{"result": that JSON, "text": everything it showed}``."""
+    lines: list[str] = []
+
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            lines.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            lines.append("ERROR " + msg["content"]["ename"] + ": " + msg["content"]["evalue"])
+        elif msg["msg_type"] in ("display_data", "execute_result"):
+            lines.append(json.dumps(msg["content"].get("data", {})))
+
+    await client.execute_interactive(code, output_hook=hook, timeout=timeout)
+    text = "".join(lines)
+    assert "RESULT" in text, text
+    return {"result": json.loads(text.split("RESULT", 1)[1].splitlines()[0]), "text": text}
