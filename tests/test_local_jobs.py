@@ -27,13 +27,6 @@ from qiskit_connector_lab.providers.local_simulator import SimulationPlan
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def store_path(tmp_path, monkeypatch):
-    path = tmp_path / "jobs.json"
-    monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def fleet():
     return LocalFleet(load_settings(environ={}, local=True), members=("manila", "fez"))
