@@ -81,7 +81,7 @@ def clean_environment(home: Path) -> dict[str, str]:
             "JUPYTER_CONFIG_DIR": str(home / "config"),
             "JUPYTER_DATA_DIR": str(home / "data"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-            "QCONNECTOR_PICK_FILE": str(home / "selection.json"),
+            "QCONNECTOR_PICK_FILE": str(home / "pick.json"),
             "QCONNECTOR_FLEET_SEED": "7",
             "NO_PROXY": "127.0.0.1,localhost",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),

@@ -3,15 +3,14 @@
 It lives in the Jupyter data directory (``jupyter --data-dir``) under ``qiskit-connector-lab/pick.json``,
 or where ``QCONNECTOR_PICK_FILE`` says (:func:`~.paths.pick_file`), so it survives a server restart and every kernel
 of the user sees it. It is read only if it is a regular file of at most 1 MB (else a one-line note, and no pick), and
-written atomically with mode 0600, never through a symbolic link (:mod:`.files`).
-Versions before 0.2 wrote ``selection.json`` there: when ``pick.json`` does not exist that file is read once, moved
-to ``pick.json``, and never read again. ("Selection" names the least-busy ranking policy, so the pick has its own
-word.)
+written atomically with mode 0600, never through a symbolic link (:mod:`.files`). ("Selection" names the
+least-busy ranking policy, so the pick has its own word.)
 A pick is tied to the provider it was made on ("local" or "ibm"): a local QPU is never used for IBM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -41,28 +40,9 @@ def _variable(path: Path) -> str:
     return PICK_FILE_VARIABLE if os.environ.get(PICK_FILE_VARIABLE, "").strip() else f"The pick file {path}"
 
 
-def _legacy_file(path: Path) -> Path | None:
-    """The ``selection.json`` of earlier versions beside the default pick file (none for a named file)."""
-    if os.environ.get(PICK_FILE_VARIABLE) or path.name != "pick.json":
-        return None
-    return path.with_name("selection.json")
-
-
-def _adopt_legacy(path: Path) -> None:
-    """Move an earlier version's ``selection.json`` to ``pick.json``, once (only when there is no pick.json)."""
-    legacy = _legacy_file(path)
-    if legacy is None or path.exists() or not legacy.exists():
-        return
-    try:
-        os.replace(legacy, path)
-    except OSError:
-        pass  # unreadable or on another device: the pick is simply not carried over
-
-
 def read_pick(provider: str | None = None) -> Pick | None:
     """The stored pick (for ``provider`` only, if given); None if there is none or the file is unreadable."""
     path = pick_file()
-    _adopt_legacy(path)
     if not os.path.lexists(path):
         return None
     try:
@@ -83,12 +63,8 @@ def write_pick(backend: str | None, provider: str) -> Pick | None:
     a symbolic link or a non-regular file at the pick's path is a one-line ``ConfigError``, never written through."""
     path = pick_file()
     if backend is None:
-        for stored in (path, _legacy_file(path)):
-            try:
-                if stored is not None:
-                    stored.unlink()
-            except FileNotFoundError:
-                pass
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
         return None
     pick = Pick(backend=backend, provider=provider, updated_at=utcnow().isoformat())
     write_private(path, json.dumps(pick.as_dict()).encode("utf-8"), variable=_variable(path))

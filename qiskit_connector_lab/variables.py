@@ -47,6 +47,15 @@ class Variable:
     dotenv: bool = True
     #: The seed's plan-specific channel/instance names and the like: listed, read as documented in ``meaning``.
     group: str = "ibm"
+    #: The largest value a *count* may have (None: no bound); the reader refuses more, in one line.
+    most: int | None = None
+
+    @property
+    def valid(self) -> str:
+        """What a valid value is, as the README's "Valid values" column says it."""
+        if self.type == "count" and self.most is not None:
+            return f"a whole number from 1 to {self.most}"
+        return TYPES[self.type]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -191,16 +200,17 @@ VARIABLES: tuple[Variable, ...] = (
         "path",
         "Where the local fleet's jobs are recorded. Shared by the server and every kernel, so it never depends on "
         "a `.env`.",
-        default="`jobs.json` next to the pick",
+        default="`jobs.sqlite3` next to the pick (an SQLite database; an old `jobs.json` there is imported once)",
         dotenv=False,
         group="local",
     ),
     Variable(
         "QCONNECTOR_JOBS_KEEP",
         "count",
-        "How many local jobs the job store keeps (the newest). The one store of the server and every kernel, so "
-        "never from a `.env`.",
+        "How many finished local jobs the job store keeps (the newest; a job not finished is always kept). The one "
+        "store of the server and every kernel, so never from a `.env`.",
         default="200",
+        most=10_000,
         dotenv=False,
         group="local",
     ),
@@ -264,10 +274,14 @@ def variable(name: str) -> Variable:
 
 
 def count_from_environment(name: str, example: str) -> int | None:
-    """The whole number >= 1 in the process environment's ``name`` (a *count* variable read outside the settings),
-    None when unset or blank; anything else is a one-line :class:`~.errors.ConfigError` naming it and the fix."""
+    """The whole number in the process environment's ``name`` (a *count* variable read outside the settings), from
+    1 to the table's ``most`` if it states one; None when unset or blank; anything else is a one-line
+    :class:`~.errors.ConfigError` naming it and the fix."""
     import os
 
+    from .errors import ConfigError
+
+    most = BY_NAME[name].most if name in BY_NAME else None
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
@@ -276,9 +290,12 @@ def count_from_environment(name: str, example: str) -> int | None:
     except ValueError:
         value = 0
     if value < 1:
-        from .errors import ConfigError
-
-        raise ConfigError(name, f"is {raw!r}, not a whole number >= 1.", f"Set it to e.g. {example}, or unset it.")
+        valid = f"a whole number from 1 to {most}" if most is not None else "a whole number >= 1"
+        raise ConfigError(name, f"is {raw!r}, not {valid}.", f"Set it to e.g. {example}, or unset it.")
+    if most is not None and value > most:
+        raise ConfigError(
+            name, f"is {value}, more than {most}, the most it may be.", f"Set it to a whole number from 1 to {most}."
+        )
     return value
 
 
@@ -287,9 +304,9 @@ def rows() -> list[tuple[str, ...]]:
     groups: list[list[Variable]] = []
     for v in VARIABLES:
         last = groups[-1][0] if groups else None
-        if last is not None and (last.meaning, last.type, last.dotenv, last.secret, last.aliases) == (
+        if last is not None and (last.meaning, last.valid, last.dotenv, last.secret, last.aliases) == (
             v.meaning,
-            v.type,
+            v.valid,
             v.dotenv,
             v.secret,
             v.aliases,
@@ -305,7 +322,7 @@ def rows() -> list[tuple[str, ...]]:
             names += f" (also {', '.join(f'`{a}`' for a in first.aliases)})"
         defaults = ", ".join(dict.fromkeys(v.default or "-" for v in group))
         source = "process environment only" if not first.dotenv else "environment or `.env`"
-        out.append((names, first.meaning, TYPES[first.type], defaults, source, "yes" if first.secret else "no"))
+        out.append((names, first.meaning, first.valid, defaults, source, "yes" if first.secret else "no"))
     return out
 
 

@@ -139,3 +139,11 @@ def shell(clean_env, capsys):
     capsys.readouterr()
     yield sh
     sh.run_line_magic("unload_ext", "qiskit_connector_lab")
+
+
+@pytest.fixture
+def store_path(tmp_path, monkeypatch) -> Path:
+    """The local job store of this test only (``QCONNECTOR_JOBS_FILE``)."""
+    path = tmp_path / "jobs.sqlite3"
+    monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(path))
+    return path

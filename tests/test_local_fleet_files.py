@@ -3,9 +3,11 @@ in the core and through the server's ``GET backends``, and the fleet keeps listi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +91,27 @@ async def test_get_backends_with_a_fifo_or_dev_zero_fleet_file_answers_at_once(a
     start = time.monotonic()
     again = await api("GET", "backends", request_timeout=5)  # and the server is not wedged after it
     assert again.status == 200 and time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize("shape", ["absolute", "relative"])
+def test_the_provider_refuses_a_member_that_is_a_path(clean_env, tmp_path, shape):
+    """Defence in depth: even a member the settings did not check (``members=``) is built only from a name the
+    client lists; a folder of a made-up configuration with 10**9 qubits is never read."""
+    from qiskit_connector_lab.errors import ConfigError
+
+    made_up = tmp_path / "made_up"
+    made_up.mkdir()
+    (made_up / "conf_made_up.json").write_text('{"n_qubits": 1000000000, "backend_name": "fake_made_up"}')
+    if shape == "absolute":
+        member = str(made_up)
+    else:
+        spec = importlib.util.find_spec("qiskit_ibm_runtime")
+        backends = Path(next(iter(spec.submodule_search_locations))) / "fake_provider" / "backends"
+        member = os.path.relpath(made_up, backends)
+    with pytest.raises(ConfigError) as caught:
+        LocalFleet(load_settings(local=True), members=("manila", member))
+    text = str(caught.value)
+    assert text.startswith("QCONNECTOR_FLEET: ") and "not a fake backend" in text and "\n" not in text
+    assert [q.name for q in LocalFleet(load_settings(local=True), members=("manila",)).listing().qpus] == [
+        "fake_manila"
+    ]

@@ -174,13 +174,6 @@ def test_the_worker_dies_with_its_kernel(kernel_env):
 
 
 # --- in this process: the time bound, a cancel from another process, the backend's limits -------------------------
-@pytest.fixture
-def store_path(clean_env, monkeypatch):
-    path = clean_env / "jobs.json"
-    monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def kolkata():
     return LocalFleet(load_settings(environ={}, local=True), members=("kolkata",)).backend("fake_kolkata")
@@ -205,7 +198,7 @@ def _wait_running(job, seconds: float = 120) -> int:
     raise AssertionError(f"the job never started: {job.status()}")
 
 
-def test_a_job_past_its_time_bound_ends_as_error_in_one_line(kolkata, store_path, monkeypatch):
+def test_a_job_past_its_time_bound_ends_as_error_in_one_line(kolkata, clean_env, store_path, monkeypatch):
     from qiskit_ibm_runtime.exceptions import RuntimeJobFailureError
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
@@ -223,7 +216,7 @@ def test_a_job_past_its_time_bound_ends_as_error_in_one_line(kolkata, store_path
         job.result()
 
 
-def test_a_cancel_through_the_store_ends_a_running_job_and_its_process(kolkata, store_path):
+def test_a_cancel_through_the_store_ends_a_running_job_and_its_process(kolkata, clean_env, store_path):
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
     with warnings.catch_warnings():
@@ -246,7 +239,7 @@ def test_a_cancel_through_the_store_ends_a_running_job_and_its_process(kolkata, 
     assert job.status() == "CANCELLED"
 
 
-def test_ten_million_shots_are_refused_in_one_line_before_the_job_exists(kolkata, store_path):
+def test_ten_million_shots_are_refused_in_one_line_before_the_job_exists(kolkata, clean_env, store_path):
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
     with pytest.raises(LocalJobRefused) as caught:
@@ -257,7 +250,7 @@ def test_ten_million_shots_are_refused_in_one_line_before_the_job_exists(kolkata
     assert LocalJobStore().list() == ([], 0)  # never recorded, never run
 
 
-def test_more_circuits_than_max_experiments_are_refused(kolkata, store_path):
+def test_more_circuits_than_max_experiments_are_refused(kolkata, clean_env, store_path):
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
     isa = _isa(kolkata, 2)
@@ -266,7 +259,7 @@ def test_more_circuits_than_max_experiments_are_refused(kolkata, store_path):
     assert LocalJobStore().list() == ([], 0)
 
 
-def test_a_long_job_says_its_run_time_at_submission(kolkata, store_path):
+def test_a_long_job_says_its_run_time_at_submission(kolkata, clean_env, store_path):
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
     from qiskit_connector_lab.providers.local_simulator import LocalSimulationNote
@@ -280,7 +273,9 @@ def test_a_long_job_says_its_run_time_at_submission(kolkata, store_path):
         Sampler(mode=kolkata).run([_isa(kolkata, 2)], shots=100).result()
 
 
-def test_the_time_bound_variable_is_in_the_table_and_a_bad_value_is_one_line(kolkata, store_path, monkeypatch):
+def test_the_time_bound_variable_is_in_the_table_and_a_bad_value_is_one_line(
+    kolkata, clean_env, store_path, monkeypatch
+):
     from qiskit_ibm_runtime.executor_sampler import Sampler
 
     from qiskit_connector_lab.errors import ConfigError

@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from store_lock import HOLD_WRITE
 
 from qiskit_connector_lab.jobs import (
     CANCELLED,
@@ -69,7 +70,7 @@ def test_the_file_lives_next_to_the_pick_store(tmp_path, monkeypatch):
     from qiskit_connector_lab import paths
 
     monkeypatch.delenv("QCONNECTOR_JOBS_FILE", raising=False)
-    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "picks" / "selection.json"))
+    monkeypatch.setenv("QCONNECTOR_PICK_FILE", str(tmp_path / "picks" / "pick.json"))
     assert jobs_file() == paths.job_store_file() == tmp_path / "picks" / "jobs.sqlite3"
     assert paths.legacy_jobs_file() == tmp_path / "picks" / "jobs.json"
     monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(tmp_path / "elsewhere.db"))
@@ -312,17 +313,6 @@ def test_a_reused_process_id_is_not_the_owner(store):
         assert store.get("local-0001").status == "ERROR"
     raw(store.path, "UPDATE jobs SET status = 'RUNNING', owner_host = 'another-host', owner_start = 'x'")
     assert store.get("local-0001").status == RUNNING  # another host's process: unknown here, left pending
-
-
-HOLD_WRITE = textwrap.dedent("""
-    import select, sqlite3, sys
-    connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")  # the write lock, held (a kernel hung in the middle of a write)
-    print("holding", flush=True)
-    select.select([sys.stdin], [], [], float(sys.argv[2]))  # until told, or the time given
-    connection.execute("COMMIT")
-    print("released", flush=True)
-""")
 
 
 def test_a_store_busy_too_long_is_a_one_line_error_not_a_hang(store, monkeypatch):

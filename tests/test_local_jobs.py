@@ -14,6 +14,7 @@ import pytest
 from job_contract import CALLS, check_done_bell_job, job_snapshot
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
+from store_lock import write_lock_held
 
 from qiskit_connector_lab.config import load_settings
 from qiskit_connector_lab.connection import connect
@@ -24,13 +25,6 @@ from qiskit_connector_lab.providers.local_jobs import LocalJob
 from qiskit_connector_lab.providers.local_simulator import SimulationPlan
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def store_path(tmp_path, monkeypatch):
-    path = tmp_path / "jobs.json"
-    monkeypatch.setenv("QCONNECTOR_JOBS_FILE", str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +253,46 @@ def test_connect_batch_mode_runs_jobs_in_the_batch(clean_env, monkeypatch, isa_b
         assert sum(job.result()[0].join_data().get_counts().values()) == 100
     finally:
         conn.close()
+
+
+def test_a_job_the_busy_store_cannot_record_is_not_run(fleet, isa_bell, store_path, monkeypatch):
+    """Another process holds the store's write lock past the bound: ``run`` fails in one line naming the store
+    file and the fix, and no job runs unrecorded; once the lock is free the next job is recorded."""
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    from qiskit_connector_lab.jobs import JobStoreBusy, local_store
+
+    monkeypatch.setattr(local_store, "BUSY_TIMEOUT_SECONDS", 0.3)
+    LocalJobStore().list()  # the database exists
+    sampler = Sampler(mode=fleet.backend("fake_manila"))
+    with write_lock_held(store_path):
+        before = set(local_jobs._live_jobs)
+        with pytest.raises(JobStoreBusy) as caught:
+            sampler.run([isa_bell["fake_manila"]], shots=100)
+        text = str(caught.value)
+        assert "\n" not in text and "not run" in text
+        assert str(store_path) in text and "QCONNECTOR_JOBS_FILE" in text
+        assert set(local_jobs._live_jobs) == before  # no job object was left behind to run
+    job = sampler.run([isa_bell["fake_manila"]], shots=100)
+    job.result()
+    assert LocalJobStore().get(job.job_id()).status == "DONE"
+    assert LocalJobStore().list()[1] == 1
+
+
+def test_a_job_the_full_store_refuses_is_not_run(fleet, isa_bell, store_path, monkeypatch):
+    """The store already holds its most pending jobs: ``run`` fails in one line naming the store and the fix."""
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    from qiskit_connector_lab.jobs import local_store
+    from qiskit_connector_lab.jobs.local_store import JobStoreFull
+    from qiskit_connector_lab.jobs.records import JobRecord
+
+    monkeypatch.setattr(local_store, "MAX_PENDING", 2)
+    store = LocalJobStore()
+    for n in range(2):
+        store.record(JobRecord(id=f"held-{n}", backend="fake_manila", primitive="sampler", status="QUEUED"))
+    with pytest.raises(JobStoreFull) as caught:
+        Sampler(mode=fleet.backend("fake_manila")).run([isa_bell["fake_manila"]], shots=100)
+    text = str(caught.value)
+    assert "\n" not in text and "not run" in text and str(store_path) in text and "cancel" in text
+    assert store.list()[1] == 2

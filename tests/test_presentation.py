@@ -173,19 +173,16 @@ def test_an_ibm_name_on_the_local_fleet_suggests_its_fake_copy(shell, capsys):
     assert "UsageError: QPU 'ibm_fez' is not in the local fleet. Did you mean fake_fez?" in err
 
 
-def test_the_pick_file_is_pick_json_and_an_old_selection_json_is_read_once(clean_env, monkeypatch):
+def test_the_pick_file_is_pick_json_in_the_jupyter_data_dir(clean_env, monkeypatch):
     monkeypatch.delenv("QCONNECTOR_PICK_FILE")
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(clean_env / "data"))
     assert pick_file() == clean_env / "data" / "qiskit-connector-lab" / "pick.json"
-    old = clean_env / "data" / "qiskit-connector-lab" / "selection.json"
-    old.parent.mkdir(parents=True)
-    old.write_text('{"backend": "fake_fez", "provider": "local", "updated_at": "2026-01-01T00:00:00+00:00"}')
-    assert read_pick("local").backend == "fake_fez"
-    assert not old.exists() and pick_file().exists()  # moved: never read again
-    old.write_text('{"backend": "fake_kyiv", "provider": "local", "updated_at": "2026-01-01T00:00:00+00:00"}')
-    assert read_pick("local").backend == "fake_fez"  # pick.json wins
+    write_pick("fake_fez", "local")
+    assert read_pick("local").backend == "fake_fez" and pick_file().exists()
+    assert read_pick("ibm") is None  # a local QPU is never the IBM pick
     write_pick(None, "local")
-    assert read_pick() is None and not old.exists()  # clearing forgets both
+    assert read_pick() is None and not pick_file().exists()
+    write_pick(None, "local")  # clearing twice is fine
 
 
 def test_the_notebook_art_and_the_sidebar_share_one_colour_scale():

@@ -15,7 +15,7 @@ import pytest
 
 pytest.register_assert_rewrite("server_conftest")
 
-from server_conftest import BACKENDS, server_config  # noqa: E402
+from server_conftest import BACKENDS, notebook_kernel, run_in_kernel, server_config  # noqa: E402
 
 from qiskit_connector_lab.accounts import store  # noqa: E402
 
@@ -192,45 +192,13 @@ print("RESULT" + json.dumps({"provider": qconnection.provider_kind, "instance": 
 """
 
 
-async def run_in_kernel(client, code: str) -> dict:
-    lines: list[str] = []
-
-    def hook(msg: dict) -> None:
-        if msg["msg_type"] == "stream":
-            lines.append(msg["content"]["text"])
-        elif msg["msg_type"] == "error":
-            lines.append("ERROR " + msg["content"]["ename"] + ": " + msg["content"]["evalue"])
-        elif msg["msg_type"] in ("display_data", "execute_result"):
-            lines.append(json.dumps(msg["content"].get("data", {})))
-
-    await client.execute_interactive(code, output_hook=hook, timeout=180)
-    text = "".join(lines)
-    assert "RESULT" in text, text
-    return {"result": json.loads(text.split("RESULT", 1)[1].splitlines()[0]), "text": text}
-
-
 async def test_a_kernel_started_after_signing_in_connects_to_ibm_with_a_bare_qconnect(
     api, endpoints, jp_fetch, jp_serverapp, qc_env
 ):
     signed = await api("POST", "account", body={"token": endpoints.api_key, "instance": "open-instance"})
     assert signed.status == 200, signed
-    session = await jp_fetch(
-        "api",
-        "sessions",
-        method="POST",
-        body=json.dumps(
-            {"path": "lesson.ipynb", "type": "notebook", "name": "lesson.ipynb", "kernel": {"name": "python3"}}
-        ),
-    )
-    kernel_id = json.loads(session.body)["kernel"]["id"]
-    client = jp_serverapp.kernel_manager.get_kernel(kernel_id).client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=120)
+    async with notebook_kernel(jp_fetch, jp_serverapp, "lesson.ipynb") as client:
         answer = await run_in_kernel(client, KERNEL_PROBE)
-    finally:
-        client.stop_channels()
-        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True)
     result = answer["result"]
     assert result["provider"] == "ibm", answer["text"]
     assert result["instance"] == endpoints.instance_crn("open-instance")

@@ -9,18 +9,14 @@ import json
 import subprocess
 import sys
 import time
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would eat it
-from qiskit import QuantumCircuit  # noqa: E402
-from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
-from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2  # noqa: E402
-from server_conftest import OPEN_INSTANCE, server_config  # noqa: E402
+from server_conftest import server_config, submit  # noqa: E402
+from store_lock import write_lock_held  # noqa: E402
 from test_faults_core import DEADLINE, MARGIN  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
@@ -42,18 +38,6 @@ def jp_server_config(qc_env, server_traits, request):
     if server_traits.get("provider") == "ibm":
         request.getfixturevalue("ibm_env")
     return server_config(server_traits)
-
-
-def submit(emulator, n: int = 1, **options) -> list[str]:
-    """Submit ``n`` Bell jobs with the real client (the user's notebook), as its own service."""
-    service = QiskitRuntimeService(**emulator.service_kwargs(OPEN_INSTANCE))
-    backend = service.backend(QPU)
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure_all()
-    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
-    return [SamplerV2(mode=backend, options=options).run([isa], shots=100).job_id() for _ in range(n)]
 
 
 def assert_clean(answer, emulator) -> None:
@@ -359,35 +343,16 @@ async def test_every_jobs_route_refuses_a_request_without_a_token(api, ibm_env, 
     assert ibm_env.count("GET", JOBS) == 0 and ibm_env.count("POST", prefix=True, path=JOBS) == 0
 
 
-async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(
-    jp_serverapp, http_server_client, jp_base_url, ibm_env
-):
+async def test_a_cookie_authenticated_cancel_needs_the_xsrf_token(browser, ibm_env):
     emulator = ibm_env
     emulator.hold_jobs = True
     [job_id] = submit(emulator)
-    jar: dict[str, str] = {}
-
-    async def fetch(path: str, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if jar:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        response = await http_server_client.fetch(
-            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
-        )
-        for header in response.headers.get_list("Set-Cookie"):
-            cookie = SimpleCookie()
-            cookie.load(header)
-            jar.update({name: morsel.value for name, morsel in cookie.items()})
-        return response
-
-    await fetch("login")
-    token = jp_serverapp.identity_provider.token
-    await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
+    await browser.login()
     url = f"qiskit-connector-lab/jobs/{job_id}/cancel"
-    refused = await fetch(url, method="POST", body="")
+    refused = await browser(url, method="POST", body="")
     assert refused.code == 403 and json.loads(refused.body)["code"] == "xsrf_failed"
     assert emulator.jobs[0]["status"] == "Queued"
-    accepted = await fetch(url, method="POST", body="", headers={"X-XSRFToken": jar["_xsrf"]})
+    accepted = await browser(url, method="POST", body="", headers={"X-XSRFToken": browser.jar["_xsrf"]})
     assert accepted.code == 200 and emulator.jobs[0]["status"] == "Cancelled"
 
 
@@ -438,6 +403,27 @@ async def _local_jobs_are_listed_and_cancellable(api):
     assert refused.status == 409 and refused.json["code"] == "job_not_cancellable"
     assert (await api("GET", "jobs", "local-2")).json["status"] == "CANCELLED"
     assert (await api("GET", "jobs", "nope")).status == 404
+
+
+@pytest.mark.parametrize("server_traits", [{"provider": "local", "ttl": TTL}])
+async def test_a_busy_local_job_store_is_503_with_its_one_line_and_retry_after(api, qc_env, monkeypatch):
+    """Another process holds the store's write lock (a hung kernel): a cancel answers 503 with the store's one line
+    and a Retry-After, not 500; the listing still answers (reads need no lock); once free, the cancel works."""
+    from qiskit_connector_lab.jobs import JobRecord, LocalJobStore, local_store
+
+    monkeypatch.setattr(local_store, "BUSY_TIMEOUT_SECONDS", 0.3)
+    store = LocalJobStore()
+    store.record(JobRecord(id="local-1", backend="fake_fez", primitive="sampler", status="QUEUED"))
+    with write_lock_held(store.path):
+        busy = await api("POST", "jobs", "local-1", "cancel")
+        assert busy.status == 503, busy
+        assert busy.json["code"] == "job_store_busy" and busy.headers["Retry-After"] == "1"
+        assert str(store.path) in busy.json["message"] and "QCONNECTOR_JOBS_FILE" in busy.json["message"]
+        assert "\n" not in busy.json["message"] and "Traceback" not in busy.text
+        listed = await api("GET", "jobs")
+        assert listed.status == 200 and [r["status"] for r in listed.json["jobs"]] == ["QUEUED"]
+    cancelled = await api("POST", "jobs", "local-1", "cancel")
+    assert cancelled.status == 200 and cancelled.json["status"] == "CANCELLED"
 
 
 async def test_with_the_raw_page_a_refresh_is_one_request_even_with_pending_jobs(api, ibm_env):

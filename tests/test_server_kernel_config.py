@@ -9,14 +9,13 @@ only when named (``%qconnect --env class/.env``). An edit of the root ``.env`` i
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
 pytest.register_assert_rewrite("server_conftest")
 
-from server_conftest import server_config  # noqa: E402
+from server_conftest import notebook_kernel, run_in_kernel, server_config  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 
@@ -35,19 +34,8 @@ def jp_server_config(qc_env):
     return server_config({"provider": "auto"})
 
 
-async def run_in_kernel(client, code: str) -> dict:
-    lines: list[str] = []
-
-    def hook(msg: dict) -> None:
-        if msg["msg_type"] == "stream":
-            lines.append(msg["content"]["text"])
-        elif msg["msg_type"] == "error":
-            lines.append("ERROR " + msg["content"]["ename"] + ": " + msg["content"]["evalue"])
-
-    await client.execute_interactive(code, output_hook=hook, timeout=120)
-    text = "".join(lines)
-    assert "RESULT" in text, text
-    return json.loads(text.split("RESULT", 1)[1].splitlines()[0])
+async def kernel_result(client, code: str) -> dict:
+    return (await run_in_kernel(client, code, timeout=120))["result"]
 
 
 async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, jp_root_dir, api, shared_upstream):
@@ -55,23 +43,11 @@ async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, j
     (jp_root_dir / "class").mkdir()
     (jp_root_dir / "class" / ".env").write_text('QCONNECTOR_FLEET="manila"\n')
 
-    session = await jp_fetch(
-        "api",
-        "sessions",
-        method="POST",
-        body=json.dumps(
-            {"path": "class/lesson.ipynb", "type": "notebook", "name": "lesson.ipynb", "kernel": {"name": "python3"}}
-        ),
-    )
-    kernel_id = json.loads(session.body)["kernel"]["id"]
-    client = jp_serverapp.kernel_manager.get_kernel(kernel_id).client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=120)
-        cwd = await run_in_kernel(client, 'import os, json; print("RESULT" + json.dumps({"cwd": os.getcwd()}))')
+    async with notebook_kernel(jp_fetch, jp_serverapp, "class/lesson.ipynb") as client:
+        cwd = await kernel_result(client, 'import os, json; print("RESULT" + json.dumps({"cwd": os.getcwd()}))')
         assert cwd["cwd"].endswith("class")  # the kernel runs in the notebook's folder...
 
-        kernel = await run_in_kernel(client, PROBE.format(env=""))
+        kernel = await kernel_result(client, PROBE.format(env=""))
         sidebar = (await api("GET", "backends")).json
         plan = (await api("GET", "plan")).json
         # ... yet reads the server root's .env, as the sidebar does
@@ -81,18 +57,15 @@ async def test_sidebar_and_kernel_read_the_same_dotenv(jp_serverapp, jp_fetch, j
         assert plan["endpoint"] is None  # the local fleet: no endpoint
 
         # The subfolder's .env only when named.
-        named = await run_in_kernel(client, PROBE.format(env="'.env'"))
+        named = await kernel_result(client, PROBE.format(env="'.env'"))
         assert named["names"] == ["fake_manila"]
 
         # An edit of the root .env is seen by both, without a restart.
         (jp_root_dir / ".env").write_text('QCONNECTOR_FLEET="kyiv"\n')
         shared_upstream.upstream.check_config(now=True)  # the server looks at most once a second: look now
         sidebar = (await api("GET", "backends")).json
-        kernel = await run_in_kernel(client, PROBE.format(env=""))
+        kernel = await kernel_result(client, PROBE.format(env=""))
         assert kernel["names"] == [q["name"] for q in sidebar["qpus"]] == ["fake_kyiv"]
-    finally:
-        client.stop_channels()
-        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True)
 
 
 async def test_a_dotenv_added_while_the_server_runs_is_seen(api, jp_root_dir, shared_upstream):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 
@@ -225,41 +223,6 @@ async def test_every_route_refuses_a_request_without_a_token(api, method, route)
     assert answer.json["code"] in ("forbidden", "xsrf_failed") and "Traceback" not in answer.text
 
 
-@pytest.fixture
-def browser(jp_serverapp, http_server_client, jp_base_url):
-    """A browser logged in through the login form: ``await browser(path, **fetch_kwargs)`` with its cookies, and
-    ``browser.jar`` (``_xsrf`` among them). Token-authenticated API requests skip jupyter_server's XSRF and origin
-    checks, which is why these tests go through a real login."""
-    jar: dict[str, str] = {}
-
-    def keep(response) -> None:
-        for header in response.headers.get_list("Set-Cookie"):
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for name, morsel in cookie.items():
-                jar[name] = morsel.value
-
-    async def fetch(path: str, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if jar:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        response = await http_server_client.fetch(
-            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
-        )
-        keep(response)
-        return response
-
-    async def login() -> None:
-        await fetch("login")
-        token = jp_serverapp.identity_provider.token
-        await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
-        assert any(name.startswith("username-") for name in jar)
-
-    fetch.jar = jar  # type: ignore[attr-defined]
-    fetch.login = login  # type: ignore[attr-defined]
-    return fetch
-
-
 async def test_a_cross_origin_write_is_a_403_that_says_so(browser, qc_env):
     await browser.login()
     headers = {"X-XSRFToken": browser.jar["_xsrf"], "Origin": "http://evil.example"}
@@ -276,46 +239,19 @@ async def test_a_cross_origin_write_is_a_403_that_says_so(browser, qc_env):
     assert accepted.code == 200
 
 
-async def test_a_cookie_authenticated_post_needs_the_xsrf_token(jp_serverapp, http_server_client, jp_base_url, qc_env):
+async def test_a_cookie_authenticated_post_needs_the_xsrf_token(browser, qc_env):
     """Browser flow: the login form sets a login cookie; a POST with that cookie but without the XSRF token
     is refused; with the `_xsrf` cookie echoed in `X-XSRFToken` it passes. (Token-authenticated API requests
     are XSRF-exempt in jupyter_server, which is why this goes through a real login.)"""
-    jar: dict[str, str] = {}
-
-    def keep(response) -> None:
-        for header in response.headers.get_list("Set-Cookie"):
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for name, morsel in cookie.items():
-                jar[name] = morsel.value
-
-    def cookie_header() -> str:
-        return "; ".join(f"{k}={v}" for k, v in jar.items())
-
-    async def fetch(path: str, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if jar:
-            headers["Cookie"] = cookie_header()
-        response = await http_server_client.fetch(
-            jp_base_url + path, headers=headers, follow_redirects=False, raise_error=False, **kwargs
-        )
-        keep(response)
-        return response
-
-    login_page = await fetch("login")
-    assert login_page.code == 200 and "_xsrf" in jar
-    token = jp_serverapp.identity_provider.token
-    login = await fetch("login", method="POST", body=urlencode({"password": token, "_xsrf": jar["_xsrf"]}))
-    assert login.code in (302, 303) and any(name.startswith("username-") for name in jar)
-
+    await browser.login()
     url = "qiskit-connector-lab/pick"
-    assert (await fetch("qiskit-connector-lab/backends")).code == 200  # the cookie authenticates
-    refused = await fetch(url, method="POST", body=json.dumps({"backend": "fake_kyiv"}))
+    assert (await browser("qiskit-connector-lab/backends")).code == 200  # the cookie authenticates
+    refused = await browser(url, method="POST", body=json.dumps({"backend": "fake_kyiv"}))
     assert refused.code == 403 and json.loads(refused.body)["code"] == "xsrf_failed"
     assert not (qc_env / "picks" / "pick.json").exists()
 
-    accepted = await fetch(
-        url, method="POST", body=json.dumps({"backend": "fake_kyiv"}), headers={"X-XSRFToken": jar["_xsrf"]}
+    accepted = await browser(
+        url, method="POST", body=json.dumps({"backend": "fake_kyiv"}), headers={"X-XSRFToken": browser.jar["_xsrf"]}
     )
     assert accepted.code == 200 and json.loads(accepted.body)["qpu"] == "fake_kyiv"
 

@@ -21,10 +21,7 @@ import pytest
 pytest.register_assert_rewrite("server_conftest")
 
 import qiskit_ibm_runtime  # noqa: E402,F401 - a cold import inside a short deadline would eat it
-from qiskit import QuantumCircuit  # noqa: E402
-from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
-from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2  # noqa: E402
-from server_conftest import OPEN_INSTANCE, server_config  # noqa: E402
+from server_conftest import server_config, submit  # noqa: E402
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_conftest")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -100,17 +97,6 @@ async def test_a_configuration_error_holds_to_the_schema(api, jp_root_dir):
     assert error["code"] == "config_error" and error["config"]["env_file"].endswith(".env")
 
 
-def submit(emulator) -> str:
-    service = QiskitRuntimeService(**emulator.service_kwargs(OPEN_INSTANCE))
-    backend = service.backend("ibm_perth")
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure_all()
-    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(qc)
-    return SamplerV2(mode=backend).run([isa], shots=100).job_id()
-
-
 @pytest.mark.parametrize("server_traits", [{"provider": "ibm", "ttl": 0.2}])
 async def test_every_answer_on_the_ibm_path_holds_to_the_schema(api, ibm_env):
     emulator = ibm_env
@@ -122,7 +108,7 @@ async def test_every_answer_on_the_ibm_path_holds_to_the_schema(api, ibm_env):
     assert holds(await api("POST", "pick", body={"qpu": "ibm_perth"}), "pick")["provider"] == "ibm"
 
     emulator.hold_jobs = True
-    job_id = submit(emulator)
+    [job_id] = submit(emulator)
     page = holds(await api("GET", "jobs"), "jobs_page")
     assert [(job["id"], job["qpu"], job["status"]) for job in page["jobs"]] == [(job_id, "ibm_perth", "QUEUED")]
     holds(await api("GET", "jobs", job_id), "job_detail")

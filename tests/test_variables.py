@@ -76,8 +76,28 @@ def test_the_local_fleet_variables_are_in_the_table_process_only():
     } == set(LOCAL_PROCESS_VARIABLES)
     assert set(LOCAL_PROCESS_VARIABLES) <= set(PROCESS_ONLY)
     assert variable("QCONNECTOR_JOBS_KEEP").default == str(local_store.DEFAULT_KEEP)
+    assert variable("QCONNECTOR_JOBS_KEEP").most == local_store.MAX_KEEP
     readme = {row[0] for row in readme_rows()}
     assert {f"`{name}`" for name in LOCAL_PROCESS_VARIABLES} <= readme
+
+
+def test_the_job_store_keep_bound_is_the_tables_and_its_reader_enforces_it(clean_env, monkeypatch):
+    """The table says "a whole number from 1 to 10000" and the reader refuses 10001 in one line saying the same."""
+    from qiskit_connector_lab.variables import count_from_environment
+
+    keep = next(row for row in readme_rows() if row[0] == "`QCONNECTOR_JOBS_KEEP`")
+    assert keep[2] == "a whole number from 1 to 10000"
+    assert "finished" in keep[1] and "not finished is always kept" in keep[1]
+    jobs_file = next(row for row in readme_rows() if row[0] == "`QCONNECTOR_JOBS_FILE`")
+    assert jobs_file[3].startswith("`jobs.sqlite3` next to the pick") and "`jobs.json`" in jobs_file[3]
+    monkeypatch.setenv("QCONNECTOR_JOBS_KEEP", "10000")
+    assert count_from_environment("QCONNECTOR_JOBS_KEEP", "200") == 10_000
+    monkeypatch.setenv("QCONNECTOR_JOBS_KEEP", "10001")
+    with pytest.raises(ConfigError) as caught:
+        count_from_environment("QCONNECTOR_JOBS_KEEP", "200")
+    text = str(caught.value)
+    assert text.startswith("QCONNECTOR_JOBS_KEEP: is 10001") and "\n" not in text
+    assert "a whole number from 1 to 10000" in text
 
 
 def _keep():

@@ -4,6 +4,8 @@
   the provider; the job statuses (IBM's strings); the two job errors.
 * :mod:`.local_store`: :class:`LocalJobStore`, the per-user file where every kernel records the jobs it runs on
   the local fleet, so the server (another process) can list them and ask for a cancel.
+* :mod:`.migration`: the files beside the store that are not the store: the JSON file of earlier versions (imported
+  once) and damaged files (renamed aside).
 
 Imports nothing of Qiskit, tornado or IPython.
 """

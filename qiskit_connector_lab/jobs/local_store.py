@@ -22,6 +22,7 @@ kernel's local job that has not started yet honours that request, and one that i
 * Migrated: the JSON file of earlier versions (``jobs.json`` beside the default database, or a JSON file at the very
   path ``QCONNECTOR_JOBS_FILE`` names) is imported once, then renamed aside to ``<name>.migrated``. A damaged old
   file, or a damaged database, is renamed aside (``<name>.damaged-<UTC time>``) with a logged note, never discarded.
+  Those files are :mod:`.migration`'s; the import (SQL) is here.
 * Checked: every record is validated (:class:`~.records.JobRecord`, :func:`~.owners.valid_owner`); a damaged one
   is skipped with a logged note, never raises past the store.
 * Owned: each record names the process that recorded it (pid, host, start token: :mod:`.owners`). A QUEUED or
@@ -44,13 +45,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import paths
 from ..errors import ConfigError, ConnectorError
-from ..files import read_bounded
+from . import migration
 from .owners import STOPPED_ERROR, owner_stopped, this_process, valid_owner
 from .records import (
     CANCELLED,
@@ -76,7 +76,6 @@ MAX_KEEP = 10_000  # 10,000 records: a few MB, every query still well under a mi
 MAX_PENDING = 10_000  # jobs not finished at once (kernels run them one by one: a real user has a handful)
 BUSY_TIMEOUT_SECONDS = 5.0  # the longest a change waits for a busy store (a change takes milliseconds)
 SETTLE_WAIT_SECONDS = 0.5  # the longest a reader waits to save the jobs of a stopped kernel as ERROR
-LEGACY_LIMIT = 64 * 1024 * 1024  # the largest old jobs.json imported (100,000 entries of today's format: ~30 MB)
 SCHEMA_VERSION = 1
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _MAX_SQL_INT = 2**62  # paging numbers beyond this mean "past the end" (SQLite integers are 64-bit)
@@ -161,47 +160,8 @@ jobs_file = job_store_file  # the name of earlier versions
 def _keep_from_environment() -> int:
     from ..variables import count_from_environment
 
-    keep = count_from_environment(JOBS_KEEP_VARIABLE, "200")
-    if keep is None:
-        return DEFAULT_KEEP
-    if keep > MAX_KEEP:
-        raise ConfigError(
-            JOBS_KEEP_VARIABLE,
-            f"is {keep}, more than the {MAX_KEEP} jobs the local job store keeps at most.",
-            f"Set it to a whole number from 1 to {MAX_KEEP}, or unset it.",
-        )
-    return keep
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-
-
-def _identity(info: os.stat_result) -> str:
-    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
-
-
-def _claim(source: Path, target: Path, elsewhere: bool = True) -> Path | None:
-    """Move ``source`` to ``target`` without replacing anything there (a hard link, then an unlink): the path it
-    has now, or None if ``source`` is gone (another process moved it first) or cannot be moved. When ``target``
-    exists, a stamped name beside it is used (unless ``elsewhere`` is False: then None)."""
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except FileExistsError:
-        return _claim(source, target.with_name(f"{target.name}-{_stamp()}")) if elsewhere else None
-    except FileNotFoundError:
-        return None
-    except OSError:
-        try:  # a file system without hard links: a rename (to a name checked free just before)
-            if target.exists():
-                return _claim(source, target.with_name(f"{target.name}-{_stamp()}")) if elsewhere else None
-            os.rename(source, target)
-        except OSError:
-            return None
-        return target
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(source)
-    return target
+    keep = count_from_environment(JOBS_KEEP_VARIABLE, "200")  # at most MAX_KEEP: the variables table says so
+    return DEFAULT_KEEP if keep is None else keep
 
 
 def _entry_of(record: JobRecord, owner: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -300,11 +260,6 @@ class LocalJobStore:
                 f"or set {JOBS_FILE_VARIABLE} to another file."
             ) from None
 
-    def _set_aside(self, source: Path, why: str, suffix: str, name: str | None = None) -> None:
-        moved = _claim(source, source.with_name(f"{name or source.name}.{suffix}"))
-        if moved is not None:
-            logger.warning("Local job store: %s %s; kept aside as %s.", name or source, why, moved.name)
-
     def _header(self) -> tuple[os.stat_result, bytes] | None:
         try:
             info = os.stat(self.path)
@@ -321,25 +276,8 @@ class LocalJobStore:
     def _not_a_database(self) -> None:
         """The file at the store's path is not SQLite: the JSON store of earlier versions (migrated), or damage."""
         found = self._header()
-        if found is None or not found[1] or found[1] == _SQLITE_HEADER:
-            return
-        before, _ = found
-        looks_json = self._legacy_entries(self.path, set_aside=False) is not None
-        claimed = _claim(self.path, self.path.with_name(f".{self.path.name}.{os.getpid()}.{_stamp()}.claim"))
-        if claimed is None:
-            return  # another process moved it first
-        if os.stat(claimed).st_ino != before.st_ino:  # that was another process's new database: put it back
-            if _claim(claimed, self.path, elsewhere=False) is None:
-                self._set_aside(claimed, "could not be put back", f"damaged-{_stamp()}", self.path.name)
-            return
-        self._adopt(claimed, looks_json)
-
-    def _adopt(self, claimed: Path, looks_json: bool) -> None:
-        """Rename a file claimed from the store's path aside: ``.migrated`` (imported by _migrate) or damaged."""
-        if looks_json:
-            self._set_aside(claimed, "is the JSON file of an earlier version (imported)", "migrated", self.path.name)
-        else:
-            self._set_aside(claimed, "is not a database", f"damaged-{_stamp()}", self.path.name)
+        if found is not None and found[1] and found[1] != _SQLITE_HEADER:
+            migration.move_foreign_file(self.path, found[0])
 
     def _prepare(self) -> None:
         """Once per process and path: set aside what is not a database, create it, check it, migrate old files."""
@@ -351,7 +289,7 @@ class LocalJobStore:
                 return
             self._check_files()
             self._not_a_database()
-            self._remove_stale_temporaries()
+            migration.remove_stale_temporaries(self.path)
             self._create()
             for attempt in range(2):
                 try:
@@ -372,11 +310,11 @@ class LocalJobStore:
                         f"The local job store {self.path} is damaged and could not be set aside: move it away by "
                         f"hand, or set {JOBS_FILE_VARIABLE} to another file."
                     )
-                stamp = _stamp()
+                stamp = migration.stamp()
                 for suffix in ("", *_COMPANIONS[:2]):
                     part = self.path.with_name(self.path.name + suffix)
                     if part.exists():
-                        self._set_aside(part, "failed SQLite's integrity check", f"damaged-{stamp}")
+                        migration.set_aside_damaged(part, "failed SQLite's integrity check", when=stamp)
                 self._create()
             _prepared.add(key)
 
@@ -491,83 +429,31 @@ class LocalJobStore:
                 _prepared.discard((os.getpid(), str(self.path)))  # checked again, and set aside, before the retry
         raise AssertionError("unreachable")  # pragma: no cover
 
-    # -- migration of the JSON file of earlier versions --------------------------------------------------------
-    def _legacy_sources(self) -> list[Path]:
-        names = [self.path.name]
-        legacy = None if self._named else paths.legacy_jobs_file()
-        if legacy is not None and legacy.parent == self.path.parent:
-            names.append(legacy.name)
-            if legacy.is_file() and not legacy.is_symlink():
-                if self._legacy_entries(legacy, set_aside=False) is None:
-                    self._set_aside(legacy, "could not be read as an old job store", f"damaged-{_stamp()}")
-                else:
-                    _claim(legacy, legacy.with_name(legacy.name + ".migrated"))
-        sources = []
-        for name in names:
-            for source in sorted(self.path.parent.glob(f"{name}.migrated*")):
-                suffix = source.name[len(name) + len(".migrated") :]
-                if (suffix == "" or suffix.startswith("-")) and source.is_file() and not source.is_symlink():
-                    sources.append(source)
-        return sources
-
+    # -- the import of the JSON files of earlier versions (the files themselves: :mod:`.migration`) ------------
     def _migrate(self, connection: sqlite3.Connection) -> None:
-        for source in self._legacy_sources():
+        for source in migration.legacy_sources(self.path, self._named):
             try:
-                identity = _identity(os.stat(source))
+                identity = migration.identity(source)
             except OSError:
                 continue
             known = connection.execute("SELECT 1 FROM meta WHERE key = ?", (f"migrated:{identity}",)).fetchone()
             if known:
                 continue
-            entries = self._legacy_entries(source)
+            entries = migration.legacy_entries(source)
+            records, skipped = migration.legacy_records(entries or [])
             with self._transaction(connection):
                 if connection.execute("SELECT 1 FROM meta WHERE key = ?", (f"migrated:{identity}",)).fetchone():
                     continue  # another process imported it meanwhile
-                skipped = 0
-                for entry in entries or []:
-                    owner = entry.get("owner")
-                    try:
-                        record = JobRecord.from_dict(entry)
-                    except (TypeError, ValueError, RecursionError):
-                        record = None
-                    if record is None or (owner is not None and not valid_owner(owner)):
-                        skipped += 1
-                        continue
+                for record, owner in records:
                     connection.execute(
                         f"INSERT OR IGNORE INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                        _entry_of(record, entry.get("owner")),
+                        _entry_of(record, owner),
                     )
                 connection.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"migrated:{identity}", str(source)))
                 self._prune(connection)
             if entries is not None:
                 note = f", {skipped} damaged entries skipped" if skipped else ""
-                logger.warning("Local job store: imported %d jobs from %s%s.", len(entries) - skipped, source, note)
-
-    def _legacy_entries(self, source: Path, set_aside: bool = True) -> list[dict[str, Any]] | None:
-        """The job entries of an old JSON file, oldest first; None (and the file kept aside) if it is damaged."""
-        try:
-            data = json.loads(read_bounded(source, variable=str(source), limit=LEGACY_LIMIT))
-        except (ConfigError, ValueError, RecursionError):
-            data = None
-        jobs = data.get("jobs") if isinstance(data, dict) else None
-        if not isinstance(jobs, list):
-            if set_aside:
-                self._set_aside(source, "could not be read as an old job store", f"damaged-{_stamp()}")
-            return None
-        return [j for j in jobs if isinstance(j, dict)]
-
-    def _remove_stale_temporaries(self) -> None:
-        """Temporary copies the JSON store of earlier versions left behind when killed in the middle of a write
-        (removed), and a file this store claimed when a process was killed before renaming it aside (renamed)."""
-        cutoff = time.time() - 60
-        for leftover in self.path.parent.glob(".jobs-*.json"):
-            with contextlib.suppress(OSError):
-                if not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
-        for claimed in self.path.parent.glob(f".{self.path.name}.*.claim"):
-            with contextlib.suppress(OSError):
-                if not claimed.is_symlink() and claimed.stat().st_mtime < cutoff:
-                    self._adopt(claimed, self._legacy_entries(claimed, set_aside=False) is not None)
+                logger.warning("Local job store: imported %d jobs from %s%s.", len(records), source, note)
 
     # -- rows ------------------------------------------------------------------------------------------------
     @staticmethod

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..config.values import fake_backend_names
 from ..errors import ConfigError, ServerError, UnknownBackend
 from ..files import read_bounded
 from ..jobs import JobNotFound, LocalJobStore
@@ -88,8 +89,11 @@ class _Member:
 
 
 def _read_member(folder: str) -> _Member:
-    directory = _backends_dir() / folder
-    conf_files = sorted(directory.glob("conf_*.json"))
+    """A member of the fleet, from its configuration snapshot. The path is built only from a name the client's
+    ``fake_provider`` lists (the settings refuse other names too): ``/tmp/x`` or ``../x`` never reads a file."""
+    backends = _backends_dir()
+    listed = {name: name for name in fake_backend_names()}.get(folder) if isinstance(folder, str) else None
+    conf_files = sorted((backends / listed).glob("conf_*.json")) if listed is not None else []
     if not conf_files:
         raise ConfigError(
             "QCONNECTOR_FLEET",

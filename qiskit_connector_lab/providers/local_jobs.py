@@ -15,8 +15,9 @@ local-fleet backend (in job, Session or Batch mode) return a :class:`LocalJob`:
   refused before it starts, a job that would run long says so at submission (:func:`estimate_seconds`), and a job
   that runs past ``QCONNECTOR_LOCAL_JOB_TIMEOUT`` seconds (default 600) is stopped and ends as ERROR;
 * every job is recorded in the local job store (:mod:`qiskit_connector_lab.jobs`), so the sidebar and ``%qjobs``
-  see the jobs of every kernel; a cancel asked through the store (the server) is honoured before the job starts
-  and drops its result after;
+  see the jobs of every kernel; a job the store cannot record (busy past its wait, or full) is not run, and
+  ``run()`` says so in one line; a cancel asked through the store (the server) is honoured before the job starts
+  and ends its worker process after;
 * ``result().metadata["local_fleet"]`` says how it was simulated (method, active qubits, exact or approximated
   noise), and an approximation is also said at submission in a one-line :class:`LocalSimulationNote` warning.
 
@@ -575,11 +576,15 @@ class LocalJob:
         self._worker_pid: int | None = None
         self._worker_process: WorkerProcess | None = None
         self._next_store_check = 0.0
+        self._record()  # before the job exists for anyone: a job the store refused is not run
         _register(self)
-        self._record()
 
-    # -- the store: best effort, never the job's failure ---------------------------------------------------------
+    # -- the store: the job is recorded, or not run; later updates are best effort --------------------------------
     def _record(self) -> None:
+        """Record the new job. A store that stays busy, or is full, refuses the job in one line (naming the file
+        and the fix): a local job is never run unrecorded. Another failure (a full disk) is a logged warning."""
+        from ..jobs.local_store import JobStoreBusy, JobStoreFull
+
         if self._store is None:
             return
         try:
@@ -597,6 +602,8 @@ class LocalJob:
                     provider="local",
                 )
             )
+        except (JobStoreBusy, JobStoreFull) as error:
+            raise type(error)(f"Local fleet: the job was not run. {error}") from None
         except Exception as error:  # noqa: BLE001 - a full disk must not fail a classroom job
             logger.warning("Local fleet: could not record job %s in the job store: %s", self._job_id, _one_line(error))
             self._store = None

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from ..accounts import store
 from ..errors import ConfigError, ConnectorError
 from ..providers import forget_providers
 from .http_errors import ApiError, api_error
-from .routes import MAX_BODY_BYTES, QConnectorHandler
+from .routes import QConnectorHandler
 
 
 def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -66,13 +65,7 @@ class AccountHandler(QConnectorHandler):
         return signin.account_status(self.cache.options.env_file or None)
 
     def _body(self) -> dict[str, Any]:
-        body = self.request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, "too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-        try:
-            data = json.loads(body.decode("utf-8")) if body.strip() else None
-        except (UnicodeDecodeError, ValueError):
-            raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+        data = self.json_body()
         if not isinstance(data, dict) or set(data) - {"token", "instance"}:
             raise ApiError(
                 400,

@@ -11,6 +11,7 @@ PlanMismatchError                            409     the configuration disagrees
 ConfigError                                  500     the server's own configuration is unusable
 Unauthorized, ServerError, BadResponse, ...  502     IBM answered, but not usefully
 RateLimited, Unreachable                     503     IBM cannot be asked now (``Retry-After``)
+JobStoreBusy                                 503     the local job store is busy (``Retry-After``)
 DeadlineExceeded                             504     IBM did not answer in time
 ==========================================  ======  ==========================================
 
@@ -36,6 +37,10 @@ from ..errors import (
     UpstreamError,
 )
 from .backoff import RETRY_AFTER_CAP
+
+#: The ``Retry-After`` of a busy local job store: another process holds its write lock (a write takes milliseconds;
+#: one held for the store's whole wait is a hung process, which a retry a second later may find gone).
+BUSY_STORE_RETRY_SECONDS = 1
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
@@ -88,6 +93,7 @@ class ApiError(web.HTTPError):
 
 
 def status_for(error: ConnectorError) -> int:
+    from ..jobs.local_store import JobStoreBusy
     from ..jobs.records import JobNotCancellable, JobNotFound
 
     if isinstance(error, (UnknownBackend, NoBackendAvailable, JobNotFound)):
@@ -96,7 +102,7 @@ def status_for(error: ConnectorError) -> int:
         return 409
     if isinstance(error, PlanMismatchError):
         return 409
-    if isinstance(error, (RateLimited, Unreachable)):
+    if isinstance(error, (RateLimited, Unreachable, JobStoreBusy)):
         return 503
     if isinstance(error, DeadlineExceeded):
         return 504
@@ -111,9 +117,11 @@ def api_error(error: ConnectorError, *, retry_after: float | None = None) -> Api
     The ``Retry-After`` header and the hint say the same number of seconds. The server waits at most
     :data:`~.backoff.RETRY_AFTER_CAP` (one hour) however long IBM asks for, and the hint says so.
     """
+    from ..jobs.local_store import JobStoreBusy
+
     status = status_for(error)
     headers = {}
-    wait = retry_after
+    wait = BUSY_STORE_RETRY_SECONDS if isinstance(error, JobStoreBusy) else retry_after  # not IBM's backoff
     if isinstance(error, RateLimited) and error.retry_after and not wait:
         wait = error.retry_after
     if wait:

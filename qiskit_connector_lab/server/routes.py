@@ -105,6 +105,17 @@ class QConnectorHandler(APIHandler):
         super().set_default_headers()
         self.set_header("Cache-Control", "no-store")
 
+    def json_body(self) -> Any:
+        """The request's JSON body (None when empty): 413 beyond MAX_BODY_BYTES, 400 if it is not JSON."""
+        body = self.request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, "too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        try:
+            data = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+        return data
+
     def reply(self, data: Any) -> None:
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data))
@@ -195,13 +206,7 @@ class PickHandler(QConnectorHandler):
     @web.authenticated
     @_answers
     async def post(self) -> None:
-        body = self.request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, "too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-        try:
-            data = json.loads(body.decode("utf-8")) if body.strip() else None
-        except (UnicodeDecodeError, ValueError):
-            raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+        data = self.json_body()
         if not isinstance(data, dict) or not {"qpu", "backend"} & data.keys():
             shape = 'The body must be a JSON object: {"qpu": "<QPU name>"} or {"qpu": null}.'
             raise ApiError(400, "bad_request", shape)
