@@ -68,7 +68,7 @@ class QLogin(Magics):
         except ValueError:
             raise UsageError(f"--deadline must be a number of seconds, e.g. 20. {_USAGE}") from None
         try:
-            cloud_url, configured = signin.sign_in_settings(options.get("env"))
+            cloud_url, runtime_url, configured = signin.sign_in_endpoints(options.get("env"))
             try:
                 key = self.prompt(f"IBM Quantum API key (hidden; create one at {signin.API_KEY_PAGE}): ")
             except StdinNotImplementedError:
@@ -82,7 +82,7 @@ class QLogin(Magics):
             del key
             instances = signin.list_instances(secret, cloud_url=cloud_url, seconds=deadline or configured)
             chosen = self._choose(signin, instances, options.get("instance"))
-            account = signin.keep(secret, chosen, cloud_url=cloud_url)
+            account = signin.keep(secret, chosen, cloud_url=cloud_url, runtime_url=runtime_url)
             forget_providers()  # a service of another key cached in this kernel is not used again
             status = signin.account_status(options.get("env"))
         except ConnectorError as error:

@@ -164,7 +164,7 @@ def test_the_lock_is_waited_on_for_a_bounded_time(accounts_path):
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         started = time.monotonic()
-        with pytest.raises(ConfigError) as caught, store._locked(accounts_path, seconds=0.3):
+        with pytest.raises(ConfigError) as caught, store.locked(accounts_path, seconds=0.3):
             pass
         assert time.monotonic() - started < 1.0
         assert "locked by another program" in str(caught.value)

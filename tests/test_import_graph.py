@@ -1,8 +1,8 @@
 """The package's import graph, read from the source (an AST walk; nothing is imported).
 
 Every ``import`` and ``from ... import`` counts: at module level, inside functions, under ``if TYPE_CHECKING:``,
-relative or absolute. A cycle anywhere inside ``qiskit_connector_lab`` fails, and the core (every module but
-``magics`` and ``server/``) imports no tornado, IPython, ipywidgets or jupyter_server, directly or through a face
+relative or absolute. A cycle anywhere inside ``qiskit_connector_lab`` fails, and the core (every module but the
+faces: ``magics`` and ``login_magics``, the notebook faces, and ``server/``) imports no tornado, IPython, ipywidgets or jupyter_server, directly or through a face
 (an import under ``if "IPython" in sys.modules:`` only uses what the process already loaded, and is allowed).
 The package is the one on ``sys.path`` (``PYTHONPATH=/path/to/checkout`` checks that checkout).
 """
@@ -17,7 +17,7 @@ import qiskit_connector_lab
 
 ROOT = Path(qiskit_connector_lab.__file__).parent
 PACKAGE = "qiskit_connector_lab"
-FACES = (f"{PACKAGE}.magics", f"{PACKAGE}.server")
+FACES = (f"{PACKAGE}.magics", f"{PACKAGE}.login_magics", f"{PACKAGE}.server")
 UI_LIBRARIES = ("tornado", "IPython", "ipywidgets", "jupyter_server")
 
 

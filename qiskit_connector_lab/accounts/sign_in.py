@@ -153,15 +153,24 @@ def explain(exc: BaseException, *, seconds: float) -> ConnectorError:
     return classify(exc, what=WHAT, seconds=seconds)
 
 
-def sign_in_settings(env_file: Any = None, environ: Mapping[str, str] | None = None) -> tuple[str | None, float]:
-    """(cloud URL, deadline) the key check uses: the endpoint overrides and deadline of the configuration in use
-    (checked against the allowed hosts like every endpoint), whatever token it holds."""
+def sign_in_endpoints(
+    env_file: Any = None, environ: Mapping[str, str] | None = None
+) -> tuple[str | None, str | None, float]:
+    """(cloud URL, runtime API URL, deadline) of the configuration in use, for the key check and the stored
+    account: its endpoint overrides (checked against the allowed hosts like every endpoint) and deadline, whatever
+    token it holds."""
     environ = dict(os.environ if environ is None else environ)
     environ.setdefault("QISKIT_IBM_TOKEN", "qconnector-sign-in-check")  # not a secret: lets the IBM side resolve
     settings = load_settings(env_file, environ=environ)
     if settings.local:
-        return None, settings.deadline
-    return settings.cloud_url, settings.deadline
+        return None, None, settings.deadline
+    return settings.cloud_url, settings.runtime_url, settings.deadline
+
+
+def sign_in_settings(env_file: Any = None, environ: Mapping[str, str] | None = None) -> tuple[str | None, float]:
+    """(cloud URL, deadline) the key check uses (see :func:`sign_in_endpoints`)."""
+    cloud_url, _, deadline = sign_in_endpoints(env_file, environ)
+    return cloud_url, deadline
 
 
 def list_instances(
@@ -216,6 +225,7 @@ def sign_in(
     instance: Any,
     *,
     cloud_url: str | None = None,
+    runtime_url: str | None = None,
     channel: str = DEFAULT_CHANNEL,
     seconds: float = DEFAULT_DEADLINE,
     path: Any = None,
@@ -223,14 +233,40 @@ def sign_in(
     """Validate the key, check that ``instance`` is one of its instances, and store both (nothing otherwise)."""
     secret = check_key(token)
     chosen = choose(list_instances(secret, cloud_url=cloud_url, channel=channel, seconds=seconds), instance)
-    return keep(secret, chosen, cloud_url=cloud_url, channel=channel, path=path)
+    return keep(secret, chosen, cloud_url=cloud_url, runtime_url=runtime_url, channel=channel, path=path)
 
 
 def keep(
-    token: Secret, chosen: Instance, *, cloud_url: str | None = None, channel: str = DEFAULT_CHANNEL, path: Any = None
+    token: Secret,
+    chosen: Instance,
+    *,
+    cloud_url: str | None = None,
+    runtime_url: str | None = None,
+    channel: str = DEFAULT_CHANNEL,
+    path: Any = None,
 ) -> store.StoredAccount:
-    """Store a key that :func:`list_instances` just validated, with the instance chosen among its instances."""
-    details = {"name": chosen.name, "plan": chosen.plan, "pricing_type": chosen.pricing_type, "region": chosen.region}
+    """Store a key that :func:`list_instances` just validated, with the instance chosen among its instances, and
+    the endpoints it was checked at (one unit: the settings use them with this key, and no other layer's).
+
+    The saved-accounts file's one rule (:func:`~..config.saved_account.check_savable_endpoint`): an endpoint only
+    ``QCONNECTOR_ALLOW_HOSTS`` trusts is not the account's ``url`` (a plain ``QiskitRuntimeService(name=...)`` would
+    send the key there); it is kept among the facts only the settings read, and check against the allow-list again.
+    The runtime API base has no place in the client's account: it is always kept that way."""
+    from ..config.saved_account import check_savable_endpoint
+
+    details: dict[str, Any] = {
+        "name": chosen.name,
+        "plan": chosen.plan,
+        "pricing_type": chosen.pricing_type,
+        "region": chosen.region,
+    }
+    if cloud_url:
+        try:
+            check_savable_endpoint("CLOUD_API_URL", cloud_url, "")
+        except ConfigError:
+            details[store.SETTINGS_ONLY_URL], cloud_url = cloud_url, None
+    if runtime_url:
+        details[store.SETTINGS_ONLY_RUNTIME_URL] = runtime_url
     return store.save(token, chosen.crn, channel=channel, url=cloud_url, details=details, path=path)
 
 

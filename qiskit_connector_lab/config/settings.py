@@ -163,12 +163,14 @@ def _ibm(src: Sources, chosen: Plan | None, any_switch: bool, origins: dict[str,
             "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
             'Set the one your instance is on, e.g. OPEN_PLAN="on".',
         )
-    channel_found = src.get(*channel_vars)
-    channel = values.channel(src, channel_found) if channel_found else values.DEFAULT_CHANNEL
-    origins["channel"] = channel_found.origin if channel_found else "default"
-    instance = values.instance(src, chosen, origins)
-    cloud_url, runtime_url = endpoints(src, origins)
     saved = src.saved_name if token_found.origin.startswith("saved account") else None
+    # A saved account's key goes with that account's channel, instance and URL (one unit): no other layer's.
+    unit = src.account_unit() if saved is not None else src
+    channel_found = unit.get(*channel_vars)
+    channel = values.channel(unit, channel_found) if channel_found else values.DEFAULT_CHANNEL
+    origins["channel"] = channel_found.origin if channel_found else "default"
+    instance = values.instance(unit, chosen, origins)
+    cloud_url, runtime_url = endpoints(unit, origins)
     return {
         "token": secret,
         "channel": channel,

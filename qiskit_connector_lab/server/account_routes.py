@@ -36,8 +36,8 @@ from ..accounts import sign_in as signin
 from ..accounts import store
 from ..errors import ConfigError, ConnectorError
 from ..providers import forget_providers
+from .handler import MAX_BODY_BYTES, QConnectorHandler
 from .http_errors import ApiError, api_error
-from .routes import MAX_BODY_BYTES, QConnectorHandler
 
 
 def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -115,7 +115,9 @@ class AccountHandler(QConnectorHandler):
             secret = stored.token
         else:
             secret = signin.check_key(data["token"])  # registered with the redacting filter from here on
-        cloud_url, deadline = await self._blocking(signin.sign_in_settings, self.cache.options.env_file or None)
+        cloud_url, runtime_url, deadline = await self._blocking(
+            signin.sign_in_endpoints, self.cache.options.env_file or None
+        )
         if data.get("instance") is None:
             instances = await self._blocking(
                 functools.partial(signin.list_instances, secret, cloud_url=cloud_url, seconds=deadline)
@@ -124,7 +126,9 @@ class AccountHandler(QConnectorHandler):
             return
         self._refuse_inside_root()
         account = await self._blocking(
-            functools.partial(signin.sign_in, secret, data["instance"], cloud_url=cloud_url, seconds=deadline)
+            functools.partial(
+                signin.sign_in, secret, data["instance"], cloud_url=cloud_url, runtime_url=runtime_url, seconds=deadline
+            )
         )
         forget_providers()  # no service of another key stays cached
         self.cache.config_changed()
