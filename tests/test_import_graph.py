@@ -2,9 +2,10 @@
 
 Every ``import`` and ``from ... import`` counts: at module level, inside functions, under ``if TYPE_CHECKING:``,
 relative or absolute. A cycle anywhere inside ``qiskit_connector_lab`` fails, and the core (every module but the
-faces: ``magics`` and ``login_magics``, the notebook faces, and ``server/``) imports no tornado, IPython, ipywidgets or jupyter_server, directly or through a face
-(an import under ``if "IPython" in sys.modules:`` only uses what the process already loaded, and is allowed).
-The package is the one on ``sys.path`` (``PYTHONPATH=/path/to/checkout`` checks that checkout).
+faces: the notebook faces ``magics`` and ``login_magics``, and ``server/``) imports no tornado, IPython, ipywidgets
+or jupyter_server, directly or through a face (an import under ``if "IPython" in sys.modules:`` only uses what the
+process already loaded, and is allowed). The package is the one on ``sys.path`` (``PYTHONPATH=/path/to/checkout``
+checks that checkout).
 """
 
 from __future__ import annotations

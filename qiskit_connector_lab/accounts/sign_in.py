@@ -294,11 +294,12 @@ def account_status(env_file: Any = None, environ: Mapping[str, str] | None = Non
         stored = store.load()
     except ConfigError as error:
         stored, problems = None, [str(error)]
-    origin = None
+    origin = instance_origin = None
     try:
         settings = load_settings(env_file, environ=environ)
         if not settings.local:
             origin = settings.origins.get("token")
+            instance_origin = settings.origins.get("instance")
     except ConfigError as error:
         problems.append(str(error))
     source = _source(origin)
@@ -307,6 +308,8 @@ def account_status(env_file: Any = None, environ: Mapping[str, str] | None = Non
         **(stored.describe() if stored is not None else {"stored_at": None, "instance": None}),
         "source": source,
         "source_detail": origin,
+        # where the instance in use comes from: with the sign-in's key, the sign-in's own instance (one unit)
+        "instance_source": _source(instance_origin),
         "api_key_page": API_KEY_PAGE,
         "note": None,
         "problems": problems,

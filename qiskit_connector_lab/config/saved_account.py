@@ -98,8 +98,10 @@ def save_account(
     filename: str | os.PathLike[str] | None,
     set_as_default: bool,
     overwrite: bool,
+    seconds: float = store.LOCK_SECONDS,
 ) -> Path:
-    """Save the settings' IBM credentials as a qiskit-ibm-runtime account (see the module docstring)."""
+    """Save the settings' IBM credentials as a qiskit-ibm-runtime account (see the module docstring); the file's
+    lock is waited on for at most ``seconds``."""
     if settings.local or settings.token is None:
         raise ConfigError("IQP_API_TOKEN", "is not set, so there is no account to save.", "Set it in .env first.")
     for variable, url in (("CLOUD_API_URL", settings.cloud_url), ("IQP_RUNTIME_API_URL", settings.runtime_url)):
@@ -110,7 +112,8 @@ def save_account(
     where = shown_path(path) or str(path)
     from qiskit_ibm_runtime import QiskitRuntimeService  # seconds when cold: before the lock, not under it
 
-    with store.locked(path), tempfile.TemporaryDirectory(prefix="qcl-account-") as folder:  # 0700: only this user
+    lock = store.locked(path, seconds)  # the file's one lock: a sign-in at the same moment is never lost
+    with lock, tempfile.TemporaryDirectory(prefix="qcl-account-") as folder:  # 0700: only this user reads it
         existing = read_bounded(path, variable=where) if os.path.lexists(path) else b"{}"
         staging = Path(folder) / "qiskit-ibm.json"
         write_private(staging, existing, variable=where)
