@@ -1683,6 +1683,29 @@ MUTATIONS: list[Mutation] = [
         "tests/test_accounts.py::test_save_account_and_a_sign_in_share_one_lock",
     ),
     M(
+        "signin.echoed-key-redacted",
+        "a key-check failure that echoes the key never shows it (the redaction knows the key)",
+        P + "accounts/sign_in.py",
+        "    clean = redact(str(error), secrets)\n",
+        "    clean = str(error)\n",
+        "tests/test_accounts.py::test_an_exception_that_echoes_the_key_never_shows_it",
+        also=(
+            Edit(
+                P + "accounts/sign_in.py",
+                "    return classify(exc, what=WHAT, seconds=seconds, secrets=secrets)",
+                "    return classify(exc, what=WHAT, seconds=seconds)",
+            ),
+        ),
+    ),
+    M(
+        "signin.accounts-file-409",
+        "an unusable qiskit-ibm.json (locked, not JSON) is a 409 with the fix, not a 500",
+        P + "server/account_routes.py",
+        "            if error.variable.startswith(store.shown(store.accounts_file())):",
+        "            if False:",
+        "tests/test_server_account.py::test_an_unusable_accounts_file_is_a_409_with_the_fix_not_a_500",
+    ),
+    M(
         "signin.key-forgotten",
         "the sidebar forgets a pasted key after its lifetime",
         "src/account/model.ts",

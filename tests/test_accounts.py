@@ -17,7 +17,14 @@ import pytest
 from qiskit_connector_lab.accounts import sign_in as signin
 from qiskit_connector_lab.accounts import store
 from qiskit_connector_lab.config import load_settings
-from qiskit_connector_lab.errors import ConfigError, DeadlineExceeded, RateLimited, Unauthorized, Unreachable
+from qiskit_connector_lab.errors import (
+    ConfigError,
+    ConnectorError,
+    DeadlineExceeded,
+    RateLimited,
+    Unauthorized,
+    Unreachable,
+)
 
 BACKENDS = "/api/v1/backends"
 OTHERS = {
@@ -339,3 +346,18 @@ def test_save_account_and_a_sign_in_share_one_lock(emulator, clean_env, accounts
     save_account(settings, name="mine", filename=None, set_as_default=False, overwrite=True)
     data = json.loads(accounts_path.read_text())
     assert set(data) >= {"mine", store.ACCOUNT_NAME}  # neither writer lost the other's account
+
+
+def test_an_exception_that_echoes_the_key_never_shows_it(emulator, monkeypatch):
+    from qiskit_connector_lab.providers import runtime_internals
+
+    def echoing(token, **_):
+        raise ValueError(f"apikey {token} rejected")
+
+    monkeypatch.setattr(runtime_internals, "list_instances_without_service", echoing)
+    key = "an-echoed-key-1234567890"
+    with pytest.raises(ConnectorError) as caught:
+        signin.list_instances(key, cloud_url=emulator.base_url, seconds=10)
+    assert key not in str(caught.value) and "rejected" in str(caught.value)
+    explained = signin.explain(RuntimeError(f"bad {key}"), seconds=1, secrets=(key,))
+    assert key not in str(explained)

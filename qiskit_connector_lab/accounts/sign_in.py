@@ -26,7 +26,7 @@ from typing import Any
 
 from ..config import DEFAULT_CHANNEL, DEFAULT_DEADLINE, load_settings
 from ..errors import ConfigError, ConnectorError, RateLimited, Unauthorized, Unreachable
-from ..secret import Secret, redacting_filter
+from ..secret import Secret, redact, redacting_filter
 from . import store
 
 #: Where IBM creates API keys (IBM Quantum Platform's dashboard: "Create API key").
@@ -127,8 +127,21 @@ def _iam_status(exc: BaseException) -> tuple[int | None, str]:
     return None, ""
 
 
-def explain(exc: BaseException, *, seconds: float) -> ConnectorError:
-    """The one line for a failed key check (the client's own message does not tell a bad key from no network)."""
+def _scrubbed(error: ConnectorError, secrets: tuple[Any, ...]) -> ConnectorError:
+    """``error`` with every secret (and any bearer token or JWT) taken out of its one line."""
+    clean = redact(str(error), secrets)
+    if clean != str(error):
+        error.args = (clean, *error.args[1:])
+    return error
+
+
+def explain(exc: BaseException, *, seconds: float, secrets: tuple[Any, ...] = ()) -> ConnectorError:
+    """The one line for a failed key check (the client's own message does not tell a bad key from no network);
+    ``secrets`` (the key being checked) are never in it, even when the exception echoes them."""
+    return _scrubbed(_explain(exc, seconds=seconds, secrets=secrets), secrets)
+
+
+def _explain(exc: BaseException, *, seconds: float, secrets: tuple[Any, ...]) -> ConnectorError:
     from ..providers.bounded import _chain, _client_error_types, _retry_after, classify
 
     if isinstance(exc, ConnectorError):
@@ -150,7 +163,7 @@ def explain(exc: BaseException, *, seconds: float) -> ConnectorError:
             "Could not reach IBM Quantum to check the API key (the connection failed): this is not the key's fault. "
             f"Check the network, a proxy, or CLOUD_API_URL, and retry. {_NOTHING_STORED}"
         )
-    return classify(exc, what=WHAT, seconds=seconds)
+    return classify(exc, what=WHAT, seconds=seconds, secrets=secrets)
 
 
 def sign_in_endpoints(
@@ -192,9 +205,12 @@ def list_instances(
         try:
             return list_instances_without_service(secret.reveal(), url=cloud_url, channel=channel)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line
-            raise explain(exc, seconds=seconds) from None
+            raise explain(exc, seconds=seconds, secrets=(secret,)) from None
 
-    raw = call_with_deadline(fetch, what=WHAT, seconds=seconds, secrets=(secret,))
+    try:
+        raw = call_with_deadline(fetch, what=WHAT, seconds=seconds, secrets=(secret,))
+    except ConnectorError as error:
+        raise _scrubbed(error, (secret,)) from None
     instances = _instances_from(raw)
     if not instances:
         raise NoInstance(

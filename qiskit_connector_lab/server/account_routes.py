@@ -12,7 +12,8 @@ DELETE account                     sign out: remove the stored account; answer a
 =================================  ====================================================================================
 
 Every handler is ``@authenticated``; POST and DELETE keep jupyter_server's XSRF check. Errors are the routes' JSON
-errors (one sentence, a code, a hint); a malformed key or an unknown instance is a 400. The key is in no answer and
+errors (one sentence, a code, a hint); a malformed key or an unknown instance is a 400, a saved-accounts file that
+cannot be used (locked by another program, not JSON) a 409 ``accounts_file`` with what to do. The key is in no answer and
 no log line (it is registered with the redacting filter before anything else is done with it). After a sign-in or
 a sign-out the cached providers are dropped and the shared upstream re-reads its configuration at once, so the next
 listing comes from IBM (or the local fleet) without a restart, and no service built with a signed-out key stays.
@@ -48,6 +49,8 @@ def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
         except ConfigError as error:
             if error.variable in ("token", "instance"):  # the request's fault, not the server's configuration
                 raise ApiError(400, f"bad_{error.variable}", error.problem, hint=error.fix) from None
+            if error.variable.startswith(store.shown(store.accounts_file())):  # the user's file: locked, not JSON
+                raise ApiError(409, "accounts_file", f"{error.variable} {error.problem}", hint=error.fix) from None
             raise api_error(error) from None
         except signin.NoInstance as error:
             answer = api_error(error)
