@@ -1706,6 +1706,29 @@ MUTATIONS: list[Mutation] = [
         "tests/test_server_account.py::test_an_unusable_accounts_file_is_a_409_with_the_fix_not_a_500",
     ),
     M(
+        "signin.qlogin-deadline-bounded",
+        "%qlogin --deadline is checked by the settings' bounded seconds rule, naming --deadline",
+        CFG_VALUES,
+        "    if number > most:\n",
+        "    if False:\n",
+        "tests/test_login_magics.py::test_a_bad_or_unbounded_deadline_names_deadline_and_asks_for_no_key[1e9]",
+    ),
+    M(
+        "signin.prompt-at-call-time",
+        "%qlogin looks getpass.getpass up when it runs (the kernel's forwarder of the moment)",
+        P + "login_magics.py",
+        "            prompt = self.prompt or getpass.getpass\n",
+        "            prompt = self.prompt or _GETPASS\n",
+        "tests/test_login_magics.py::test_the_prompts_are_looked_up_when_qlogin_runs",
+        also=(
+            Edit(
+                P + "login_magics.py",
+                "_registered: dict[int, QLogin] = {}\n",
+                "_registered: dict[int, QLogin] = {}\n_GETPASS = getpass.getpass\n",
+            ),
+        ),
+    ),
+    M(
         "signin.key-forgotten",
         "the sidebar forgets a pasted key after its lifetime",
         "src/account/model.ts",

@@ -167,14 +167,15 @@ def _explain(exc: BaseException, *, seconds: float, secrets: tuple[Any, ...]) ->
 
 
 def sign_in_endpoints(
-    env_file: Any = None, environ: Mapping[str, str] | None = None
+    env_file: Any = None, environ: Mapping[str, str] | None = None, *, deadline: Any = None
 ) -> tuple[str | None, str | None, float]:
     """(cloud URL, runtime API URL, deadline) of the configuration in use, for the key check and the stored
-    account: its endpoint overrides (checked against the allowed hosts like every endpoint) and deadline, whatever
-    token it holds."""
+    account: its endpoint overrides (checked against the allowed hosts like every endpoint) and deadline (or
+    ``deadline``, checked by the settings' rule for seconds: a ConfigError naming ``deadline``), whatever token it
+    holds."""
     environ = dict(os.environ if environ is None else environ)
     environ.setdefault("QISKIT_IBM_TOKEN", "qconnector-sign-in-check")  # not a secret: lets the IBM side resolve
-    settings = load_settings(env_file, environ=environ)
+    settings = load_settings(env_file, environ=environ, deadline=deadline)
     if settings.local:
         return None, None, settings.deadline
     return settings.cloud_url, settings.runtime_url, settings.deadline

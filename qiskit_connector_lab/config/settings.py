@@ -228,12 +228,12 @@ def load_settings(
             notes,
             asked_local and given is None,
             f"default {default:g} s",
-            functools.partial(values.seconds, src, given, name, var, default),
+            functools.partial(values.seconds, src, given, name, var, default, most),
             default,
         )
-        for given, name, var, default in (
-            (deadline, "deadline", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE),
-            (listing_ttl, "listing_ttl", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL),
+        for given, name, var, default, most in (
+            (deadline, "deadline", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE, values.MAX_DEADLINE),
+            (listing_ttl, "listing_ttl", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL, float("inf")),
         )
     )
     no_plan: tuple[Plan | None, str | None, bool] = (None, None, False)

@@ -13,10 +13,11 @@ DELETE account                     sign out: remove the stored account; answer a
 
 Every handler is ``@authenticated``; POST and DELETE keep jupyter_server's XSRF check. Errors are the routes' JSON
 errors (one sentence, a code, a hint); a malformed key or an unknown instance is a 400, a saved-accounts file that
-cannot be used (locked by another program, not JSON) a 409 ``accounts_file`` with what to do. The key is in no answer and
-no log line (it is registered with the redacting filter before anything else is done with it). After a sign-in or
-a sign-out the cached providers are dropped and the shared upstream re-reads its configuration at once, so the next
-listing comes from IBM (or the local fleet) without a restart, and no service built with a signed-out key stays.
+cannot be used (locked by another program, not JSON) a 409 ``accounts_file`` with what to do. The key is in no
+answer and no log line (it is registered with the redacting filter before anything else is done with it). After a
+sign-in or a sign-out the cached providers are dropped and the shared upstream re-reads its configuration at once,
+so the next listing comes from IBM (or the local fleet) without a restart, and no service built with a signed-out
+key stays.
 
 The credential is never stored where the contents API could serve it: if qiskit-ibm-runtime's file lies inside the
 server's root folder and ``ContentsManager.allow_hidden`` is on, the sign-in is refused with a 409.
