@@ -1729,6 +1729,22 @@ MUTATIONS: list[Mutation] = [
         ),
     ),
     M(
+        "signin.refused-key-forgotten",
+        "a key IBM refused is not kept in the redacting filter",
+        P + "accounts/sign_in.py",
+        "            redacting_filter.discard(secret)\n",
+        "            pass\n",
+        "tests/test_accounts.py::test_the_redacting_filter_keeps_no_refused_key_and_is_capped",
+    ),
+    M(
+        "signin.redacting-filter-capped",
+        "the redacting filter keeps at most its limit of secrets",
+        SECRET,
+        "            while len(self._secrets) > self.LIMIT:\n",
+        "            while False:\n",
+        "tests/test_accounts.py::test_the_redacting_filter_keeps_no_refused_key_and_is_capped",
+    ),
+    M(
         "signin.key-forgotten",
         "the sidebar forgets a pasted key after its lifetime",
         "src/account/model.ts",

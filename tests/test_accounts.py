@@ -361,3 +361,20 @@ def test_an_exception_that_echoes_the_key_never_shows_it(emulator, monkeypatch):
     assert key not in str(caught.value) and "rejected" in str(caught.value)
     explained = signin.explain(RuntimeError(f"bad {key}"), seconds=1, secrets=(key,))
     assert key not in str(explained)
+
+
+def test_the_redacting_filter_keeps_no_refused_key_and_is_capped(emulator, accounts_path):
+    from qiskit_connector_lab.secret import redacting_filter
+
+    wrong = [f"wrong-key-{n:04d}-abcdefgh" for n in range(5)]
+    for key in wrong:
+        with pytest.raises(Unauthorized):
+            signin.list_instances(key, cloud_url=emulator.base_url, seconds=10)
+    assert not any(key in redacting_filter._secrets for key in wrong)  # refused: neither stored nor in use
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    with pytest.raises(ConfigError):
+        signin.sign_in(emulator.api_key, "no-such-instance", cloud_url=emulator.base_url, seconds=10)
+    assert emulator.api_key in redacting_filter._secrets  # stored: kept
+    for n in range(redacting_filter.LIMIT * 3):
+        redacting_filter.add(f"posted-key-{n}")
+    assert len(redacting_filter) == redacting_filter.LIMIT

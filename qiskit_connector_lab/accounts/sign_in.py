@@ -36,6 +36,8 @@ INSTANCES_PAGE = "https://quantum.cloud.ibm.com/instances"
 WHAT = "the API key check"
 MAX_KEY_LENGTH = 512
 _NOTHING_STORED = "Nothing was stored."
+#: The keys stored by this process: they stay in the redacting filter even after a failed check.
+_kept: set[str] = set()
 
 
 class NoInstance(ConnectorError):
@@ -211,6 +213,8 @@ def list_instances(
     try:
         raw = call_with_deadline(fetch, what=WHAT, seconds=seconds, secrets=(secret,))
     except ConnectorError as error:
+        if secret.reveal() not in _kept:  # a key that is neither stored nor in use is not kept in the filter
+            redacting_filter.discard(secret)
         raise _scrubbed(error, (secret,)) from None
     instances = _instances_from(raw)
     if not instances:
@@ -284,6 +288,8 @@ def keep(
             details[store.SETTINGS_ONLY_URL], cloud_url = cloud_url, None
     if runtime_url:
         details[store.SETTINGS_ONLY_RUNTIME_URL] = runtime_url
+    redacting_filter.add(token)  # stored: never in a log line
+    _kept.add(token.reveal())
     return store.save(token, chosen.crn, channel=channel, url=cloud_url, details=details, path=path)
 
 
