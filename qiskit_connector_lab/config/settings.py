@@ -170,6 +170,8 @@ def _ibm(src: Sources, chosen: Plan | None, any_switch: bool, origins: dict[str,
     channel = values.channel(unit, channel_found) if channel_found else values.DEFAULT_CHANNEL
     origins["channel"] = channel_found.origin if channel_found else "default"
     instance = values.instance(unit, chosen, origins)
+    if unit is not src:  # another layer's endpoint is not used with this key, but a planted one is still refused
+        endpoints(src, {})
     cloud_url, runtime_url = endpoints(unit, origins)
     return {
         "token": secret,
