@@ -13,7 +13,13 @@ apart.
 
 **Precedence.** The signed-in account is a saved qiskit-ibm-runtime account that the settings prefer to any other
 saved account, after explicit arguments, the process environment and the ``.env``: a token set in one of those wins,
-and :func:`account_status` says which one and why.
+and :func:`account_status` says which one and why. The signed-in account is one unit: when its key is used, so
+are its channel, instance and endpoints (never the ``.env``'s instance with the sign-in's key);
+``instance_source`` in :func:`account_status` says where the instance in use comes from.
+
+**Redaction.** A pasted key is registered with the log filter at once; a key IBM refused is dropped from it again
+(the filter keeps the stored keys and the ones in use, at most :attr:`~..secret.RedactingFilter.LIMIT`), and a
+failure's one line is scrubbed of the key even when the client's exception echoes it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 Precedence, highest first (one rule for every variable): explicit arguments (``connect(instance=...)``,
 ``%qconnect --instance ...``), the process environment, the ``.env`` (never for the variables marked *process
-only*), a saved qiskit-ibm-runtime account (used only when no token is set above). With no credentials anywhere, the
-settings select the embedded **local fleet**; with ``local=True`` nothing about IBM can fail: a problem is a note.
+only*), a saved qiskit-ibm-runtime account (used only when no token is set above; then its channel, instance and
+endpoints go with its key, as one unit, and another layer's endpoint is still checked but not used). With no
+credentials anywhere, the settings select the embedded **local fleet**; with ``local=True`` nothing about IBM can
+fail: a problem is a note.
 """
 
 from __future__ import annotations
