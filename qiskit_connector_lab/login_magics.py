@@ -13,6 +13,7 @@ This module imports only IPython; the connector loads on the first call.
 
 from __future__ import annotations
 
+import builtins
 import getpass
 import shlex
 from typing import Any
@@ -52,25 +53,31 @@ class QLogin(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self.prompt = getpass.getpass  # the password prompt (ipykernel routes it to the notebook's hidden input)
-        self.ask = input  # the instance prompt
+        # The password and instance prompts; None: getpass.getpass and input, looked up at each call, so the
+        # kernel's forwarders of the moment are used (ipykernel routes them to the notebook's input).
+        self.prompt: Any = None
+        self.ask: Any = None
 
     @line_magic
     def qlogin(self, line: str = "") -> None:
         """Sign in: ``%qlogin``, paste the key at the prompt, pick an instance."""
         from .accounts import sign_in as signin
-        from .errors import ConnectorError
+        from .errors import ConfigError, ConnectorError
         from .providers import forget_providers
 
         options = _options(line)
         try:
-            deadline = float(options["deadline"]) if "deadline" in options else None
-        except ValueError:
-            raise UsageError(f"--deadline must be a number of seconds, e.g. 20. {_USAGE}") from None
-        try:
-            cloud_url, configured = signin.sign_in_settings(options.get("env"))
             try:
-                key = self.prompt(f"IBM Quantum API key (hidden; create one at {signin.API_KEY_PAGE}): ")
+                cloud_url, runtime_url, deadline = signin.sign_in_endpoints(
+                    options.get("env"), deadline=options.get("deadline")
+                )
+            except ConfigError as error:
+                if error.variable != "deadline":
+                    raise
+                raise UsageError(f"--deadline {error.problem} {_USAGE}") from None
+            prompt = self.prompt or getpass.getpass
+            try:
+                key = prompt(f"IBM Quantum API key (hidden; create one at {signin.API_KEY_PAGE}): ")
             except StdinNotImplementedError:
                 raise UsageError(
                     "This frontend cannot show a password prompt, so nothing was stored: sign in from the sidebar "
@@ -80,9 +87,9 @@ class QLogin(Magics):
                 raise UsageError("No API key was given, so nothing was stored.") from None
             secret = signin.check_key(key)
             del key
-            instances = signin.list_instances(secret, cloud_url=cloud_url, seconds=deadline or configured)
+            instances = signin.list_instances(secret, cloud_url=cloud_url, seconds=deadline)
             chosen = self._choose(signin, instances, options.get("instance"))
-            account = signin.keep(secret, chosen, cloud_url=cloud_url)
+            account = signin.keep(secret, chosen, cloud_url=cloud_url, runtime_url=runtime_url)
             forget_providers()  # a service of another key cached in this kernel is not used again
             status = signin.account_status(options.get("env"))
         except ConnectorError as error:
@@ -104,7 +111,7 @@ class QLogin(Magics):
         if len(instances) == 1:
             return instances[0]
         try:
-            answer = self.ask(f"Instance to use (1-{len(instances)} or its name): ").strip()
+            answer = (self.ask or builtins.input)(f"Instance to use (1-{len(instances)} or its name): ").strip()
         except (EOFError, KeyboardInterrupt, StdinNotImplementedError):
             raise UsageError("No instance was chosen, so nothing was stored.") from None
         if answer.isdigit() and 1 <= int(answer) <= len(instances):

@@ -62,21 +62,35 @@ def redact(text: str, secrets: Iterable[str | Secret | None] = ()) -> str:
 class RedactingFilter(logging.Filter):
     """A logging filter that scrubs the registered secrets from every record it sees."""
 
+    #: At most this many secrets are kept (the most recently added): the registry never grows without bound.
+    LIMIT = 64
+
     def __init__(self) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
+        self._secrets: dict[str, None] = {}  # insertion order: the oldest first
 
     def add(self, secret: Secret | str) -> None:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if value:
-            self._secrets.add(value)
+            self._secrets.pop(value, None)
+            self._secrets[value] = None
+            while len(self._secrets) > self.LIMIT:
+                del self._secrets[next(iter(self._secrets))]
+
+    def discard(self, secret: Secret | str) -> None:
+        """Forget a secret that is no longer stored or in use (a key IBM refused)."""
+        value = secret.reveal() if isinstance(secret, Secret) else secret
+        self._secrets.pop(value, None)
+
+    def __len__(self) -> int:
+        return len(self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is not ours to fix; let logging report it
             return True
-        clean = redact(message, self._secrets)
+        clean = redact(message, list(self._secrets))
         if clean != message:
             record.msg, record.args = clean, None
         return True

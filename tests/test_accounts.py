@@ -17,7 +17,14 @@ import pytest
 from qiskit_connector_lab.accounts import sign_in as signin
 from qiskit_connector_lab.accounts import store
 from qiskit_connector_lab.config import load_settings
-from qiskit_connector_lab.errors import ConfigError, DeadlineExceeded, RateLimited, Unauthorized, Unreachable
+from qiskit_connector_lab.errors import (
+    ConfigError,
+    ConnectorError,
+    DeadlineExceeded,
+    RateLimited,
+    Unauthorized,
+    Unreachable,
+)
 
 BACKENDS = "/api/v1/backends"
 OTHERS = {
@@ -164,7 +171,7 @@ def test_the_lock_is_waited_on_for_a_bounded_time(accounts_path):
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         started = time.monotonic()
-        with pytest.raises(ConfigError) as caught, store._locked(accounts_path, seconds=0.3):
+        with pytest.raises(ConfigError) as caught, store.locked(accounts_path, seconds=0.3):
             pass
         assert time.monotonic() - started < 1.0
         assert "locked by another program" in str(caught.value)
@@ -239,3 +246,135 @@ def test_without_it_the_fallback_builds_a_service_and_still_lists_the_instances(
     assert {i["name"] for i in found} == {i["name"] for i in emulator.instances}
     assert "accounts.Account.list_instances" in runtime_internals.fallbacks_used()
     runtime_internals.reset_fallbacks()
+
+
+def test_a_signed_in_key_goes_with_its_own_instance_channel_and_endpoints(emulator, clean_env, monkeypatch):
+    # The .env names another instance and endpoint for the open plan, but holds no token: the sign-in's key is used,
+    # so its own instance and endpoints are too (never the sign-in's key with the .env's instance).
+    signin.sign_in(
+        emulator.api_key,
+        "paygo-instance",
+        cloud_url=emulator.base_url,
+        runtime_url=emulator.base_url + "/api/v1",
+        seconds=10,
+    )
+    (clean_env / ".env").write_text(
+        'OPEN_PLAN="on"\nOPEN_PLAN_INSTANCE="crn:v1:bluemix:public:quantum-computing:us-east:a/x:instance-a::"\n'
+        'QISKIT_IBM_CHANNEL="ibm_cloud"\nCLOUD_API_URL="https://cloud.ibm.com"\n'
+    )
+    settings = load_settings()
+    assert settings.token is not None and settings.token.reveal() == emulator.api_key
+    assert settings.instance == emulator.instance_crn("paygo-instance")
+    assert settings.channel == "ibm_quantum_platform"
+    assert (settings.cloud_url, settings.runtime_url) == (emulator.base_url, emulator.base_url + "/api/v1")
+    own = f"saved account {store.ACCOUNT_NAME}"
+    assert {settings.origins[k] for k in ("token", "instance", "channel", "cloud_url")} == {own}
+    status = signin.account_status()
+    assert status["source"] == "sign-in" and status["instance_source"] == "sign-in"
+    assert status["instance"] == settings.instance and status["note"] is None
+
+
+def test_an_endpoint_only_the_allow_list_trusts_is_not_in_the_clients_account(emulator, clean_env, accounts_path):
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    entry = json.loads(accounts_path.read_text())[store.ACCOUNT_NAME]
+    assert "url" not in entry  # a plain QiskitRuntimeService(name=...) would send the key there, without the opt-in
+    assert entry[store.DETAILS_KEY][store.SETTINGS_ONLY_URL] == emulator.base_url  # only the settings read it
+    assert load_settings().cloud_url == emulator.base_url  # checked against the allow-list, as any endpoint
+    ibm = "https://cloud.ibm.com"
+    signin.keep(signin.check_key(emulator.api_key), signin.Instance("crn:x", "x", "open", "free", None), cloud_url=ibm)
+    assert json.loads(accounts_path.read_text())[store.ACCOUNT_NAME]["url"] == ibm  # an IBM host is the client's
+
+
+def test_an_allow_listed_endpoint_of_the_sign_in_is_refused_without_the_allow_list(emulator, clean_env, monkeypatch):
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    for name in ("QCONNECTOR_ALLOW_HOSTS", *emulator.client_env()):  # the emulator's client hosts too
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.variable == "CLOUD_API_URL in saved account qiskit-connector-lab", caught.value
+    assert emulator.api_key not in str(caught.value)
+
+
+def test_the_lock_works_without_fcntl_and_is_bounded(accounts_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # as on an OS without fcntl (nor msvcrt)
+    monkeypatch.setitem(sys.modules, "msvcrt", None)
+    assert store._os_lock() is None
+    key = signin.check_key("a-key-for-the-marker-lock")
+    store.save(key, "crn:one")  # the marker lock: taken and released
+    marker = accounts_path.parent / f".{accounts_path.name}.lock"
+    assert not marker.exists()
+    with store.locked(accounts_path):
+        started = time.monotonic()
+        with pytest.raises(ConfigError) as caught, store.locked(accounts_path, seconds=0.3):
+            pass
+        assert time.monotonic() - started < 1.0 and "locked by another program" in str(caught.value)
+    assert store.load() is not None and store.remove() and not accounts_path.exists()
+
+
+def test_the_store_and_load_settings_import_on_an_os_without_fcntl(clean_env, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; sys.modules['fcntl'] = None; sys.modules['msvcrt'] = None\n"
+        "from qiskit_connector_lab.accounts import sign_in, store\n"
+        "from qiskit_connector_lab.config import load_settings\n"
+        "import qiskit_connector_lab.server.upstream\n"
+        "store.save(sign_in.check_key('k-123456789'), 'crn:one'); print(load_settings().instance)\n"
+    )
+    root = str(Path(store.__file__).parents[2])
+    env = {**os.environ, "PYTHONPATH": root, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("crn:one")
+
+
+def test_save_account_and_a_sign_in_share_one_lock(emulator, clean_env, accounts_path):
+    from qiskit_connector_lab.config.saved_account import save_account
+
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    settings = load_settings(environ={"IQP_API_TOKEN": "other-key-123456789", "OPEN_PLAN": "on"}, instance="crn:o")
+    with store.locked(accounts_path), pytest.raises(ConfigError) as caught:  # a sign-in is writing
+        save_account(settings, name="mine", filename=None, set_as_default=False, overwrite=True, seconds=0.3)
+    assert "locked by another program" in str(caught.value)
+    save_account(settings, name="mine", filename=None, set_as_default=False, overwrite=True)
+    data = json.loads(accounts_path.read_text())
+    assert set(data) >= {"mine", store.ACCOUNT_NAME}  # neither writer lost the other's account
+
+
+def test_an_exception_that_echoes_the_key_never_shows_it(emulator, monkeypatch):
+    from qiskit_connector_lab.providers import runtime_internals
+
+    def echoing(token, **_):
+        raise ValueError(f"apikey {token} rejected")
+
+    monkeypatch.setattr(runtime_internals, "list_instances_without_service", echoing)
+    key = "an-echoed-key-1234567890"
+    with pytest.raises(ConnectorError) as caught:
+        signin.list_instances(key, cloud_url=emulator.base_url, seconds=10)
+    assert key not in str(caught.value) and "rejected" in str(caught.value)
+    explained = signin.explain(RuntimeError(f"bad {key}"), seconds=1, secrets=(key,))
+    assert key not in str(explained)
+
+
+def test_the_redacting_filter_keeps_no_refused_key_and_is_capped(emulator, accounts_path):
+    from qiskit_connector_lab.secret import redacting_filter
+
+    wrong = [f"wrong-key-{n:04d}-abcdefgh" for n in range(5)]
+    for key in wrong:
+        with pytest.raises(Unauthorized):
+            signin.list_instances(key, cloud_url=emulator.base_url, seconds=10)
+    assert not any(key in redacting_filter._secrets for key in wrong)  # refused: neither stored nor in use
+    signin.sign_in(emulator.api_key, "open-instance", cloud_url=emulator.base_url, seconds=10)
+    with pytest.raises(ConfigError):
+        signin.sign_in(emulator.api_key, "no-such-instance", cloud_url=emulator.base_url, seconds=10)
+    assert emulator.api_key in redacting_filter._secrets  # stored: kept
+    for n in range(redacting_filter.LIMIT * 3):
+        redacting_filter.add(f"posted-key-{n}")
+    assert len(redacting_filter) == redacting_filter.LIMIT

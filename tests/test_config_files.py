@@ -132,7 +132,12 @@ def test_save_account_never_writes_through_a_symbolic_link(tmp_path):
         save_account(env_file=env, filename=link, name="course", environ={})
     assert "symbolic link" in one_line_error(info.value)
     assert elsewhere.read_text() == "{}" and link.is_symlink()
-    assert {p.name for p in tmp_path.iterdir()} == {".env", "elsewhere.json", "qiskit-ibm.json"}  # no copy left
+    assert {p.name for p in tmp_path.iterdir()} == {
+        ".env",
+        "elsewhere.json",
+        "qiskit-ibm.json",
+        ".qiskit-ibm.json.lock",
+    }  # no copy (the lock stays)
 
 
 def test_save_account_keeps_the_other_accounts_and_writes_0600(tmp_path):

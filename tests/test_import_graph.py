@@ -1,10 +1,11 @@
 """The package's import graph, read from the source (an AST walk; nothing is imported).
 
 Every ``import`` and ``from ... import`` counts: at module level, inside functions, under ``if TYPE_CHECKING:``,
-relative or absolute. A cycle anywhere inside ``qiskit_connector_lab`` fails, and the core (every module but
-``magics``, ``server/`` and ``hub/``) imports no tornado, IPython, ipywidgets or jupyter_server, directly or through a
-face (an import under ``if "IPython" in sys.modules:`` only uses what the process already loaded, and is allowed).
-The package is the one on ``sys.path`` (``PYTHONPATH=/path/to/checkout`` checks that checkout).
+relative or absolute. A cycle anywhere inside ``qiskit_connector_lab`` fails, and the core (every module but the
+faces: the notebook faces ``magics`` and ``login_magics``, ``server/`` and the JupyterHub service ``hub/``) imports
+no tornado, IPython, ipywidgets or jupyter_server, directly or through a face (an import under
+``if "IPython" in sys.modules:`` only uses what the process already loaded, and is allowed). The package is the one
+on ``sys.path`` (``PYTHONPATH=/path/to/checkout`` checks that checkout).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import qiskit_connector_lab
 
 ROOT = Path(qiskit_connector_lab.__file__).parent
 PACKAGE = "qiskit_connector_lab"
-FACES = (f"{PACKAGE}.magics", f"{PACKAGE}.server", f"{PACKAGE}.hub")  # hub: the JupyterHub service
+FACES = (f"{PACKAGE}.magics", f"{PACKAGE}.login_magics", f"{PACKAGE}.server", f"{PACKAGE}.hub")
 UI_LIBRARIES = ("tornado", "IPython", "ipywidgets", "jupyter_server")
 
 

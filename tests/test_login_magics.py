@@ -107,3 +107,28 @@ def test_an_environment_token_wins_and_qlogin_says_so(shell, endpoints, monkeypa
     out = capsys.readouterr().out
     assert "The token from environment is used, not the sign-in" in out
     assert "environment-key" not in out
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e9", "0", "-3", "soon", "1e999"])
+def test_a_bad_or_unbounded_deadline_names_deadline_and_asks_for_no_key(shell, endpoints, value):
+    endpoints.reset_log()
+    prompts = typed(shell, endpoints.api_key)
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("qlogin", f"--deadline {value}")
+    assert str(caught.value).startswith("--deadline ") and "seconds" in str(caught.value)
+    assert "\n" not in str(caught.value) and prompts == [] and endpoints.requests == []
+
+
+def test_the_prompts_are_looked_up_when_qlogin_runs(shell, endpoints, monkeypatch, capsys):
+    import builtins
+    import getpass
+
+    magics = login_magics._registered[id(shell)]
+    monkeypatch.setattr(magics, "prompt", None)
+    monkeypatch.setattr(magics, "ask", None)
+    asked: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda text: asked.append(text) or endpoints.api_key)  # a kernel's own
+    monkeypatch.setattr(builtins, "input", lambda text: asked.append(text) or "2")
+    shell.run_line_magic("qlogin", "--deadline 20")
+    assert len(asked) == 2 and "API key (hidden" in asked[0] and "Instance to use" in asked[1]
+    assert "Signed in to IBM Quantum: instance paygo-instance" in capsys.readouterr().out

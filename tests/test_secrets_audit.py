@@ -31,9 +31,14 @@ CELLS = [
     "%qjob d0000000000000000000",
     "%qconnect --instance not-my-instance",
     "%qlogin --instance open-instance",  # no stdin under nbclient: one line, nothing stored
+    # the emulator is an endpoint only the allow-list trusts: save_account refuses it in one line, nothing written
+    "from qiskit_connector_lab import save_account\nsave_account(name='audit')",
+    # a sign-in stores the key (mode 0600); %qlogout removes the only account, and with it the file
+    "from qiskit_connector_lab.accounts import sign_in as signin\n"
+    "s = load_settings(); account = signin.keep(signin.check_key(s.token), "
+    "signin.choose(signin.list_instances(s.token, cloud_url=s.cloud_url), 'premium-instance'), cloud_url=s.cloud_url)\n"
+    "print(oct(account.path.stat().st_mode & 0o777), account.describe())",
     "%qlogout",
-    "from qiskit_connector_lab import save_account\n"
-    "path = save_account(name='audit'); print(oct(path.stat().st_mode & 0o777))",
 ]
 
 
@@ -52,6 +57,11 @@ def test_no_secret_in_any_notebook_output(emulator, clean_env, monkeypatch):
     assert "sampler" in outputs and "has no job" in outputs  # the job magics ran, and failed once
     assert emulator.api_key not in outputs
     assert "eyJ" not in outputs  # no bearer JWT
-    saved = clean_env / ".qiskit" / "qiskit-ibm.json"
-    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    assert "0o600" in outputs
+    assert "only QCONNECTOR_ALLOW_HOSTS trusts" in outputs  # save_account refused the allow-listed endpoint
+    assert "0o600" in outputs and "Signed out: removed" in outputs  # the sign-in's file was 0600, then removed
+    folder = clean_env / ".qiskit"
+    saved = folder / "qiskit-ibm.json"
+    if saved.exists():  # another account would keep the file: it stays private
+        assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    left = [p for p in folder.rglob("*") if p.is_file() and emulator.api_key.encode() in p.read_bytes()]
+    assert left == []  # no key left on disk after the sign-out

@@ -204,3 +204,16 @@ async def test_a_kernel_started_after_signing_in_connects_to_ibm_with_a_bare_qco
     assert result["instance"] == endpoints.instance_crn("open-instance")
     assert any(f"saved account {store.ACCOUNT_NAME}" in note for note in result["notes"]), result["notes"]
     assert endpoints.api_key not in answer["text"]
+
+
+async def test_an_unusable_accounts_file_is_a_409_with_the_fix_not_a_500(api, endpoints, qc_env):
+    saved = accounts_path(qc_env)
+    saved.parent.mkdir(mode=0o700, exist_ok=True)
+    saved.write_text("{not json")
+    out = await api("DELETE", "account")
+    assert out.status == 409, out
+    assert out.json["code"] == "accounts_file" and "not a JSON file" in out.json["message"]
+    assert out.json["hint"] and "\n" not in out.json["message"]
+    signed = await api("POST", "account", body={"token": endpoints.api_key, "instance": "open-instance"})
+    assert signed.status == 409 and endpoints.api_key not in signed.text, signed
+    assert saved.read_text() == "{not json"  # left as it was

@@ -13,7 +13,13 @@ apart.
 
 **Precedence.** The signed-in account is a saved qiskit-ibm-runtime account that the settings prefer to any other
 saved account, after explicit arguments, the process environment and the ``.env``: a token set in one of those wins,
-and :func:`account_status` says which one and why.
+and :func:`account_status` says which one and why. The signed-in account is one unit: when its key is used, so
+are its channel, instance and endpoints (never the ``.env``'s instance with the sign-in's key);
+``instance_source`` in :func:`account_status` says where the instance in use comes from.
+
+**Redaction.** A pasted key is registered with the log filter at once; a key IBM refused is dropped from it again
+(the filter keeps the stored keys and the ones in use, at most :attr:`~..secret.RedactingFilter.LIMIT`), and a
+failure's one line is scrubbed of the key even when the client's exception echoes it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 
 from ..config import DEFAULT_CHANNEL, DEFAULT_DEADLINE, load_settings
 from ..errors import ConfigError, ConnectorError, RateLimited, Unauthorized, Unreachable
-from ..secret import Secret, redacting_filter
+from ..secret import Secret, redact, redacting_filter
 from . import store
 
 #: Where IBM creates API keys (IBM Quantum Platform's dashboard: "Create API key").
@@ -36,6 +42,8 @@ INSTANCES_PAGE = "https://quantum.cloud.ibm.com/instances"
 WHAT = "the API key check"
 MAX_KEY_LENGTH = 512
 _NOTHING_STORED = "Nothing was stored."
+#: The keys stored by this process: they stay in the redacting filter even after a failed check.
+_kept: set[str] = set()
 
 
 class NoInstance(ConnectorError):
@@ -127,8 +135,21 @@ def _iam_status(exc: BaseException) -> tuple[int | None, str]:
     return None, ""
 
 
-def explain(exc: BaseException, *, seconds: float) -> ConnectorError:
-    """The one line for a failed key check (the client's own message does not tell a bad key from no network)."""
+def _scrubbed(error: ConnectorError, secrets: tuple[Any, ...]) -> ConnectorError:
+    """``error`` with every secret (and any bearer token or JWT) taken out of its one line."""
+    clean = redact(str(error), secrets)
+    if clean != str(error):
+        error.args = (clean, *error.args[1:])
+    return error
+
+
+def explain(exc: BaseException, *, seconds: float, secrets: tuple[Any, ...] = ()) -> ConnectorError:
+    """The one line for a failed key check (the client's own message does not tell a bad key from no network);
+    ``secrets`` (the key being checked) are never in it, even when the exception echoes them."""
+    return _scrubbed(_explain(exc, seconds=seconds, secrets=secrets), secrets)
+
+
+def _explain(exc: BaseException, *, seconds: float, secrets: tuple[Any, ...]) -> ConnectorError:
     from ..providers.bounded import _chain, _client_error_types, _retry_after, classify
 
     if isinstance(exc, ConnectorError):
@@ -150,18 +171,28 @@ def explain(exc: BaseException, *, seconds: float) -> ConnectorError:
             "Could not reach IBM Quantum to check the API key (the connection failed): this is not the key's fault. "
             f"Check the network, a proxy, or CLOUD_API_URL, and retry. {_NOTHING_STORED}"
         )
-    return classify(exc, what=WHAT, seconds=seconds)
+    return classify(exc, what=WHAT, seconds=seconds, secrets=secrets)
+
+
+def sign_in_endpoints(
+    env_file: Any = None, environ: Mapping[str, str] | None = None, *, deadline: Any = None
+) -> tuple[str | None, str | None, float]:
+    """(cloud URL, runtime API URL, deadline) of the configuration in use, for the key check and the stored
+    account: its endpoint overrides (checked against the allowed hosts like every endpoint) and deadline (or
+    ``deadline``, checked by the settings' rule for seconds: a ConfigError naming ``deadline``), whatever token it
+    holds."""
+    environ = dict(os.environ if environ is None else environ)
+    environ.setdefault("QISKIT_IBM_TOKEN", "qconnector-sign-in-check")  # not a secret: lets the IBM side resolve
+    settings = load_settings(env_file, environ=environ, deadline=deadline)
+    if settings.local:
+        return None, None, settings.deadline
+    return settings.cloud_url, settings.runtime_url, settings.deadline
 
 
 def sign_in_settings(env_file: Any = None, environ: Mapping[str, str] | None = None) -> tuple[str | None, float]:
-    """(cloud URL, deadline) the key check uses: the endpoint overrides and deadline of the configuration in use
-    (checked against the allowed hosts like every endpoint), whatever token it holds."""
-    environ = dict(os.environ if environ is None else environ)
-    environ.setdefault("QISKIT_IBM_TOKEN", "qconnector-sign-in-check")  # not a secret: lets the IBM side resolve
-    settings = load_settings(env_file, environ=environ)
-    if settings.local:
-        return None, settings.deadline
-    return settings.cloud_url, settings.deadline
+    """(cloud URL, deadline) the key check uses (see :func:`sign_in_endpoints`)."""
+    cloud_url, _, deadline = sign_in_endpoints(env_file, environ)
+    return cloud_url, deadline
 
 
 def list_instances(
@@ -183,9 +214,14 @@ def list_instances(
         try:
             return list_instances_without_service(secret.reveal(), url=cloud_url, channel=channel)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line
-            raise explain(exc, seconds=seconds) from None
+            raise explain(exc, seconds=seconds, secrets=(secret,)) from None
 
-    raw = call_with_deadline(fetch, what=WHAT, seconds=seconds, secrets=(secret,))
+    try:
+        raw = call_with_deadline(fetch, what=WHAT, seconds=seconds, secrets=(secret,))
+    except ConnectorError as error:
+        if secret.reveal() not in _kept:  # a key that is neither stored nor in use is not kept in the filter
+            redacting_filter.discard(secret)
+        raise _scrubbed(error, (secret,)) from None
     instances = _instances_from(raw)
     if not instances:
         raise NoInstance(
@@ -216,6 +252,7 @@ def sign_in(
     instance: Any,
     *,
     cloud_url: str | None = None,
+    runtime_url: str | None = None,
     channel: str = DEFAULT_CHANNEL,
     seconds: float = DEFAULT_DEADLINE,
     path: Any = None,
@@ -223,14 +260,42 @@ def sign_in(
     """Validate the key, check that ``instance`` is one of its instances, and store both (nothing otherwise)."""
     secret = check_key(token)
     chosen = choose(list_instances(secret, cloud_url=cloud_url, channel=channel, seconds=seconds), instance)
-    return keep(secret, chosen, cloud_url=cloud_url, channel=channel, path=path)
+    return keep(secret, chosen, cloud_url=cloud_url, runtime_url=runtime_url, channel=channel, path=path)
 
 
 def keep(
-    token: Secret, chosen: Instance, *, cloud_url: str | None = None, channel: str = DEFAULT_CHANNEL, path: Any = None
+    token: Secret,
+    chosen: Instance,
+    *,
+    cloud_url: str | None = None,
+    runtime_url: str | None = None,
+    channel: str = DEFAULT_CHANNEL,
+    path: Any = None,
 ) -> store.StoredAccount:
-    """Store a key that :func:`list_instances` just validated, with the instance chosen among its instances."""
-    details = {"name": chosen.name, "plan": chosen.plan, "pricing_type": chosen.pricing_type, "region": chosen.region}
+    """Store a key that :func:`list_instances` just validated, with the instance chosen among its instances, and
+    the endpoints it was checked at (one unit: the settings use them with this key, and no other layer's).
+
+    The saved-accounts file's one rule (:func:`~..config.saved_account.check_savable_endpoint`): an endpoint only
+    ``QCONNECTOR_ALLOW_HOSTS`` trusts is not the account's ``url`` (a plain ``QiskitRuntimeService(name=...)`` would
+    send the key there); it is kept among the facts only the settings read, and check against the allow-list again.
+    The runtime API base has no place in the client's account: it is always kept that way."""
+    from ..config.saved_account import check_savable_endpoint
+
+    details: dict[str, Any] = {
+        "name": chosen.name,
+        "plan": chosen.plan,
+        "pricing_type": chosen.pricing_type,
+        "region": chosen.region,
+    }
+    if cloud_url:
+        try:
+            check_savable_endpoint("CLOUD_API_URL", cloud_url, "")
+        except ConfigError:
+            details[store.SETTINGS_ONLY_URL], cloud_url = cloud_url, None
+    if runtime_url:
+        details[store.SETTINGS_ONLY_RUNTIME_URL] = runtime_url
+    redacting_filter.add(token)  # stored: never in a log line
+    _kept.add(token.reveal())
     return store.save(token, chosen.crn, channel=channel, url=cloud_url, details=details, path=path)
 
 
@@ -258,11 +323,12 @@ def account_status(env_file: Any = None, environ: Mapping[str, str] | None = Non
         stored = store.load()
     except ConfigError as error:
         stored, problems = None, [str(error)]
-    origin = None
+    origin = instance_origin = None
     try:
         settings = load_settings(env_file, environ=environ)
         if not settings.local:
             origin = settings.origins.get("token")
+            instance_origin = settings.origins.get("instance")
     except ConfigError as error:
         problems.append(str(error))
     source = _source(origin)
@@ -271,6 +337,8 @@ def account_status(env_file: Any = None, environ: Mapping[str, str] | None = Non
         **(stored.describe() if stored is not None else {"stored_at": None, "instance": None}),
         "source": source,
         "source_detail": origin,
+        # where the instance in use comes from: with the sign-in's key, the sign-in's own instance (one unit)
+        "instance_source": _source(instance_origin),
         "api_key_page": API_KEY_PAGE,
         "note": None,
         "problems": problems,

@@ -8,7 +8,9 @@ the contents API refuses unless ``allow_hidden`` is on, and the sign-in route re
 
 **How.** Every change re-reads the file, changes only this account, and writes the whole file back with
 :func:`~qiskit_connector_lab.files.write_private` (a temporary file then ``os.replace``: mode 0600, never through a
-link) under an exclusive ``flock`` on a lock file beside it, waited on for a bounded time. The folder is made 0700.
+link) under an exclusive lock on a lock file beside it (``flock`` where there is ``fcntl``, ``msvcrt.locking`` on
+Windows, else an exclusive-create marker file), waited on for a bounded time. :func:`locked` is the one lock of the
+file: :func:`~qiskit_connector_lab.config.saved_account.save_account` writes under it too. The folder is made 0700.
 Other accounts are kept as they were (a file that is not a JSON object of accounts is never overwritten). The
 extra facts shown in the sidebar (instance name, plan, pricing, region) are kept under :data:`DETAILS_KEY`, which
 qiskit-ibm-runtime ignores.
@@ -17,7 +19,7 @@ qiskit-ibm-runtime ignores.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import importlib
 import json
 import os
 import time
@@ -34,6 +36,11 @@ from ..secret import Secret
 ACCOUNT_NAME = "qiskit-connector-lab"
 #: The key, inside that account, of the facts the sidebar shows (ignored by qiskit-ibm-runtime).
 DETAILS_KEY = "qiskit_connector_lab"
+#: The key, among those facts, of an endpoint only ``QCONNECTOR_ALLOW_HOSTS`` trusts: only the settings read it
+#: (and check it against the allow-list), never a plain ``QiskitRuntimeService(name=...)``.
+SETTINGS_ONLY_URL = "allow_listed_url"
+#: The key, among those facts, of the runtime API base the key was checked with (the client's account has none).
+SETTINGS_ONLY_RUNTIME_URL = "runtime_url"
 ACCOUNTS_LIMIT = 1024 * 1024
 LOCK_SECONDS = 5.0
 
@@ -103,36 +110,111 @@ def _read_all(path: Path) -> dict[str, Any]:
     return data
 
 
+#: A marker lock (no fcntl, no msvcrt) older than this is left over by a program that died: it is taken over.
+STALE_MARKER_SECONDS = 60.0
+
+
+def _os_lock() -> tuple[Any, Any] | None:
+    """(try_lock(fd) -> bool, unlock(fd)) with the OS's own advisory lock, or None where there is none."""
+    try:
+        fcntl: Any = importlib.import_module("fcntl")
+    except ImportError:
+        fcntl = None
+    if fcntl is not None:
+
+        def try_flock(fd: int) -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        return try_flock, lambda fd: fcntl.flock(fd, fcntl.LOCK_UN)
+    try:
+        msvcrt: Any = importlib.import_module("msvcrt")
+    except ImportError:
+        return None
+
+    def try_locking(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+    return try_locking, unlock
+
+
+def _try_marker(marker: Path) -> int | None:
+    """Create ``marker`` exclusively (its descriptor), or None while another program holds it."""
+    try:
+        return os.open(marker, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            if time.time() - os.stat(marker).st_mtime > STALE_MARKER_SECONDS:
+                os.unlink(marker)  # its owner died holding it
+        return None
+
+
 @contextlib.contextmanager
-def _locked(path: Path, seconds: float = LOCK_SECONDS) -> Iterator[None]:
-    """An exclusive lock on ``<file>.lock`` beside ``path``, waited on for at most ``seconds``."""
+def locked(path: Path, seconds: float = LOCK_SECONDS) -> Iterator[None]:
+    """An exclusive lock on ``.<file>.lock`` beside ``path``, waited on for at most ``seconds`` (never forever)."""
     folder = path.parent
+    lock_path = folder / f".{path.name}.lock"
+    os_lock = _os_lock()
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if folder.stat().st_uid == os.getuid():
+        if hasattr(os, "getuid") and folder.stat().st_uid == os.getuid():
             os.chmod(folder, 0o700)  # the file holds API keys: nobody else may list or enter its folder
-        fd = os.open(folder / f".{path.name}.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = (
+            os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            if os_lock is not None
+            else None
+        )
     except OSError as exc:
         raise ConfigError(
             shown(path), f"cannot be locked ({exc.strerror}).", "Fix the permissions of its folder."
         ) from None
+    give_up = time.monotonic() + seconds
+    held = False
     try:
-        give_up = time.monotonic() + seconds
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= give_up:
-                    raise ConfigError(
-                        shown(path),
-                        f"is locked by another program for more than {seconds:g} s.",
-                        "Retry in a moment.",
-                    ) from None
-                time.sleep(0.05)
+                if os_lock is not None:
+                    assert fd is not None
+                    if os_lock[0](fd):
+                        held = True
+                        break
+                else:
+                    fd = _try_marker(lock_path)
+                    if fd is not None:
+                        break
+            except OSError as exc:
+                raise ConfigError(
+                    shown(path), f"cannot be locked ({exc.strerror}).", "Fix the permissions of its folder."
+                ) from None
+            if time.monotonic() >= give_up:
+                raise ConfigError(
+                    shown(path),
+                    f"is locked by another program for more than {seconds:g} s.",
+                    "Retry in a moment.",
+                ) from None
+            time.sleep(0.05)
         yield
     finally:
-        os.close(fd)  # releases the lock
+        if fd is not None:
+            if os_lock is None:
+                with contextlib.suppress(OSError):
+                    os.unlink(lock_path)  # the marker is the lock: removing it releases it
+            elif held:
+                with contextlib.suppress(OSError):
+                    os_lock[1](fd)
+            os.close(fd)
 
 
 def _write_all(path: Path, data: dict[str, Any]) -> None:
@@ -157,7 +239,7 @@ def save(
     facts = dict(details or {})
     facts["signed_in_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     account[DETAILS_KEY] = facts
-    with _locked(target):
+    with locked(target):
         data = _read_all(target)
         data[ACCOUNT_NAME] = account
         _write_all(target, data)
@@ -167,7 +249,7 @@ def save(
 def remove(path: Path | None = None) -> bool:
     """Sign out: remove :data:`ACCOUNT_NAME` from the file (True if it was there). An emptied file is deleted."""
     target = path or accounts_file()
-    with _locked(target):
+    with locked(target):
         data = _read_all(target)
         if ACCOUNT_NAME not in data:
             return False

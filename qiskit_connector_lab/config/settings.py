@@ -2,8 +2,10 @@
 
 Precedence, highest first (one rule for every variable): explicit arguments (``connect(instance=...)``,
 ``%qconnect --instance ...``), the process environment, the ``.env`` (never for the variables marked *process
-only*), a saved qiskit-ibm-runtime account (used only when no token is set above). With no credentials anywhere, the
-settings select the embedded **local fleet**; with ``local=True`` nothing about IBM can fail: a problem is a note.
+only*), a saved qiskit-ibm-runtime account (used only when no token is set above; then its channel, instance and
+endpoints go with its key, as one unit, and another layer's endpoint is still checked but not used). With no
+credentials anywhere, the settings select the embedded **local fleet**; with ``local=True`` nothing about IBM can
+fail: a problem is a note.
 """
 
 from __future__ import annotations
@@ -163,12 +165,16 @@ def _ibm(src: Sources, chosen: Plan | None, any_switch: bool, origins: dict[str,
             "no plan switch is on (OPEN_PLAN, PAYGO_PLAN, FLEX_PLAN, PREMIUM_PLAN, DEDICATED_PLAN).",
             'Set the one your instance is on, e.g. OPEN_PLAN="on".',
         )
-    channel_found = src.get(*channel_vars)
-    channel = values.channel(src, channel_found) if channel_found else values.DEFAULT_CHANNEL
-    origins["channel"] = channel_found.origin if channel_found else "default"
-    instance = values.instance(src, chosen, origins)
-    cloud_url, runtime_url = endpoints(src, origins)
     saved = src.saved_name if token_found.origin.startswith("saved account") else None
+    # A saved account's key goes with that account's channel, instance and URL (one unit): no other layer's.
+    unit = src.account_unit() if saved is not None else src
+    channel_found = unit.get(*channel_vars)
+    channel = values.channel(unit, channel_found) if channel_found else values.DEFAULT_CHANNEL
+    origins["channel"] = channel_found.origin if channel_found else "default"
+    instance = values.instance(unit, chosen, origins)
+    if unit is not src:  # another layer's endpoint is not used with this key, but a planted one is still refused
+        endpoints(src, {})
+    cloud_url, runtime_url = endpoints(unit, origins)
     return {
         "token": secret,
         "channel": channel,
@@ -226,12 +232,12 @@ def load_settings(
             notes,
             asked_local and given is None,
             f"default {default:g} s",
-            functools.partial(values.seconds, src, given, name, var, default),
+            functools.partial(values.seconds, src, given, name, var, default, most),
             default,
         )
-        for given, name, var, default in (
-            (deadline, "deadline", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE),
-            (listing_ttl, "listing_ttl", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL),
+        for given, name, var, default, most in (
+            (deadline, "deadline", "QCONNECTOR_DEADLINE", DEFAULT_DEADLINE, values.MAX_DEADLINE),
+            (listing_ttl, "listing_ttl", "QCONNECTOR_LISTING_TTL", DEFAULT_LISTING_TTL, float("inf")),
         )
     )
     no_plan: tuple[Plan | None, str | None, bool] = (None, None, False)

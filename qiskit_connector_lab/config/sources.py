@@ -43,11 +43,21 @@ class Sources:
             (f".env {shown_path(env_path)}", dotenv),
         ]
         self.saved_name: str | None = None
+        self._all_secrets: list[str] = []
 
     def add_saved_account(self, name: str | None, fields: Mapping[str, str]) -> None:
         if fields:
             self.saved_name = name
             self._layers.append((f"saved account {name}", fields))
+
+    def account_unit(self) -> Sources:
+        """The sources as seen when the token comes from the saved account: only the explicit arguments and that
+        account, so its channel, instance and URL go with its key (never another layer's instance with this key)."""
+        unit = Sources({}, self.environ, {}, self.env_path)
+        unit._layers = [layer for layer in self._layers if layer[0] == "argument" or layer[0].startswith("saved")]
+        unit.saved_name = self.saved_name
+        unit._all_secrets = self.secrets()
+        return unit
 
     def get(self, *names: str) -> Found | None:
         """First value among ``names``, by layer precedence then name order."""
@@ -62,15 +72,17 @@ class Sources:
 
     def ignored_in_dotenv(self, name: str) -> Found | None:
         """The .env's value of a *process only* variable, which :meth:`get` skips (for saying it was ignored)."""
-        origin, values = self._layers[2]
-        value = values.get(name) if name in PROCESS_ONLY else None
-        return None if value is None else Found(value, name, origin)
+        for origin, values in self._layers:
+            value = values.get(name) if origin.startswith(".env") and name in PROCESS_ONLY else None
+            if value is not None:
+                return Found(value, name, origin)
+        return None
 
     def is_set(self, *names: str) -> bool:
         return self.get(*names) is not None
 
     def secrets(self) -> list[str]:
-        found = []
+        found = list(self._all_secrets)
         for _, values in self._layers:
             for name in SECRET_NAMES:
                 value = (values.get(name) or "").strip()

@@ -38,10 +38,14 @@ def _switch_value(src: Sources, name: str, value: str) -> bool:
     raise ConfigError(name, f"is {src.quote(value)}, which is neither on nor off.", f'Set {name}="on" or {name}="off".')
 
 
-def _positive_float(src: Sources, name: str, value: Any) -> float:
+#: The longest deadline: a larger one (1e9 s) would be no deadline at all.
+MAX_DEADLINE = 3600.0
+
+
+def _positive_float(src: Sources, name: str, value: Any, most: float = float("inf")) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(
             name, f"is {src.quote(value)}, not a number of seconds.", f"Set {name} to a positive number, e.g. 10."
         ) from None
@@ -49,15 +53,26 @@ def _positive_float(src: Sources, name: str, value: Any) -> float:
         raise ConfigError(
             name, f"is {src.quote(value)}; it must be a positive number of seconds.", f"Set {name} to e.g. 10."
         )
+    if number > most:
+        raise ConfigError(
+            name, f"is {src.quote(value)}; it must be at most {most:g} seconds.", f"Set {name} to e.g. 10."
+        )
     return number
 
 
-def seconds(src: Sources, argument: float | None, argument_name: str, variable: str, default: float) -> float:
-    """An explicit argument, else the variable, else ``default``: a positive number of seconds."""
+def seconds(
+    src: Sources,
+    argument: Any,
+    argument_name: str,
+    variable: str,
+    default: float,
+    most: float = float("inf"),
+) -> float:
+    """An explicit argument, else the variable, else ``default``: a positive number of seconds, at most ``most``."""
     if argument is not None:
-        return _positive_float(src, argument_name, argument)
+        return _positive_float(src, argument_name, argument, most)
     found = src.get(variable)
-    return _positive_float(src, variable, found.value) if found else default
+    return _positive_float(src, variable, found.value, most) if found else default
 
 
 def channel(src: Sources, found: Found) -> str:

@@ -12,10 +12,12 @@ DELETE account                     sign out: remove the stored account; answer a
 =================================  ====================================================================================
 
 Every handler is ``@authenticated``; POST and DELETE keep jupyter_server's XSRF check. Errors are the routes' JSON
-errors (one sentence, a code, a hint); a malformed key or an unknown instance is a 400. The key is in no answer and
-no log line (it is registered with the redacting filter before anything else is done with it). After a sign-in or
-a sign-out the cached providers are dropped and the shared upstream re-reads its configuration at once, so the next
-listing comes from IBM (or the local fleet) without a restart, and no service built with a signed-out key stays.
+errors (one sentence, a code, a hint); a malformed key or an unknown instance is a 400, a saved-accounts file that
+cannot be used (locked by another program, not JSON) a 409 ``accounts_file`` with what to do. The key is in no
+answer and no log line (it is registered with the redacting filter before anything else is done with it). After a
+sign-in or a sign-out the cached providers are dropped and the shared upstream re-reads its configuration at once,
+so the next listing comes from IBM (or the local fleet) without a restart, and no service built with a signed-out
+key stays.
 
 The credential is never stored where the contents API could serve it: if qiskit-ibm-runtime's file lies inside the
 server's root folder and ``ContentsManager.allow_hidden`` is on, the sign-in is refused with a 409.
@@ -35,8 +37,8 @@ from ..accounts import sign_in as signin
 from ..accounts import store
 from ..errors import ConfigError, ConnectorError
 from ..providers import forget_providers
+from .handler import QConnectorHandler
 from .http_errors import ApiError, api_error
-from .routes import QConnectorHandler
 
 
 def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -47,6 +49,8 @@ def _answers(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
         except ConfigError as error:
             if error.variable in ("token", "instance"):  # the request's fault, not the server's configuration
                 raise ApiError(400, f"bad_{error.variable}", error.problem, hint=error.fix) from None
+            if error.variable.startswith(store.shown(store.accounts_file())):  # the user's file: locked, not JSON
+                raise ApiError(409, "accounts_file", f"{error.variable} {error.problem}", hint=error.fix) from None
             raise api_error(error) from None
         except signin.NoInstance as error:
             answer = api_error(error)
@@ -108,7 +112,9 @@ class AccountHandler(QConnectorHandler):
             secret = stored.token
         else:
             secret = signin.check_key(data["token"])  # registered with the redacting filter from here on
-        cloud_url, deadline = await self._blocking(signin.sign_in_settings, self.cache.options.env_file or None)
+        cloud_url, runtime_url, deadline = await self._blocking(
+            signin.sign_in_endpoints, self.cache.options.env_file or None
+        )
         if data.get("instance") is None:
             instances = await self._blocking(
                 functools.partial(signin.list_instances, secret, cloud_url=cloud_url, seconds=deadline)
@@ -117,7 +123,9 @@ class AccountHandler(QConnectorHandler):
             return
         self._refuse_inside_root()
         account = await self._blocking(
-            functools.partial(signin.sign_in, secret, data["instance"], cloud_url=cloud_url, seconds=deadline)
+            functools.partial(
+                signin.sign_in, secret, data["instance"], cloud_url=cloud_url, runtime_url=runtime_url, seconds=deadline
+            )
         )
         forget_providers()  # no service of another key stays cached
         self.cache.config_changed()
