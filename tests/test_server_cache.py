@@ -393,13 +393,15 @@ async def test_a_configuration_change_mid_flight_is_answered_with_the_new_config
         assert first.status == 200 and first.json["provider"] == "ibm", first
         shared_upstream.listing_value.expire()
     emulator.reset_log()
-    emulator.inject("stall", path=BACKENDS, times=1, seconds=2.0)
+    slow = BACKENDS if during == "a listing" else "/identity/token"  # the sign-in begins with an IAM token
+    emulator.inject("stall", path=slow, times=None, seconds=3.0)  # every IBM listing (or sign-in) is slow now
     before = asyncio.ensure_future(api("GET", "backends"))  # asked for the IBM account
-    for _ in range(200):  # until the slow call is under way upstream
-        if emulator.count("GET", BACKENDS):
+    for _ in range(500):  # until the server's slow call (the sign-in is in the first listing) is under way
+        if shared_upstream.upstream.in_flight("listing"):
             break
         await asyncio.sleep(0.02)
-    assert emulator.count("GET", BACKENDS) == 1 and not before.done()
+    await asyncio.sleep(0.5)
+    assert shared_upstream.upstream.in_flight("listing") and not before.done()
     env.write_text('QCONNECTOR_FLEET="manila"\n')  # now the local fleet
     os.utime(env, (1_700_000_300, 1_700_000_300))
     shared_upstream.config_changed()  # what a sign-in or sign-out route does
@@ -410,3 +412,23 @@ async def test_a_configuration_change_mid_flight_is_answered_with_the_new_config
     assert late.status == 200 and late.json["provider"] == "local", late
     again = await api("GET", "backends")
     assert again.json["provider"] == "local" and shared_upstream.upstream.current.kind == "local"
+
+
+async def test_a_configuration_change_while_the_provider_is_built_builds_it_again(flaky, qc_env):
+    """The build under way read the old configuration: it is not installed, the provider is built again."""
+    builds = []
+
+    def slow_factory():
+        builds.append(1)
+        time.sleep(0.5)
+        return flaky
+
+    cache = SharedUpstream(QConnectorServer(), provider_factory=slow_factory)
+    try:
+        building = asyncio.ensure_future(cache.provider())
+        await asyncio.sleep(0.2)  # the build is under way
+        cache.config_changed()
+        assert await building is flaky and len(builds) == 2
+        assert cache.upstream.current is flaky and len(builds) == 2
+    finally:
+        await cache.stop()
