@@ -1148,8 +1148,8 @@ MUTATIONS: list[Mutation] = [
         "cache.new-configuration",
         "a changed .env drops every value cached for the old one",
         UPSTREAM_CALLS,
-        "        self.generation += 1\n",
-        "",
+        "        self._provider = None\n        self.generation += 1\n",
+        "        self._provider = None\n",
         TSK + "test_a_changed_dotenv_drops_the_cached_job_pages",
     ),
     M(
