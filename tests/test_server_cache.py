@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import datetime
 
@@ -373,3 +374,61 @@ async def test_the_cache_stops_with_the_server(jp_serverapp, api, shared_upstrea
     assert shared_upstream.refresher_state == "stopped" and not shared_upstream.running
     with pytest.raises(RuntimeError, match="shutdown"):  # the thread pool takes no more calls
         await shared_upstream.upstream.call("calling after the stop", lambda: None)
+
+
+# --- a configuration change while a call is under way ---------------------------------------------------------
+@pytest.mark.parametrize("server_traits", [{"provider": "auto", "deadline": 10}])
+@pytest.mark.parametrize("during", ["a listing", "the sign-in"])
+async def test_a_configuration_change_mid_flight_is_answered_with_the_new_configuration(
+    jp_root_dir, api, shared_upstream, emulator, during
+):
+    """An IBM call is slow; meanwhile the .env becomes the local fleet (a sign-out, an instance switch): the
+    requests after the change get the new configuration's listing, never the call made for the old one."""
+    from conftest import ibm_dotenv_text
+
+    env = jp_root_dir / ".env"
+    env.write_text(ibm_dotenv_text(emulator))
+    if during == "a listing":
+        first = await api("GET", "backends")
+        assert first.status == 200 and first.json["provider"] == "ibm", first
+        shared_upstream.listing_value.expire()
+    emulator.reset_log()
+    slow = BACKENDS if during == "a listing" else "/identity/token"  # the sign-in begins with an IAM token
+    emulator.inject("stall", path=slow, times=None, seconds=3.0)  # every IBM listing (or sign-in) is slow now
+    before = asyncio.ensure_future(api("GET", "backends"))  # asked for the IBM account
+    for _ in range(500):  # until the server's slow call (the sign-in is in the first listing) is under way
+        if shared_upstream.upstream.in_flight("listing"):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)
+    assert shared_upstream.upstream.in_flight("listing") and not before.done()
+    env.write_text('QCONNECTOR_FLEET="manila"\n')  # now the local fleet
+    os.utime(env, (1_700_000_300, 1_700_000_300))
+    shared_upstream.config_changed()  # what a sign-in or sign-out route does
+    after = await api("GET", "backends")
+    assert after.status == 200 and after.json["provider"] == "local", after
+    assert [q["name"] for q in after.json["qpus"]] == ["fake_manila"]
+    late = await before  # asked before the change, answered after it: the new configuration too
+    assert late.status == 200 and late.json["provider"] == "local", late
+    again = await api("GET", "backends")
+    assert again.json["provider"] == "local" and shared_upstream.upstream.current.kind == "local"
+
+
+async def test_a_configuration_change_while_the_provider_is_built_builds_it_again(flaky, qc_env):
+    """The build under way read the old configuration: it is not installed, the provider is built again."""
+    builds = []
+
+    def slow_factory():
+        builds.append(1)
+        time.sleep(0.5)
+        return flaky
+
+    cache = SharedUpstream(QConnectorServer(), provider_factory=slow_factory)
+    try:
+        building = asyncio.ensure_future(cache.provider())
+        await asyncio.sleep(0.2)  # the build is under way
+        cache.config_changed()
+        assert await building is flaky and len(builds) == 2
+        assert cache.upstream.current is flaky and len(builds) == 2
+    finally:
+        await cache.stop()

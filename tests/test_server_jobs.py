@@ -239,6 +239,83 @@ async def test_a_malformed_job_row_is_left_out_with_a_note_and_nothing_goes_stal
     assert status["consecutive_failures"] == 0 and status["backoff_remaining"] == 0
 
 
+PUBLIC_BAD_ROWS = [
+    ("tag number", {"tags": [5]}, "tags"),
+    ("long tag", {"tags": ["x" * 300]}, "tags"),
+    ("tags number", {"tags": 5}, "tags"),
+    ("too many tags", {"tags": ["t"] * 1001}, "tags"),
+    ("program number", {"program": {"id": 5}}, "primitive"),
+]
+
+
+def damage_job(monkeypatch, job_id, damage) -> None:
+    """The emulator answers job ``job_id`` (in lists and on its own) with ``damage`` merged in."""
+    from emulator.jobs import EmulatedJob
+
+    view = EmulatedJob.view
+
+    def damaged(job):
+        data = view(job)
+        return {**data, **damage} if job.id == job_id else data
+
+    monkeypatch.setattr(EmulatedJob, "view", damaged)
+
+
+async def assert_no_backoff(api) -> None:
+    backends = await api("GET", "backends")
+    assert backends.status == 200 and not backends.json["stale"], backends
+    status = (await api("GET", "status")).json["upstream"]
+    assert status["consecutive_failures"] == 0 and status["backoff_remaining"] == 0, status
+
+
+@pytest.mark.parametrize("name,damage,field", PUBLIC_BAD_ROWS, ids=[b[0] for b in PUBLIC_BAD_ROWS])
+async def test_without_the_raw_page_a_bad_job_is_left_out_with_a_note_and_nothing_backs_off(
+    api, ibm_env, monkeypatch, name, damage, field
+):
+    """The public ``service.jobs()`` path: a job the record refuses is skipped and said, the others still show."""
+    from qiskit_connector_lab.providers import runtime_internals
+
+    monkeypatch.setattr(runtime_internals, "jobs_page", lambda service, **filters: None)
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    good, bad = submit(emulator, 2)
+    damage_job(monkeypatch, bad, damage)
+    page = await api("GET", "jobs")
+    assert page.status == 200, page
+    assert [r["id"] for r in page.json["jobs"]] == [good] and not page.json["stale"]
+    [note] = page.json["notes"]
+    assert "could not be read" in note and field in note and bad in note and "\n" not in note, note
+    await assert_no_backoff(api)
+
+
+@pytest.mark.parametrize("name,damage,field", PUBLIC_BAD_ROWS, ids=[b[0] for b in PUBLIC_BAD_ROWS])
+async def test_a_bad_job_detail_is_one_line_and_nothing_backs_off(api, ibm_env, monkeypatch, name, damage, field):
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    [bad] = submit(emulator)
+    damage_job(monkeypatch, bad, damage)
+    detail = await api("GET", "jobs", bad)
+    assert detail.status == 500 and detail.json["code"] == "unreadable_job", detail
+    message = detail.json["message"]
+    assert bad in message and field in message and "\n" not in message and len(message) < 200, message
+    assert_clean(detail, emulator)
+    await assert_no_backoff(api)
+
+
+@pytest.mark.parametrize("count", ["many", 10**40, -1, 2.5, [1]], ids=["many", "10**40", "-1", "2.5", "list"])
+async def test_a_bad_circuit_count_in_the_metrics_is_no_count(api, ibm_env, monkeypatch, count):
+    from emulator.jobs import JobsAPI
+
+    emulator = ibm_env
+    emulator.hold_jobs = True
+    [job_id] = submit(emulator)
+    metrics = JobsAPI._metrics
+    monkeypatch.setattr(JobsAPI, "_metrics", lambda self, job: {**metrics(self, job), "num_circuits": count})
+    detail = await api("GET", "jobs", job_id)
+    assert detail.status == 200 and detail.json["id"] == job_id and detail.json["pubs"] == 0, detail
+    await assert_no_backoff(api)
+
+
 @pytest.mark.parametrize(
     "count",
     [10**40, -3, "many", float("nan"), float("inf"), True, None],

@@ -13,7 +13,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .records import CANCELLED, DONE, ERROR, JOB_STATUSES, QUEUED, RUNNING, JobRecord
+from ..errors import ConnectorError
+from .records import (
+    CANCELLED,
+    DONE,
+    ERROR,
+    JOB_STATUSES,
+    MAX_COUNT,
+    MAX_NAME,
+    MAX_TAGS,
+    QUEUED,
+    RUNNING,
+    JobRecord,
+)
 
 _API_STATUS = {
     "QUEUED": QUEUED,
@@ -53,15 +65,19 @@ def iso(value: Any) -> str | None:
         return None
 
 
-MAX_ID = 128
-MAX_NAME = 128
-MAX_TAGS = 64
-MAX_COUNT = 10**9
+# The bounds are the record's own (records.MAX_NAME, MAX_TAGS, MAX_COUNT): a row read here is a record that holds.
 MAX_NOTES = 5
 
 
 class BadJobRow(ValueError):
     """One job of IBM's list that cannot be read; the message names the field (one line)."""
+
+
+class UnreadableJob(ConnectorError):
+    """IBM Quantum sent one job in a form the connector cannot read. It is that job's answer, not an upstream
+    failure: the server does not back off for it, and the other jobs still show."""
+
+    code = "unreadable_job"
 
 
 def _one_line(text: Any, limit: int = 300) -> str | None:
@@ -90,6 +106,53 @@ def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def read_tags(value: Any) -> tuple[str, ...]:
+    """A job's tags: a list of at most MAX_TAGS strings of at most MAX_NAME characters each, else a bad row."""
+    tags = value or []
+    if (
+        not isinstance(tags, (list, tuple))
+        or len(tags) > MAX_TAGS
+        or not all(isinstance(t, str) and len(t) <= MAX_NAME for t in tags)
+    ):
+        raise BadJobRow(f"its tags are not a list of at most {MAX_TAGS} strings of at most {MAX_NAME} characters")
+    return tuple(tags)
+
+
+def checked_record(**fields: Any) -> JobRecord:
+    """``JobRecord(**fields)``, a field the record refuses being a bad row (one line naming it)."""
+    try:
+        return JobRecord(**fields)
+    except (TypeError, ValueError) as problem:
+        raise BadJobRow(f"it makes no job record: {_one_line(problem, 200)}") from None
+
+
+def row_notes(problems: list[str]) -> tuple[str, ...]:
+    """The notes for the rows left out (``problems``: one "row N: why" each): at most MAX_NOTES, then a count."""
+    notes = [f"IBM Quantum sent a job that could not be read ({problem}); it is left out." for problem in problems]
+    kept = notes[:MAX_NOTES]
+    if len(notes) > MAX_NOTES:
+        kept.append(f"{len(notes) - MAX_NOTES} more jobs could not be read and are left out.")
+    return tuple(kept)
+
+
+def _time(value: Any) -> str | None:
+    return iso(value) if isinstance(value, (str, datetime)) else None
+
+
+def with_metrics(record: JobRecord, metrics: Any) -> JobRecord:
+    """The record with what ``GET /jobs/{id}/metrics`` adds: when it ran and ended, its circuit count. A metric
+    that cannot be read is left out (no time, no count), never the job."""
+    metrics = metrics if isinstance(metrics, dict) else {}
+    stamps = metrics.get("timestamps")
+    stamps = stamps if isinstance(stamps, dict) else {}
+    pubs = bounded_count(metrics.get("num_circuits"))
+    return record.with_fields(
+        started=_time(stamps.get("running")),
+        finished=_time(stamps.get("finished")),
+        pubs=pubs if pubs is not None else record.pubs,
+    )
+
+
 def _stamp(value: Any, key: str) -> str | None:
     if value is not None and not isinstance(value, (str, datetime)):
         raise BadJobRow(f"its {key} is not a time")
@@ -113,7 +176,7 @@ def record_from_api(raw: Any, metrics: dict[str, Any] | None = None) -> JobRecor
     if not isinstance(raw, dict):
         raise BadJobRow("it is not an object")
     job_id = raw.get("id")
-    if not isinstance(job_id, str) or not 0 < len(job_id) <= MAX_ID or not job_id.isprintable():
+    if not isinstance(job_id, str) or not 0 < len(job_id) <= MAX_NAME or not job_id.isprintable():
         raise BadJobRow("it has no id")
     state = _object(raw, "state")
     status_text = _text(state, "status") or _text(raw, "status")
@@ -128,15 +191,9 @@ def record_from_api(raw: Any, metrics: dict[str, Any] | None = None) -> JobRecor
     error = None
     if status == ERROR:
         error = _one_line(f"Error code {code}; {reason}" if code and reason else reason or "The job failed.")
-    tags = raw.get("tags") or []
-    if (
-        not isinstance(tags, list)
-        or len(tags) > MAX_TAGS
-        or not all(isinstance(t, str) and len(t) <= 256 for t in tags)
-    ):
-        raise BadJobRow(f"its tags are not a list of at most {MAX_TAGS} short strings")
+    tags = read_tags(raw.get("tags"))
     pubs = metrics.get("num_circuits")
-    return JobRecord(
+    return checked_record(
         id=job_id,
         backend=_text(raw, "backend") or "",
         primitive=_text(program, "id") or _text(raw, "program_id") or "",
@@ -146,7 +203,7 @@ def record_from_api(raw: Any, metrics: dict[str, Any] | None = None) -> JobRecor
         finished=_stamp(stamps.get("finished") or raw.get("ended"), "finished"),
         shots=None,
         pubs=(bounded_count(pubs) or 0) if pubs is not None else 0,
-        tags=tuple(tags),
+        tags=tags,
         session_id=_text(raw, "session_id"),
         error=error,
         provider="ibm",
@@ -166,15 +223,10 @@ def records_from_api(raw: Any) -> tuple[tuple[JobRecord, ...], int, tuple[str, .
         try:
             records.append(record_from_api(item))
         except BadJobRow as problem:
-            problems.append(
-                f"IBM Quantum sent a job that could not be read (row {position}: {problem}); it is left out."
-            )
-    notes = problems[:MAX_NOTES]
-    if len(problems) > MAX_NOTES:
-        notes.append(f"{len(problems) - MAX_NOTES} more jobs could not be read and are left out.")
+            problems.append(f"row {position}: {problem}")
     count = bounded_count(raw.get("count"))
     total = count if count is not None and count >= len(records) else len(records)
-    return tuple(records), total, tuple(notes)
+    return tuple(records), total, row_notes(problems)
 
 
 def usage_seconds(raw: dict[str, Any] | None, metrics: dict[str, Any] | None = None) -> float | None:

@@ -19,7 +19,18 @@ from typing import Any, TypeVar
 
 from ..config import Settings
 from ..errors import BadResponse, ConfigError, Unauthorized, Unreachable
-from ..jobs.from_ibm import iso, job_status, records_from_api, usage_seconds
+from ..jobs.from_ibm import (
+    BadJobRow,
+    UnreadableJob,
+    checked_record,
+    iso,
+    job_status,
+    read_tags,
+    records_from_api,
+    row_notes,
+    usage_seconds,
+    with_metrics,
+)
 from ..jobs.records import CANCELLED, ERROR, JobNotCancellable, JobNotFound, JobRecord
 from ..plans import InstanceInfo, PlanCheck, find_instance, verify_plan
 from ..qpus import Listing, listing_from_devices, usable_devices
@@ -254,35 +265,43 @@ class IBMProvider(Provider):
             return JobsPage(records, total, "ibm", notes)
         # The public client: service.jobs() is one GET /api/v1/jobs, but its job objects carry no status, so each
         # job not yet known to be final costs one GET /api/v1/jobs/{id} more.
-        found = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))
-        more = 1 if len(found) == limit else 0  # the public call does not say the total
-        return JobsPage(tuple(found), offset + len(found) + more, "ibm")
+        found, problems = self._signed_in("listing the jobs", lambda service: self._public_jobs(service, filters))
+        listed = len(found) + len(problems)
+        more = 1 if listed == limit else 0  # the public call does not say the total
+        return JobsPage(tuple(found), offset + listed + more, "ibm", row_notes(problems))
 
-    def _public_jobs(self, service: Any, filters: dict[str, Any]) -> list[JobRecord]:
-        out = []
-        for job in service.jobs(**filters):
+    def _public_jobs(self, service: Any, filters: dict[str, Any]) -> tuple[list[JobRecord], list[str]]:
+        """The records of ``service.jobs()``, and one "row N: why" per job that cannot be read (left out)."""
+        out: list[JobRecord] = []
+        problems: list[str] = []
+        for position, job in enumerate(service.jobs(**filters), start=1):
             known = self._final_jobs.get(job.job_id())
             if known is not None:
                 out.append(known)
                 continue
-            record = record_from_job(job, with_session=False)
+            try:
+                record = record_from_job(job, with_session=False)
+            except BadJobRow as problem:
+                problems.append(f"row {position}, job {_shown_id(job)}: {problem}")
+                continue
             if record.final:
                 self._final_jobs[record.id] = record
                 while len(self._final_jobs) > 1000:  # bounded: forget the oldest
                     self._final_jobs.pop(next(iter(self._final_jobs)))
             out.append(record)
-        return out
+        return out, problems
 
     def job_detail(self, job_id: str) -> dict[str, Any]:
         def read(service: Any) -> dict[str, Any]:
             job = _client_job(service, job_id)
-            record = record_from_job(job)
             metrics = job.metrics()
-            record = record.with_fields(
-                started=iso((metrics.get("timestamps") or {}).get("running")),
-                finished=iso((metrics.get("timestamps") or {}).get("finished")),
-                pubs=int(metrics.get("num_circuits") or 0),
-            )
+            try:
+                record = with_metrics(record_from_job(job), metrics)
+            except BadJobRow as problem:  # this job's answer: not an upstream failure, no backoff
+                raise UnreadableJob(
+                    f"IBM Quantum sent job {_shown_id(job)} in a form that cannot be read ({problem}); the other "
+                    "jobs still show."
+                ) from None
             return dict(record.as_dict(), usage_seconds=usage_seconds(None, metrics))
 
         return self._signed_in(f"reading job {job_id}", read)
@@ -314,21 +333,30 @@ def _client_job(service: Any, job_id: str) -> Any:
         raise JobNotFound(f"IBM Quantum has no job {job_id!r} in this instance.") from None
 
 
+def _shown_id(job: Any) -> str:
+    """The job's id for a one-line message (``?`` when it is not a short printable string)."""
+    job_id = job.job_id()
+    return job_id if isinstance(job_id, str) and 0 < len(job_id) <= 64 and job_id.isprintable() else "?"
+
+
 def record_from_job(job: Any, with_session: bool = True) -> JobRecord:
     """The record of a client job object. ``job.status()`` costs one request unless the job is final, and so does
-    ``job.session_id`` when it is None (job mode): the list leaves it out (``with_session=False``)."""
+    ``job.session_id`` when it is None (job mode): the list leaves it out (``with_session=False``).
+
+    A job the record refuses (tags that are not short strings, a field of the wrong type) is a :class:`BadJobRow`
+    naming the field."""
     status = job_status(job.status())
     backend = job.backend()
     error = None
     if status == ERROR:
         error = " ".join(str(job.error_message() or "The job failed.").split())[:300]
-    return JobRecord(
+    return checked_record(
         id=job.job_id(),
         backend=getattr(backend, "name", "") or "",
         primitive=job.primitive_id or "",
         status=status,
         created=iso(job.creation_date),
-        tags=tuple(job.tags or ()),
+        tags=read_tags(job.tags),
         session_id=(job.session_id or None) if with_session else None,
         error=error,
         provider="ibm",

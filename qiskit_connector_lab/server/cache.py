@@ -131,13 +131,14 @@ class SharedValue(Generic[T]):
             if entry is None:
                 raise up.blocking_error(self._error)
             return self._serve(entry, self._error or up.backoff.last_error)
-        if entry is not None and self._serve_while_refreshing and up.flights.in_flight(self.key):
+        if entry is not None and self._serve_while_refreshing and up.in_flight(self.key):
             up.stats.cache_hits += 1
             return self._serve(entry, self._error)
+        generation = up.generation
         try:
             fresh = await self._shared_fetch(fetch)
         except ConnectorError as error:
-            if entry is None:
+            if entry is None or up.generation != generation:  # the entry is the old configuration's
                 raise
             return self._serve(entry, error)
         return self._serve(fresh, None)
@@ -147,7 +148,7 @@ class SharedValue(Generic[T]):
         return (await self._shared_fetch(fetch)).value
 
     async def _shared_fetch(self, fetch: Callable[[], Awaitable[T]]) -> _Entry[T]:
-        return await self.upstream.flights.run(self.key, lambda: self._fetch(fetch))
+        return await self.upstream.flight(self.key, lambda: self._fetch(fetch))
 
     def _serve(self, entry: _Entry[T], error: ConnectorError | None) -> Served[T]:
         if error is not None:

@@ -96,15 +96,19 @@ class SharedJobs:
         return await self.upstream.provider()
 
     async def detail(self, job_id: str) -> dict[str, Any]:
-        provider = await self._uncached()
+        await self._uncached()
 
-        async def fetch() -> dict[str, Any]:
+        async def fetch() -> tuple[str, dict[str, Any]]:
+            provider = (
+                await self.upstream.provider()
+            )  # in the flight: a retry after a configuration change asks the new one
             self.detail_calls += 1
-            return await self.upstream.call(f"reading job {job_id}", provider.job_detail, job_id)
+            return provider.kind, await self.upstream.call(f"reading job {job_id}", provider.job_detail, job_id)
 
-        data = dict(await self.upstream.flights.run(("job", job_id), fetch))
+        kind, found = await self.upstream.flight(("job", job_id), fetch)
+        data = dict(found)
         data["qpu"] = data.pop("backend", "")
-        data["local"] = provider.kind == "local"
+        data["local"] = kind == "local"
         return data
 
     async def cancel(self, job_id: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +42,16 @@ _LOCAL_ARG = {"auto": None, "local": True, "ibm": False}
 
 #: Errors that answer the question asked (no such job, already finished, no such QPU): not upstream failures.
 _ANSWERS = (JobNotFound, JobNotCancellable, UnknownBackend)
+
+
+#: How often a call runs again when the configuration changed while it ran, before the request gives up.
+_GENERATION_TRIES = 3
+
+
+class ConfigurationChanged(ConnectorError):
+    """The configuration changed again and again while one request was being answered."""
+
+    code = "configuration_changed"
 
 
 class InternalError(ConnectorError):
@@ -162,22 +172,50 @@ class Upstream:
     async def provider(self) -> Provider:
         self.check_config()
         if self._provider is None:
-            self._provider = await self.flights.run("provider", self._build_provider)
+            # A build that began before a configuration change is not installed (see flight()): it read the old one.
+            provider, stamp = await self.flight("provider", self._build_provider)
+            if self._provider is None:  # the first of the callers that shared the build installs it
+                self._provider, self._stamp, self._stamp_checked = provider, stamp, self.clock()
         return self._provider
 
-    async def _build_provider(self) -> Provider:
-        if self._provider is not None:
-            return self._provider
+    async def _build_provider(self) -> tuple[Provider, tuple[Any, ...]]:
         stamp = config_stamp(self.options)
-        provider = await self.call("reading the connector settings", self._provider_factory)
-        self._stamp, self._stamp_checked = stamp, self.clock()
-        return provider
+        return await self.call("reading the connector settings", self._provider_factory), stamp
+
+    async def flight(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
+        """``factory()`` as one flight per (:attr:`generation`, ``key``): a request after a configuration change
+        never joins a call made for the old configuration, and the outcome of a call that the change overtook is
+        dropped: the call runs again for the new configuration."""
+        for _ in range(_GENERATION_TRIES):
+            generation = self.generation
+            try:
+                result = await self.flights.run((generation, key), factory)
+            except ConnectorError:
+                if generation == self.generation:
+                    raise
+                continue
+            if generation == self.generation:
+                return result
+        raise ConfigurationChanged(
+            "The server's configuration kept changing while this was read (sign-ins, sign-outs or .env edits). "
+            "Retry once it is settled."
+        )
+
+    def in_flight(self, key: Hashable) -> bool:
+        """A call for ``key`` under the current configuration is under way."""
+        return self.flights.in_flight((self.generation, key))
 
     def check_config(self, *, now: bool = False) -> None:
         """Forget the provider, and with :attr:`generation` everything it served, when the .env changed (looked
-        at most once a second, or ``now``)."""
+        at most once a second, or ``now``). ``now`` with no provider in use (none yet, or one being built) moves
+        :attr:`generation` on all the same: a build under way read the configuration before the change."""
         moment = self.clock()
-        if self._provider is None or (not now and moment - self._stamp_checked < 1.0):
+        if self._provider is None:
+            if now:
+                self.generation += 1
+                self.backoff.succeeded()
+            return
+        if not now and moment - self._stamp_checked < 1.0:
             return
         self._stamp_checked = moment
         if config_stamp(self.options) == self._stamp:
@@ -189,14 +227,17 @@ class Upstream:
 
     async def call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in the thread pool, with an outer guard on top of the core's deadline; the outcome is
-        reported to the backoff (an error that answers the question, such as no such job, is not a failure)."""
+        reported to the backoff (an error that answers the question, such as no such job, is not a failure; nor is
+        the outcome of a call that a configuration change overtook: it was the old configuration's)."""
+        generation = self.generation
         try:
             result = await self._run(what, fn, *args)
         except ConnectorError as error:
-            if not isinstance(error, _ANSWERS):
+            if not isinstance(error, _ANSWERS) and generation == self.generation:
                 self.failed(error)
             raise
-        self.succeeded()
+        if generation == self.generation:
+            self.succeeded()
         return result
 
     async def _run(self, what: str, fn: Callable[..., T], *args: Any) -> T:
