@@ -295,7 +295,7 @@ async def test_a_bad_job_detail_is_one_line_and_nothing_backs_off(api, ibm_env, 
     [bad] = submit(emulator)
     damage_job(monkeypatch, bad, damage)
     detail = await api("GET", "jobs", bad)
-    assert detail.status == 500 and detail.json["code"] == "unreadable_job", detail
+    assert detail.status == 502 and detail.json["code"] == "unreadable_job", detail
     message = detail.json["message"]
     assert bad in message and field in message and "\n" not in message and len(message) < 200, message
     assert_clean(detail, emulator)

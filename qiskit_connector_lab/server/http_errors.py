@@ -93,9 +93,12 @@ class ApiError(web.HTTPError):
 
 
 def status_for(error: ConnectorError) -> int:
+    from ..jobs.from_ibm import UnreadableJob
     from ..jobs.local_store import JobStoreBusy
     from ..jobs.records import JobNotCancellable, JobNotFound
 
+    if isinstance(error, UnreadableJob):
+        return 502  # IBM answered, with a job this server cannot read: a bad gateway, not the server's own fault
     if isinstance(error, (UnknownBackend, NoBackendAvailable, JobNotFound)):
         return 404
     if isinstance(error, JobNotCancellable):
