@@ -100,6 +100,13 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   await expect
     .poll(() => rowNames(page), { timeout: 30_000 })
     .not.toEqual(fleet);
+  // IBM's QPUs (the emulator serves ibm_* names), no longer the local fleet.
+  const ibm = await rowNames(page);
+  expect(ibm.length).toBeGreaterThan(0);
+  expect(ibm.every(name => /^ibm_/.test(name))).toBe(true);
+  await expect(
+    page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-localBadge`)
+  ).toHaveCount(0);
   await account.screenshot({
     path: path.join(SCREENSHOTS, 'signin-signed-in.png')
   });
@@ -112,6 +119,9 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   await expect(section(page)).toContainText('Signed in: open-instance', {
     timeout: 30_000
   });
+  await expect
+    .poll(async () => (await rowNames(page)).sort(), { timeout: 30_000 })
+    .toEqual([...ibm].sort());
 
   // Sign out: asked first; cancelling keeps the account.
   await section(page).getByRole('button', { name: 'Sign out' }).click();
@@ -127,6 +137,17 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   await expect(
     section(page).getByRole('button', { name: 'Sign in to IBM Quantum' })
   ).toBeVisible();
+  await expect.poll(() => rowNames(page), { timeout: 30_000 }).toEqual(fleet);
+  expect(fleet.every(name => /^fake_/.test(name))).toBe(true);
+  await expect(
+    page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-localBadge`)
+  ).toHaveText('Local fleet');
+  // And after a reload too: the server forgot the account.
+  await page.reload();
+  await openSidebar(page);
+  await expect(
+    section(page).getByRole('button', { name: 'Sign in to IBM Quantum' })
+  ).toBeVisible({ timeout: 30_000 });
   await expect.poll(() => rowNames(page), { timeout: 30_000 }).toEqual(fleet);
 });
 
