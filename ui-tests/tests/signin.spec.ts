@@ -73,8 +73,11 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   // A wrong key: one line, nothing stored, the form stays open.
   await key.fill('not-the-emulator-key-0123456789');
   await key.press('Enter');
+  // (The server's first check also loads the IBM client: seconds on a busy
+  // machine.)
   await expect(account.getByRole('alert')).toContainText(
-    'IBM refused this API key'
+    'IBM refused this API key',
+    { timeout: 30_000 }
   );
 
   // The right key, typed: the instances to choose from, keyboard only.
