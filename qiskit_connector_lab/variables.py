@@ -190,7 +190,7 @@ VARIABLES: tuple[Variable, ...] = (
         "path",
         "Where the local fleet's jobs are recorded. Shared by the server and every kernel, so it never depends on "
         "a `.env`.",
-        default="`jobs.json` next to the pick",
+        default="`jobs.sqlite3` next to the pick",
         dotenv=False,
         group="local",
     ),
