@@ -149,7 +149,9 @@ test.describe('QPU sidebar', () => {
       row(page, 'fake_fez').locator('.jp-QiskitConnectorLab-barFill')
     ).toHaveAttribute('style', /width: 100%/);
 
-    writeFleet({ fake_fez: { queue: 0 } });
+    // Online too: the simulated fleet puts a QPU into calibration now and
+    // then (a 15-minute window), and a paused QPU is never the least busy.
+    writeFleet({ fake_fez: { queue: 0, status: 'online' } });
     await expect(
       row(page, 'fake_fez').locator('.jp-QiskitConnectorLab-queue')
     ).toHaveText('0', {
@@ -190,6 +192,9 @@ test.describe('when the server fails', () => {
         })
       });
     await page.route('**/qiskit-connector-lab/backends*', failing);
+    // The sidebar opens by itself at the first launch, and got the QPUs before
+    // the route was set: load the page again, so that it never had any.
+    await page.reload();
     await openSidebar(page, false);
 
     await expect(banner(page)).toHaveAttribute('data-kind', 'error', {

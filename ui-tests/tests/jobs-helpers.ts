@@ -4,8 +4,11 @@
  * copies them to docs/screenshots/).
  */
 import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+
+import { stateDir } from './helpers';
 
 export const JOBS_ID = 'qiskit-connector-lab-jobs';
 
@@ -84,4 +87,50 @@ export function printedJobId(output: string): string {
     throw new Error(`No job id in the cell output: ${output}`);
   }
   return match[1];
+}
+
+/**
+ * One job as the server's job route answers it (the local job store or IBM).
+ */
+export async function apiJob(
+  page: IJupyterLabPageFixture,
+  id: string
+): Promise<any> {
+  return page.evaluate(async (jobId: string) => {
+    const config = document.getElementById('jupyter-config-data');
+    const base: string = JSON.parse(config?.textContent || '{}').baseUrl || '/';
+    const reply = await fetch(
+      `${base}qiskit-connector-lab/jobs/${encodeURIComponent(jobId)}`,
+      { cache: 'no-store' }
+    );
+    return reply.json();
+  }, id);
+}
+
+/**
+ * Empty the local job store that the server and its kernels share (SQLite,
+ * `jobs.sqlite3` in the state folder): one DELETE in SQLite's own locking, so
+ * a server or kernel that has the database open keeps a valid one (removing
+ * the files under an open connection could leave a stale -wal behind).
+ */
+export function clearLocalJobs(): void {
+  const db = path.join(stateDir(), 'jobs.sqlite3');
+  if (!fs.existsSync(db)) {
+    return;
+  }
+  execFileSync(
+    process.env.QCONNECTOR_UI_PYTHON || 'python3',
+    [
+      '-c',
+      [
+        'import sqlite3, sys',
+        'db = sqlite3.connect(sys.argv[1], timeout=10)',
+        'with db:',
+        '    db.execute("DELETE FROM jobs")',
+        'db.close()'
+      ].join('\n'),
+      db
+    ],
+    { timeout: 20_000, stdio: ['ignore', 'ignore', 'inherit'] }
+  );
 }

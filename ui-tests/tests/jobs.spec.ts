@@ -7,11 +7,11 @@
  * local fleet's job recording does for every job a kernel runs on it).
  */
 import { expect, galata, test } from '@jupyterlab/galata';
-import * as fs from 'fs';
-import * as path from 'path';
 
-import { FAST_SETTINGS, stateDir } from './helpers';
+import { FAST_SETTINGS } from './helpers';
 import {
+  apiJob,
+  clearLocalJobs,
   JOBS_ID,
   jobRow,
   jobsBanner,
@@ -27,10 +27,6 @@ test.skip(
 );
 
 test.use({ mockSettings: { ...galata.DEFAULT_SETTINGS, ...FAST_SETTINGS } });
-
-function clearJobs(): void {
-  fs.rmSync(path.join(stateDir(), 'jobs.json'), { force: true });
-}
 
 /**
  * A cell that records a local job (QUEUED), as a kernel running it would.
@@ -58,8 +54,8 @@ function finishCell(id: string, status: string, error = ''): string {
   ].join('\n');
 }
 
-test.beforeEach(() => clearJobs());
-test.afterAll(() => clearJobs());
+test.beforeEach(() => clearLocalJobs());
+test.afterAll(() => clearLocalJobs());
 
 test('empty, then jobs from two kernels, followed to done with a notification', async ({
   page
@@ -169,12 +165,8 @@ test('cancel a queued job with a confirmation, by keyboard', async ({
       timeout: 10_000
     }
   );
-  const stored = JSON.parse(
-    fs.readFileSync(path.join(stateDir(), 'jobs.json'), 'utf-8')
-  );
-  expect(
-    stored.jobs.find((j: { id: string }) => j.id === 'local-c1').status
-  ).toBe('CANCELLED');
+  // The store says so too (the server's job route reads it).
+  expect((await apiJob(page, 'local-c1')).status).toBe('CANCELLED');
   await expect(detail.getByRole('button', { name: 'Cancel job…' })).toHaveCount(
     0
   );

@@ -73,8 +73,11 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   // A wrong key: one line, nothing stored, the form stays open.
   await key.fill('not-the-emulator-key-0123456789');
   await key.press('Enter');
+  // (The server's first check also loads the IBM client: seconds on a busy
+  // machine.)
   await expect(account.getByRole('alert')).toContainText(
-    'IBM refused this API key'
+    'IBM refused this API key',
+    { timeout: 30_000 }
   );
 
   // The right key, typed: the instances to choose from, keyboard only.
@@ -100,6 +103,13 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   await expect
     .poll(() => rowNames(page), { timeout: 30_000 })
     .not.toEqual(fleet);
+  // IBM's QPUs (the emulator serves ibm_* names), no longer the local fleet.
+  const ibm = await rowNames(page);
+  expect(ibm.length).toBeGreaterThan(0);
+  expect(ibm.every(name => /^ibm_/.test(name))).toBe(true);
+  await expect(
+    page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-localBadge`)
+  ).toHaveCount(0);
   await account.screenshot({
     path: path.join(SCREENSHOTS, 'signin-signed-in.png')
   });
@@ -112,6 +122,9 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   await expect(section(page)).toContainText('Signed in: open-instance', {
     timeout: 30_000
   });
+  await expect
+    .poll(async () => (await rowNames(page)).sort(), { timeout: 30_000 })
+    .toEqual([...ibm].sort());
 
   // Sign out: asked first; cancelling keeps the account.
   await section(page).getByRole('button', { name: 'Sign out' }).click();
@@ -127,6 +140,17 @@ test('sign in from the sidebar, see IBM, reload, sign out and see the local flee
   await expect(
     section(page).getByRole('button', { name: 'Sign in to IBM Quantum' })
   ).toBeVisible();
+  await expect.poll(() => rowNames(page), { timeout: 30_000 }).toEqual(fleet);
+  expect(fleet.every(name => /^fake_/.test(name))).toBe(true);
+  await expect(
+    page.locator(`#${SIDEBAR_ID} .jp-QiskitConnectorLab-localBadge`)
+  ).toHaveText('Local fleet');
+  // And after a reload too: the server forgot the account.
+  await page.reload();
+  await openSidebar(page);
+  await expect(
+    section(page).getByRole('button', { name: 'Sign in to IBM Quantum' })
+  ).toBeVisible({ timeout: 30_000 });
   await expect.poll(() => rowNames(page), { timeout: 30_000 }).toEqual(fleet);
 });
 
