@@ -283,6 +283,11 @@ class NoiseModelCache:
     """Reduced noise models by (chip, active qubits, Pauli or exact): LRU, bounded in entries and in bytes.
 
     The size of an entry is its pickled size (what it holds, without Python's object overhead).
+
+    Why not a library: ``functools.lru_cache`` bounds entries only, and ``cachetools.LRUCache(getsizeof=...)`` bounds
+    one measure (bytes or entries, not both), is not thread-safe, and has no per-key build lock; what is needed here
+    is both bounds and "two jobs on the same qubits build the model once", which an ``OrderedDict`` and a lock per
+    key in the making give in a few lines, with no new dependency.
     """
 
     def __init__(self, max_entries: int = 64, max_bytes: int = 256 * 2**20) -> None:

@@ -5,6 +5,10 @@ between two rows sit either "bridge" qubits, each coupled to one qubit above and
 Heron, Egret), or direct vertical couplers (square lattice: Nighthawk). :func:`chip_layout` recovers that
 geometry from the coupling map alone and checks it (unique positions, every coupler short). A map that does
 not fit the pattern (e.g. Falcon's numbering) gets a deterministic force-directed layout of its graph.
+
+The force-directed layout is rustworkx's (``spring_layout``, seeded). The lattice recovery is this module's own: no
+graph library knows IBM's row-by-row numbering, and a generic planar or spring layout draws a heavy-hex chip as a
+tangle rather than the rows users see on IBM Quantum Platform.
 """
 
 from __future__ import annotations
