@@ -41,7 +41,7 @@ from ..plans import InstanceInfo
 from ..providers import Provider
 from ..secret import guard_loggers, redact
 from ..server.app_settings import QConnectorServer
-from ..server.http_errors import HTTP_DEFAULTS, ApiError, api_error
+from ..server.http_errors import ApiError, api_error, error_body, finish_rendered
 from ..server.shared_upstream import SharedUpstream
 from ..server.upstream import build_provider
 
@@ -191,15 +191,7 @@ class ServiceHandler(HubAuthenticated, web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(error, ApiError):
-            for header, value in error.headers.items():
-                self.set_header(header, value)
-            body = error.body()
-        else:
-            code, message = HTTP_DEFAULTS.get(status_code, ("internal_error", ""))
-            if status_code >= 500 or not message:
-                code, message = "internal_error", "The class's QPU service failed; its log has the details."
-            body = {"message": message, "code": code}
+        body = error_body(self, status_code, error, "The class's QPU service failed; its log has the details.")
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
@@ -231,12 +223,7 @@ class ListingHandler(ServiceHandler):
             rendered, age = await upstream.cache.backends_rendered()
         except ConnectorError as error:
             raise api_error(error, retry_after=upstream.cache.retry_after()) from None
-        self.set_header("Vary", "Accept-Encoding")
-        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
-            self.set_header("Content-Encoding", "gzip")
-            self.finish(rendered.gzipped(age))
-        else:
-            self.finish(rendered.body(age))
+        finish_rendered(self, rendered, age)
 
 
 class DetailHandler(ServiceHandler):

@@ -12,7 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..secret import redact
-from .http_errors import HTTP_DEFAULTS, ApiError
+from .http_errors import ApiError, error_body
 from .shared_upstream import SharedUpstream
 
 #: The largest request body a route reads.
@@ -63,25 +63,24 @@ class QConnectorHandler(APIHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(error, ApiError):
-            for header, value in error.headers.items():
-                self.set_header(header, value)
-            body = error.body()
-        else:
-            code, message = HTTP_DEFAULTS.get(status_code, ("internal_error", ""))
-            if status_code >= 500 or not message:
-                code = "internal_error" if status_code >= 500 else f"http_{status_code}"
-                message = "The qiskit-connector-lab server extension failed; the server log has the details."
-            if (
-                isinstance(error, web.HTTPError)
-                and status_code == 403
-                and "xsrf" in (error.log_message or "").lower()
-                and getattr(self, "_jupyter_current_user", None) is not None
-            ):
-                # Logged in, but the XSRF token is missing: say so. Not logged in at all: the 403 default says that.
-                code = "xsrf_failed"
-                message = f"The {self.request.method} carries no valid XSRF token, so it was refused."
-            body = {"message": message, "code": code}
+        body = error_body(
+            self,
+            status_code,
+            error,
+            "The qiskit-connector-lab server extension failed; the server log has the details.",
+        )
+        if (
+            isinstance(error, web.HTTPError)
+            and not isinstance(error, ApiError)
+            and status_code == 403
+            and "xsrf" in (error.log_message or "").lower()
+            and getattr(self, "_jupyter_current_user", None) is not None
+        ):
+            # Logged in, but the XSRF token is missing: say so. Not logged in at all: the 403 default says that.
+            body = {
+                "message": f"The {self.request.method} carries no valid XSRF token, so it was refused.",
+                "code": "xsrf_failed",
+            }
         self.clear_header("Content-Disposition")
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))

@@ -142,3 +142,30 @@ def api_error(error: ConnectorError, *, retry_after: float | None = None) -> Api
                     f"{RETRY_AFTER_CAP:g} s (one hour)."
                 )
     return ApiError(status, error.code, first_sentence(error.message), hint=hint, headers=headers)
+
+
+def error_body(
+    handler: web.RequestHandler, status_code: int, error: BaseException | None, failed: str
+) -> dict[str, Any]:
+    """The JSON body of an error answer, and its headers set on ``handler``: an :class:`ApiError` as it says, else
+    tornado's default for the status, with ``failed`` (one sentence, no traceback) for a 5xx."""
+    if isinstance(error, ApiError):
+        for header, value in error.headers.items():
+            handler.set_header(header, value)
+        return error.body()
+    code, message = HTTP_DEFAULTS.get(status_code, ("internal_error", ""))
+    if status_code >= 500 or not message:
+        code = "internal_error" if status_code >= 500 else f"http_{status_code}"
+        message = failed
+    return {"message": message, "code": code}
+
+
+def finish_rendered(handler: web.RequestHandler, rendered: Any, age: float) -> None:
+    """Answer a rendered listing (:class:`~.shared_upstream.RenderedListing`): gzipped when the client takes it."""
+    handler.set_header("Content-Type", "application/json")
+    handler.set_header("Vary", "Accept-Encoding")
+    if "gzip" in handler.request.headers.get("Accept-Encoding", ""):
+        handler.set_header("Content-Encoding", "gzip")
+        handler.finish(rendered.gzipped(age))
+    else:
+        handler.finish(rendered.body(age))

@@ -38,7 +38,7 @@ from ..errors import ConnectorError
 from ..pick import Pick, read_pick, write_pick
 from ..ranking import select
 from .handler import QConnectorHandler
-from .http_errors import CONFIG_ERROR_CODES, ApiError, api_error
+from .http_errors import CONFIG_ERROR_CODES, ApiError, api_error, finish_rendered
 from .shared_upstream import SharedUpstream
 
 NAMESPACE = "qiskit-connector-lab"
@@ -88,13 +88,7 @@ class BackendsHandler(QConnectorHandler):
     async def get(self) -> None:
         # Ranked, serialized and gzipped once per listing, off the event loop (a 5000-QPU listing is 1.2 MB).
         rendered, age = await self.cache.backends_rendered()
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Vary", "Accept-Encoding")
-        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
-            self.set_header("Content-Encoding", "gzip")
-            self.finish(rendered.gzipped(age))
-        else:
-            self.finish(rendered.body(age))
+        finish_rendered(self, rendered, age)
 
 
 class BackendHandler(QConnectorHandler):
