@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from test_notebooks import EXAMPLES, code_cells, has_image, run_notebook, texts
+from test_notebooks import EXAMPLES, code_cells, has_image, matplotlib_config, run_notebook, texts
 
-__all__ = ["run_notebook"]  # the fixture, shared with the other notebook tests
+__all__ = ["matplotlib_config", "run_notebook"]  # the fixtures, shared with the other notebook tests
 
 
 def test_best_qpu_notebook_measures_the_difference(run_notebook):
