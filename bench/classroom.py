@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, ROOT, clean_env, machine_info, package_versions
+from common import RESULTS, ROOT, Kernel, clean_env, machine_info, package_versions
 from emulator import IBMQuantumEmulator  # tests/ (common puts it on the path)
 from hub_harness import BACKENDS, ClassHub
 
@@ -234,48 +234,22 @@ def burst_code(at: float) -> str:
     )
 
 
-class Kernel:
-    def __init__(self, env: dict[str, str]) -> None:
-        from jupyter_client.manager import start_new_kernel
-
-        self.manager, self.client = start_new_kernel(kernel_name="python3", env=env, startup_timeout=600)
-
-    def run(self, code: str, timeout: float = 900) -> str:
-        out: list[str] = []
-        errors: list[str] = []
-
-        def hook(message: dict) -> None:
-            if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
-                out.append(message["content"]["text"])
-            elif message["msg_type"] == "error":
-                errors.append(f"{message['content']['ename']}: {message['content']['evalue']}")
-
-        self.client.execute_interactive(code, timeout=timeout, output_hook=hook)
-        if errors:
-            raise RuntimeError(errors[0][:300])
-        return "".join(out)
-
-    def close(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
-
-
 def burst_part(kernels: int, log: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qcl-burst-") as home:
         jobs_file = Path(home) / "jobs.json"
         env = clean_env(home, pythonpath=[str(ROOT)], QCONNECTOR_JOBS_FILE=str(jobs_file), QCONNECTOR_JOBS_KEEP="500")
         t = time.perf_counter()
         with ThreadPoolExecutor(max_workers=6) as pool:  # 2 cores: a few kernels start at a time
-            started = list(pool.map(lambda _: Kernel(env), range(kernels)))
+            started = list(pool.map(lambda _: Kernel(env, startup_timeout=600), range(kernels)))
         log(f"{kernels} kernels started in {time.perf_counter() - t:.1f} s")
         try:
             with ThreadPoolExecutor(max_workers=6) as pool:
-                list(pool.map(lambda k: k.run("%load_ext qiskit_connector_lab\n%qconnect --local"), started))
-                warm = [float(out.strip().splitlines()[-1]) for out in pool.map(lambda k: k.run(BELL), started)]
+                list(pool.map(lambda k: k.run("%load_ext qiskit_connector_lab\n%qconnect --local", 900)[0], started))
+                warm = [float(out.strip().splitlines()[-1]) for out in pool.map(lambda k: k.run(BELL, 900)[0], started)]
             log(f"warm-up jobs: {min(warm):.2f}-{max(warm):.2f} s")
             at = time.time() + 5.0
             with ThreadPoolExecutor(max_workers=kernels) as pool:
-                outs = list(pool.map(lambda k: k.run(burst_code(at)), started))
+                outs = list(pool.map(lambda k: k.run(burst_code(at), 900)[0], started))
             jobs = [json.loads(out.strip().splitlines()[-1]) for out in outs]
         finally:
             with ThreadPoolExecutor(max_workers=8) as pool:

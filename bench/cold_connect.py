@@ -24,13 +24,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, ROOT, clean_env, machine_info, package_versions
+from common import RESULTS, ROOT, Kernel, clean_env, machine_info, package_versions
 
 IMPORT = "import time; t = time.perf_counter(); import qiskit_ibm_runtime; print(time.perf_counter() - t)"
 BELL = (
@@ -56,36 +55,6 @@ def burst(jobs: int) -> str:
         "    latencies.append(time.perf_counter() - t)\n"
         "print(json.dumps(latencies))\n"
     )
-
-
-class Kernel:
-    def __init__(self, env: dict[str, str]) -> None:
-        from jupyter_client.manager import start_new_kernel
-
-        start = time.perf_counter()
-        self.manager, self.client = start_new_kernel(kernel_name="python3", env=env, startup_timeout=300)
-        self.start_seconds = time.perf_counter() - start
-
-    def run(self, code: str, timeout: float = 600) -> tuple[str, float]:
-        out: list[str] = []
-        errors: list[str] = []
-
-        def hook(message: dict) -> None:
-            if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
-                out.append(message["content"]["text"])
-            elif message["msg_type"] == "error":
-                errors.append(f"{message['content']['ename']}: {message['content']['evalue']}")
-
-        start = time.perf_counter()
-        self.client.execute_interactive(code, timeout=timeout, output_hook=hook)
-        took = time.perf_counter() - start
-        if errors:
-            raise RuntimeError(errors[0][:300])
-        return "".join(out), took
-
-    def close(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
 
 
 def in_parallel(calls: list[Any]) -> list[Any]:

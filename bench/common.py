@@ -234,3 +234,35 @@ def ensure_venv(venv: Path, packages: Sequence[str], check_import: str, log=prin
         raise RuntimeError(f"pip install {' '.join(packages)} failed in {venv}:\n{tail}")
     log(f"  done in {time.perf_counter() - started:.0f} s")
     return python
+
+
+class Kernel:
+    """A real kernel for a benchmark: ``run`` gives (stdout, seconds); an error in the cell is one RuntimeError."""
+
+    def __init__(self, env: dict[str, str], startup_timeout: float = 300) -> None:
+        from jupyter_client.manager import start_new_kernel
+
+        start = time.perf_counter()
+        self.manager, self.client = start_new_kernel(kernel_name="python3", env=env, startup_timeout=startup_timeout)
+        self.start_seconds = time.perf_counter() - start
+
+    def run(self, code: str, timeout: float = 600) -> tuple[str, float]:
+        out: list[str] = []
+        errors: list[str] = []
+
+        def hook(message: dict) -> None:
+            if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
+                out.append(message["content"]["text"])
+            elif message["msg_type"] == "error":
+                errors.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+
+        start = time.perf_counter()
+        self.client.execute_interactive(code, timeout=timeout, output_hook=hook)
+        took = time.perf_counter() - start
+        if errors:
+            raise RuntimeError(errors[0][:300])
+        return "".join(out), took
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
